@@ -1,0 +1,17 @@
+# The two commands of the README: `make demo` and `make test`. Both install OpenBLAS first
+# when it is missing and they can (see scripts/ensure-deps.sh).
+SWIFT ?= swift
+
+.PHONY: demo test deps release
+
+deps:
+	@scripts/ensure-deps.sh
+
+release: deps
+	$(SWIFT) build -c release --product compactrec
+
+demo: release
+	.build/release/compactrec demo
+
+test: deps
+	$(SWIFT) test

@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are written against `SIMD8/16<Float>`; on x86-64 they only become AVX2 + FMA code
+// when the compiler may assume those instructions. Every machine this project targets has
+// them (Haswell level: AVX2, FMA, BMI2, POPCNT); set COMPACTREC_PORTABLE=1 to build for baseline x86-64 instead.
+var kernelFlags: [SwiftSetting] = []
+#if arch(x86_64)
+  if Context.environment["COMPACTREC_PORTABLE"] == nil {
+    kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
+  }
+#endif
+
+let package = Package(
+  name: "CompactRec",
+  platforms: [.macOS(.v13), .iOS(.v16)],
+  products: [
+    .library(name: "CompactRecKit", targets: ["CompactRecKit"]),
+    .executable(name: "compactrec", targets: ["compactrec"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .target(name: "CKernels"),
+    .target(
+      name: "CompactRecKit",
+      dependencies: [
+        "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+      ],
+      swiftSettings: kernelFlags,
+      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS]))]
+    ),
+    .executableTarget(
+      name: "compactrec",
+      dependencies: [
+        "CompactRecKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: kernelFlags
+    ),
+    .testTarget(
+      name: "CompactRecKitTests",
+      dependencies: ["CompactRecKit"],
+      swiftSettings: kernelFlags
+    ),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,54 @@
+// CompactRec's hot loops, in C so the compiler emits exactly the vector code we mean.
+// Each kernel has a portable version and, on x86-64, an AVX2+FMA version picked at run time.
+#ifndef COMPACTREC_CKERNELS_H
+#define COMPACTREC_CKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Top-k of scores[0..<n] (descending; equal scores: lower index first; -inf and NaN never
+/// selected). Writes at most k entries, best first, to idx/val; returns how many.
+int crk_topk_select(const float *scores, int64_t n, int k, int32_t *idx, float *val);
+
+/// One Adam step over n contiguous elements (moments m, v updated in place):
+/// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w = w * decay - lr * (m/c1) / (sqrt(v/c2) + eps),
+/// where c1, c2 are the bias corrections 1 - b^t and decay = 1 - lr * weight_decay (AdamW).
+void crk_adam_update(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                     float b2, float c1, float c2, float eps, float decay);
+
+/// An item table prepared for exact pruned top-k search (see float_search.c and
+/// FloatSearchIndex.swift). Items are in a permuted order (by descending norm) and padded to a
+/// multiple of 16; vectors are in a rotated basis whose first `d_head` dimensions carry most
+/// of the energy.
+typedef struct {
+  int64_t n_items;          // real items; positions >= n_items are padding
+  int64_t n_tiles;          // ceil(n_items / 16)
+  int d_head;               // dimensions scored densely
+  int d_tail;               // dimensions bounded, then scored for candidates only
+  int r_blocks;             // the tail is split into r_blocks blocks for the norm bound
+  const float *head;        // [n_tiles][d_head][16]
+  const float *tail;        // [n_tiles * 16][d_tail]
+  const float *tail_norms;  // [r_blocks][n_tiles * 16], norm of each tail block
+  const float *norms;       // [n_tiles * 16], full norm (rounding margin)
+} crk_float_index;
+
+/// Exact top-k for m users. users: [m][d_head + d_tail] in the rotated basis; user_tail_norms:
+/// [m][r_blocks]; user_norms: [m]. Seen items of user u are seen[seen_offsets[u] ..<
+/// seen_offsets[u+1]], permuted positions sorted ascending, and are never returned. Writes
+/// positions and scores best first to out_idx/out_val ([m][k]) and the count to out_count.
+void crk_float_search(const crk_float_index *ix, const float *users, const float *user_tail_norms,
+                      const float *user_norms, int64_t m, const int64_t *seen_offsets,
+                      const int32_t *seen, int k, int32_t *out_idx, float *out_val,
+                      int32_t *out_count);
+
+/// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
+int crk_vector_width(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

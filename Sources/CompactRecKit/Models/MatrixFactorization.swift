@@ -1,0 +1,245 @@
+import Foundation
+
+/// Matrix factorization trained with the BPR pairwise loss (Rendle et al., 2009): score(u, i) =
+/// <p_u, q_i>, loss = -log sigma(s(u,i) - s(u,j)) for a positive i and a uniform negative j,
+/// plus L2 on the batch's embeddings, optimized with (lazy) Adam. The first trainable model
+/// and the reference point for the graph models.
+public final class MatrixFactorization: Recommender {
+  /// Training recipe. Defaults follow the LightGCN paper's MF baseline (d = 64, batch 2048,
+  /// weight decay 1e-4) with a larger learning rate, which converges in far fewer epochs.
+  public struct Configuration: Sendable {
+    public var dim = 64
+    public var epochs = 100
+    public var batchSize = 2048
+    public var learningRate: Float = 5e-3
+    /// L2 coefficient on the batch's embeddings (divided by the batch size, as LightGCN does).
+    public var l2: Float = 1e-4
+    /// Standard deviation of the Gaussian initialization.
+    public var initStd: Float = 0.1
+    public var seed: UInt64 = 2020
+    /// Evaluate on the validation split every this many epochs (0: never; needs a validation
+    /// split, see `Dataset.carvingValidation`).
+    public var evaluateEvery = 0
+    /// Validation runs without improvement before stopping.
+    public var patience = 5
+    public init() {}
+  }
+
+  /// User embeddings (users x dim).
+  public let userEmbedding: Parameter
+  /// Item embeddings (items x dim).
+  public let itemEmbedding: Parameter
+
+  /// A model with the given embeddings. Precondition: equal widths.
+  public init(userEmbedding: Matrix, itemEmbedding: Matrix) {
+    precondition(userEmbedding.cols == itemEmbedding.cols, "embedding widths differ")
+    self.userEmbedding = Parameter(name: "user_embedding", value: userEmbedding)
+    self.itemEmbedding = Parameter(name: "item_embedding", value: itemEmbedding)
+  }
+
+  public var itemCount: Int { itemEmbedding.value.rows }
+  /// Embedding width.
+  public var dim: Int { itemEmbedding.value.cols }
+
+  /// The exact pruned search over the item table; built on first use, dropped by training.
+  private var searchIndex: FloatSearchIndex?
+
+  /// Builds the search index now (it is otherwise built by the first large `recommend`), so
+  /// that a benchmark or a server can pay for it before timing or serving.
+  public func prepareSearch() {
+    if searchIndex == nil { searchIndex = FloatSearchIndex(items: itemEmbedding.value) }
+  }
+
+  /// Top-K with seen items excluded. Batches of known users go through `FloatSearchIndex`
+  /// (exact, prunes most of the work); a few queries are scored directly.
+  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    guard queries.count >= 64, queries.allSatisfy({ $0.user != nil }) else {
+      return BruteForceSearch.recommend(self, queries, k: k)
+    }
+    prepareSearch()
+    var users = Matrix(rows: queries.count, cols: dim)
+    userEmbedding.value.withUnsafePointer { u in
+      users.withUnsafeMutablePointer { out in
+        for (r, q) in queries.enumerated() { (out + r * dim).update(from: u + Int(q.user!) * dim, count: dim) }
+      }
+    }
+    return searchIndex!.search(users: users, exclude: queries.map(\.exclude), k: k)
+  }
+
+  /// Scores by dot product: the batch's user rows gathered, then one sgemm against all items.
+  /// A query without a known user scores every item 0.
+  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    let d = dim
+    var gathered = [Float](repeating: 0, count: queries.count * d)
+    userEmbedding.value.withUnsafePointer { u in
+      for (r, q) in queries.enumerated() {
+        guard let user = q.user else { continue }
+        for c in 0..<d { gathered[r * d + c] = u[Int(user) * d + c] }
+      }
+    }
+    gathered.withUnsafeBufferPointer { g in
+      itemEmbedding.value.withUnsafePointer { items in
+        BLAS.gemm(
+          transposeB: true, m: queries.count, n: itemCount, k: d, a: g.baseAddress!, lda: d, b: items,
+          ldb: d, c: scores, ldc: itemCount)
+      }
+    }
+  }
+
+  /// Trains a model on `dataset.train` (held-out users are not fitted). With `evaluateEvery`
+  /// set, evaluates recall@20 on the validation split and returns the best epoch's embeddings.
+  public static func train(
+    on dataset: Dataset, configuration c: Configuration, observer: TrainingObserver? = nil
+  ) -> MatrixFactorization {
+    var generator = SeededGenerator(seed: c.seed)
+    let model = MatrixFactorization(
+      userEmbedding: Matrix(rows: dataset.userCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator),
+      itemEmbedding: Matrix(rows: dataset.itemCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator))
+    var sampler = BPRSampler(matrix: dataset.trainMatrix(), seed: generator.next())
+    let adam = Adam(learningRate: c.learningRate)
+    var stopping = EarlyStopping(metric: "recall@20", patience: c.patience)
+    var best: (Matrix, Matrix)?
+    let batches = (sampler.count + c.batchSize - 1) / c.batchSize
+    var users: [Int32] = []
+    var positives: [Int32] = []
+    var negatives: [Int32] = []
+    let start = Date()
+    for epoch in 1...max(1, c.epochs) {
+      let epochStart = Date()
+      sampler.shuffle()
+      var lossSum = 0.0
+      for b in 0..<batches {
+        let range = (b * c.batchSize)..<min(sampler.count, (b + 1) * c.batchSize)
+        sampler.fill(range, users: &users, positives: &positives, negatives: &negatives)
+        lossSum += model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
+        observer?(.batch(
+          epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
+          elapsed: Date().timeIntervalSince(start)))
+      }
+      observer?(.epoch(
+        epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
+        seconds: Date().timeIntervalSince(epochStart)))
+      if c.evaluateEvery > 0 && epoch % c.evaluateEvery == 0 {
+        let report = FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
+        let value = report.metrics["recall@20"] ?? 0
+        let (improved, stop) = stopping.record(value, epoch: epoch)
+        if improved { best = (model.userEmbedding.value, model.itemEmbedding.value) }
+        observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
+        if stop {
+          observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
+          break
+        }
+      }
+    }
+    if let best {
+      model.userEmbedding.value = best.0
+      model.itemEmbedding.value = best.1
+    }
+    return model
+  }
+
+  /// One BPR step on a batch of triples: gradients, then a lazy Adam update of the touched
+  /// rows. Returns the batch's mean loss.
+  func bprStep(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
+    let (loss, touchedUsers, touchedItems) = accumulateBPRGradients(
+      users: users, positives: positives, negatives: negatives, l2: l2)
+    searchIndex = nil
+    adam.beginStep()
+    adam.update(userEmbedding, rows: touchedUsers)
+    adam.update(itemEmbedding, rows: touchedItems)
+    clearRows(userEmbedding, touchedUsers)
+    clearRows(itemEmbedding, touchedItems)
+    return loss
+  }
+
+  /// Adds the gradient of the batch's mean loss to `userEmbedding.grad` and
+  /// `itemEmbedding.grad`; returns the mean loss and the rows touched.
+  ///
+  /// forward: x = <p_u, q_i - q_j>, loss = softplus(-x) + l2/2 (|p_u|^2 + |q_i|^2 + |q_j|^2),
+  /// averaged over the B triples.
+  /// backward: dx = -sigma(-x) / B, so dp_u = dx (q_i - q_j) + l2 p_u / B,
+  /// dq_i = dx p_u + l2 q_i / B, dq_j = -dx p_u + l2 q_j / B.
+  func accumulateBPRGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float)
+    -> (loss: Double, users: [Int32], items: [Int32])
+  {
+    let n = users.count
+    let d = dim
+    let scale = 1 / Float(n)
+    var gradU = [Float](repeating: 0, count: n * d)
+    var gradI = [Float](repeating: 0, count: n * d)
+    var gradJ = [Float](repeating: 0, count: n * d)
+    var losses = [Double](repeating: 0, count: Parallel.workers)
+    userEmbedding.value.withUnsafePointer { U in
+      itemEmbedding.value.withUnsafePointer { I in
+        gradU.withUnsafeMutableBufferPointer { gu in
+          gradI.withUnsafeMutableBufferPointer { gi in
+            gradJ.withUnsafeMutableBufferPointer { gj in
+              losses.withUnsafeMutableBufferPointer { lossOut in
+                Parallel.forEachChunk(of: n) { chunk, range in
+                  var loss = 0.0
+                  for t in range {
+                    let pu = U + Int(users[t]) * d
+                    let qi = I + Int(positives[t]) * d
+                    let qj = I + Int(negatives[t]) * d
+                    var x: Float = 0
+                    var reg: Float = 0
+                    for c in 0..<d {
+                      x += pu[c] * (qi[c] - qj[c])
+                      reg += pu[c] * pu[c] + qi[c] * qi[c] + qj[c] * qj[c]
+                    }
+                    loss += Double(softplus(-x) + 0.5 * l2 * reg)
+                    let dx = -sigmoid(-x) * scale
+                    let r = l2 * scale
+                    for c in 0..<d {
+                      gu[t * d + c] = dx * (qi[c] - qj[c]) + r * pu[c]
+                      gi[t * d + c] = dx * pu[c] + r * qi[c]
+                      gj[t * d + c] = -dx * pu[c] + r * qj[c]
+                    }
+                  }
+                  lossOut[chunk] = loss
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let touchedUsers = scatterAdd(gradU, rows: users, into: userEmbedding)
+    let touchedItems = scatterAdd(gradI, rows: positives, into: itemEmbedding, alsoAdding: gradJ, rows: negatives)
+    return (losses.reduce(0, +) / Double(n), touchedUsers, touchedItems)
+  }
+}
+
+/// Adds per-triple gradient rows into a parameter's gradient; returns the distinct rows touched.
+private func scatterAdd(
+  _ grads: [Float], rows: [Int32], into p: Parameter, alsoAdding extra: [Float] = [], rows extraRows: [Int32] = []
+) -> [Int32] {
+  let d = p.value.cols
+  var touched: [Int32] = []
+  var seen = Set<Int32>()
+  p.grad.withUnsafeMutablePointer { g in
+    func add(_ source: [Float], _ list: [Int32]) {
+      source.withUnsafeBufferPointer { s in
+        for (t, r) in list.enumerated() {
+          if seen.insert(r).inserted { touched.append(r) }
+          let dst = g + Int(r) * d
+          for c in 0..<d { dst[c] += s[t * d + c] }
+        }
+      }
+    }
+    add(grads, rows)
+    add(extra, extraRows)
+  }
+  return touched
+}
+
+/// Zeroes the given gradient rows (cheaper than clearing a whole table after a sparse step).
+private func clearRows(_ p: Parameter, _ rows: [Int32]) {
+  let d = p.value.cols
+  p.grad.withUnsafeMutablePointer { g in
+    for r in rows { (g + Int(r) * d).update(repeating: 0, count: d) }
+  }
+}
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+@inline(__always) func softplus(_ x: Float) -> Float { x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)) }

@@ -1,0 +1,189 @@
+import CKernels
+import Foundation
+
+/// Exact maximum-inner-product top-K over a float item table, faster than scoring every item.
+///
+/// Built once per item table. Vectors are rotated onto the table's principal axes (an
+/// orthogonal change of basis, so dot products are unchanged up to float rounding), and items
+/// are ordered by decreasing norm. Search scores the leading `headDims` axes of every item
+/// with a register-blocked FMA kernel and bounds the rest by Cauchy-Schwarz over
+/// `tailBlocks` blocks; only items whose bound can beat the user's current K-th best score get
+/// their remaining dimensions scored. The result equals brute-force top-K (up to ties within
+/// float rounding), with seen items excluded; see `float_search.c`.
+public final class FloatSearchIndex {
+  /// Number of items.
+  public let itemCount: Int
+  /// Embedding width.
+  public let dim: Int
+  /// Leading rotated dimensions scored for every item.
+  public let headDims: Int
+  /// Blocks of the remaining dimensions, each bounded by the product of norms.
+  public let tailBlocks: Int
+  private let rotation: [Float]  // d x d, columns are principal axes
+  private let permutation: [Int32]  // position -> item
+  private let position: [Int32]  // item -> position
+  private let tiles: Int
+  private let head: UnsafeMutableRawPointer
+  private let tail: [Float]
+  private let tailNorms: [Float]
+  private let norms: [Float]
+
+  /// Prepares `items` (items x dim) for search. `headDims` defaults to half the width (all of
+  /// it below 16 dimensions, where pruning does not pay).
+  public init(items: Matrix, headDims: Int? = nil, tailBlocks: Int = 2) {
+    let n = items.rows
+    let d = items.cols
+    itemCount = n
+    dim = d
+    let dh = min(d, headDims ?? (d < 16 ? d : d / 2))
+    self.headDims = dh
+    let dt = d - dh
+    self.tailBlocks = dt == 0 ? 0 : min(max(1, tailBlocks), dt)
+    // Principal axes of the item table: eigenvectors of I^T I.
+    var gram = [Float](repeating: 0, count: d * d)
+    items.withUnsafePointer { p in
+      gram.withUnsafeMutableBufferPointer {
+        BLAS.gemm(transposeA: true, m: d, n: d, k: n, a: p, lda: d, b: p, ldb: d, c: $0.baseAddress!, ldc: d)
+      }
+    }
+    let (_, vectors) = SymmetricEigen.decompose(gram.map(Double.init), n: d)
+    rotation = vectors.map(Float.init)
+    let rotated = FloatSearchIndex.rotate(items, by: rotation)
+    var itemNorms = [Float](repeating: 0, count: n)
+    for i in 0..<n {
+      var s: Float = 0
+      for c in 0..<d { s += rotated[i * d + c] * rotated[i * d + c] }
+      itemNorms[i] = s.squareRoot()
+    }
+    let perm = (0..<n).sorted { itemNorms[$0] != itemNorms[$1] ? itemNorms[$0] > itemNorms[$1] : $0 < $1 }
+    permutation = perm.map { Int32($0) }
+    var pos = [Int32](repeating: 0, count: n)
+    for (p, i) in perm.enumerated() { pos[i] = Int32(p) }
+    position = pos
+    tiles = (n + 15) / 16
+    let npad = tiles * 16
+    head = UnsafeMutableRawPointer.allocate(byteCount: max(1, tiles * dh * 16) * 4, alignment: 64)
+    let h = head.bindMemory(to: Float.self, capacity: max(1, tiles * dh * 16))
+    h.initialize(repeating: 0, count: max(1, tiles * dh * 16))
+    var tail = [Float](repeating: 0, count: npad * dt)
+    var tailNorms = [Float](repeating: 0, count: max(1, self.tailBlocks * npad))
+    var norms = [Float](repeating: 0, count: npad)
+    let bounds = FloatSearchIndex.blockBounds(tailDims: dt, blocks: self.tailBlocks)
+    for p in 0..<n {
+      let i = perm[p]
+      let row = i * d
+      for j in 0..<dh { h[(p / 16) * dh * 16 + j * 16 + p % 16] = rotated[row + j] }
+      for j in 0..<dt { tail[p * dt + j] = rotated[row + dh + j] }
+      for (b, range) in bounds.enumerated() {
+        var s: Float = 0
+        for j in range { s += rotated[row + dh + j] * rotated[row + dh + j] }
+        tailNorms[b * npad + p] = s.squareRoot()
+      }
+      norms[p] = itemNorms[i]
+    }
+    self.tail = tail
+    self.tailNorms = tailNorms
+    self.norms = norms
+  }
+
+  deinit { head.deallocate() }
+
+  /// The `k` best items for each row of `users` (queries x dim), skipping `exclude[r]`
+  /// (item indices, any order). Users are split over the cores.
+  public func search(users: Matrix, exclude: [[Int32]], k: Int) -> [Ranking] {
+    precondition(users.cols == dim && exclude.count == users.rows, "query shape mismatch")
+    let m = users.rows
+    let kk = min(k, itemCount)
+    let d = dim
+    let rotated = FloatSearchIndex.rotate(users, by: rotation)
+    let R = tailBlocks
+    let bounds = FloatSearchIndex.blockBounds(tailDims: d - headDims, blocks: R)
+    var tailNormsU = [Float](repeating: 0, count: max(1, m * R))
+    var normsU = [Float](repeating: 0, count: m)
+    for u in 0..<m {
+      var total: Float = 0
+      for c in 0..<d { total += rotated[u * d + c] * rotated[u * d + c] }
+      normsU[u] = total.squareRoot()
+      for (b, range) in bounds.enumerated() {
+        var s: Float = 0
+        for j in range { s += rotated[u * d + headDims + j] * rotated[u * d + headDims + j] }
+        tailNormsU[u * R + b] = s.squareRoot()
+      }
+    }
+    var offsets = [Int64](repeating: 0, count: m + 1)
+    var seen: [Int32] = []
+    for u in 0..<m {
+      let mapped = exclude[u].map { position[Int($0)] }.sorted()
+      seen.append(contentsOf: mapped)
+      offsets[u + 1] = Int64(seen.count)
+    }
+    var outIdx = [Int32](repeating: 0, count: max(1, m * kk))
+    var outVal = [Float](repeating: 0, count: max(1, m * kk))
+    var outCount = [Int32](repeating: 0, count: max(1, m))
+    var index = crk_float_index(
+      n_items: Int64(itemCount), n_tiles: Int64(tiles), d_head: Int32(headDims), d_tail: Int32(d - headDims),
+      r_blocks: Int32(R), head: nil, tail: nil, tail_norms: nil, norms: nil)
+    tail.withUnsafeBufferPointer { tp in
+      tailNorms.withUnsafeBufferPointer { tnp in
+        norms.withUnsafeBufferPointer { np in
+          index.head = UnsafePointer(head.assumingMemoryBound(to: Float.self))
+          index.tail = tp.baseAddress
+          index.tail_norms = tnp.baseAddress
+          index.norms = np.baseAddress
+          rotated.withUnsafeBufferPointer { up in
+            tailNormsU.withUnsafeBufferPointer { utn in
+              normsU.withUnsafeBufferPointer { un in
+                offsets.withUnsafeBufferPointer { op in
+                  seen.withUnsafeBufferPointer { sp in
+                    outIdx.withUnsafeMutableBufferPointer { oi in
+                      outVal.withUnsafeMutableBufferPointer { ov in
+                        outCount.withUnsafeMutableBufferPointer { oc in
+                          // Chunks of users, several per core so uneven work balances.
+                          let chunk = 96
+                          Parallel.forEach((m + chunk - 1) / chunk, grain: 1) { c in
+                            let lo = c * chunk
+                            let count = min(chunk, m - lo)
+                            withUnsafePointer(to: index) { ix in
+                              crk_float_search(
+                                ix, up.baseAddress! + lo * d, utn.baseAddress! + lo * R, un.baseAddress! + lo, Int64(count),
+                                op.baseAddress! + lo, sp.baseAddress, Int32(kk), oi.baseAddress! + lo * kk,
+                                ov.baseAddress! + lo * kk, oc.baseAddress! + lo)
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (0..<m).map { u in
+      let c = Int(outCount[u])
+      return Ranking(
+        items: (0..<c).map { permutation[Int(outIdx[u * kk + $0])] }, scores: Array(outVal[(u * kk)..<(u * kk + c)]))
+    }
+  }
+
+  /// x R for a row-major table x (rows x d) and rotation R (d x d).
+  private static func rotate(_ x: Matrix, by r: [Float]) -> [Float] {
+    var out = [Float](repeating: 0, count: x.rows * x.cols)
+    if x.rows == 0 { return out }
+    x.withUnsafePointer { a in
+      r.withUnsafeBufferPointer { b in
+        out.withUnsafeMutableBufferPointer { c in
+          BLAS.gemm(m: x.rows, n: x.cols, k: x.cols, a: a, lda: x.cols, b: b.baseAddress!, ldb: x.cols, c: c.baseAddress!, ldc: x.cols)
+        }
+      }
+    }
+    return out
+  }
+
+  /// The tail dimensions split into `blocks` contiguous ranges of near-equal size.
+  private static func blockBounds(tailDims: Int, blocks: Int) -> [Range<Int>] {
+    (0..<blocks).map { (tailDims * $0 / blocks)..<(tailDims * ($0 + 1) / blocks) }
+  }
+}

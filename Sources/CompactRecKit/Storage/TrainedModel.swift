@@ -1,0 +1,140 @@
+import Foundation
+
+/// A model that can be written to and read back from a `.crm` model file.
+public protocol PersistableModel: Recommender {
+  /// The `kind` string in the file header, e.g. `mf-bpr`.
+  static var kind: String { get }
+  /// Hyper-parameters recorded in the header (for `inspect` and reproducibility).
+  var hyperParameters: [String: JSONValue] { get }
+  /// The model's parameters as named tensors. Names may carry a component prefix before a
+  /// `/` (e.g. `input/item_embedding`), which `inspect` uses to group sizes.
+  func tensors() -> [Tensor]
+  /// Rebuilds the model from a file of its kind.
+  init(file: ModelFile) throws
+}
+
+/// The model kinds this build can read, by their header `kind`.
+public enum ModelRegistry {
+  /// Every persistable model type.
+  public static let types: [any PersistableModel.Type] = [MostPop.self, MatrixFactorization.self]
+
+  /// The type for a header kind, if this build knows it.
+  public static func type(forKind kind: String) -> (any PersistableModel.Type)? {
+    types.first { $0.kind == kind }
+  }
+}
+
+/// A trained model together with what it needs to answer requests in original ids: the user
+/// and item id maps and each user's seen items (excluded from recommendations).
+///
+/// This is what a `.crm` file holds and what `recommend`, `evaluate` and serving load.
+public final class TrainedModel {
+  /// The model.
+  public let model: any PersistableModel
+  /// Original user ids.
+  public let users: IDMap
+  /// Original item ids.
+  public let items: IDMap
+  /// Per user, the items known before test (train and validation), sorted.
+  public let seen: InteractionMatrix
+  /// Fingerprint of the training data (see `Dataset.fingerprint`).
+  public let dataFingerprint: String
+  /// Free-form facts about training (seconds, epochs, seed, data path).
+  public var metadata: [String: JSONValue]
+
+  /// Bundles a model trained on `dataset`.
+  public init(model: any PersistableModel, dataset: Dataset, metadata: [String: JSONValue] = [:]) {
+    self.model = model
+    users = dataset.users
+    items = dataset.items
+    seen = InteractionMatrix(rows: dataset.historyBeforeTest(), columnCount: dataset.itemCount)
+    dataFingerprint = dataset.fingerprint()
+    self.metadata = metadata
+  }
+
+  private init(
+    model: any PersistableModel, users: IDMap, items: IDMap, seen: InteractionMatrix,
+    dataFingerprint: String, metadata: [String: JSONValue]
+  ) {
+    self.model = model
+    self.users = users
+    self.items = items
+    self.seen = seen
+    self.dataFingerprint = dataFingerprint
+    self.metadata = metadata
+  }
+
+  /// The model kind, e.g. `mf-bpr`.
+  public var kind: String { type(of: model).kind }
+
+  /// Writes the model file atomically (temp file, fsync, rename).
+  public func save(to path: String) throws {
+    var tensors = model.tensors()
+    tensors.append(Tensor(name: "history/offsets", shape: [seen.rowCount + 1], uint64: seen.rowOffsets.map { UInt64($0) }))
+    tensors.append(Tensor(name: "history/items", shape: [seen.nonZeroCount], int32: seen.columns))
+    let file = ModelFile(
+      kind: kind, hyperParameters: model.hyperParameters, dataFingerprint: dataFingerprint,
+      userIDs: users.ids, itemIDs: items.ids, metadata: metadata, tensors: tensors)
+    try file.write(to: path)
+  }
+
+  /// Reads a model file; refuses unknown kinds, damaged files and inconsistent shapes.
+  public static func load(from path: String) throws -> TrainedModel {
+    let file = try ModelFile.read(from: path)
+    guard let type = ModelRegistry.type(forKind: file.kind) else {
+      throw ModelFileError(
+        path: path,
+        reason: .invalidHeader(
+          "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"))
+    }
+    let model = try type.init(file: file)
+    let offsets = try file.tensor("history/offsets").uint64s().map { Int($0) }
+    let columns = try file.tensor("history/items").int32s()
+    guard offsets.count == file.userIDs.count + 1, offsets.first == 0, offsets.last == columns.count,
+      zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+      columns.allSatisfy({ $0 >= 0 && Int($0) < file.itemIDs.count })
+    else {
+      throw ModelFileError(path: path, reason: .invalidHeader("history tensors are inconsistent"))
+    }
+    let rows = (0..<file.userIDs.count).map { Array(columns[offsets[$0]..<offsets[$0 + 1]]) }
+    return TrainedModel(
+      model: model, users: IDMap(ids: file.userIDs), items: IDMap(ids: file.itemIDs),
+      seen: InteractionMatrix(rows: rows, columnCount: file.itemIDs.count),
+      dataFingerprint: file.dataFingerprint, metadata: file.metadata)
+  }
+
+  /// The best `k` items for a known user (original id), seen items excluded.
+  /// Throws `RecommendationError.unknownUser` for an id not in training.
+  public func recommend(user id: String, k: Int) throws -> [(item: String, score: Float)] {
+    guard let u = users.index(of: id) else { throw RecommendationError.unknownUser(id) }
+    let query = ScoringQuery(user: u, history: Array(seen.row(Int(u))), exclude: Array(seen.row(Int(u))))
+    return named(model.recommend([query], k: k)[0])
+  }
+
+  /// The best `k` items after a history of original item ids (oldest first), which are
+  /// excluded. Unknown items throw `RecommendationError.unknownItem`.
+  public func recommend(history ids: [String], k: Int) throws -> [(item: String, score: Float)] {
+    let history = try ids.map { id -> Int32 in
+      guard let i = items.index(of: id) else { throw RecommendationError.unknownItem(id) }
+      return i
+    }
+    return named(model.recommend([ScoringQuery(user: nil, history: history, exclude: history)], k: k)[0])
+  }
+
+  private func named(_ r: Ranking) -> [(item: String, score: Float)] {
+    zip(r.items, r.scores).map { (items[$0.0], $0.1) }
+  }
+}
+
+/// Errors of a recommendation request, in the caller's terms.
+public enum RecommendationError: Error, CustomStringConvertible, Equatable {
+  case unknownUser(String)
+  case unknownItem(String)
+
+  public var description: String {
+    switch self {
+    case .unknownUser(let id): return "unknown user '\(id)': not in the model's training data"
+    case .unknownItem(let id): return "unknown item '\(id)': not in the model's training data"
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import CompactRecKit
+import Foundation
+
+struct DemoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "Generate the built-in data set, train every available model, and compare them.")
+
+  @Option(help: "Seed of the generated data set.")
+  var seed: UInt64 = 7
+
+  @Option(help: "Directory for the trained model files (default: a temporary directory).")
+  var out: String?
+
+  @Flag(help: "Print the comparison as JSON.")
+  var json = false
+
+  func run() throws {
+    var generator = SyntheticData()
+    generator.seed = seed
+    let dataset = generator.generate()
+    let dir = out ?? (NSTemporaryDirectory() + "compactrec-demo-\(getpid())")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    if !json {
+      print("CompactRec demo: \(dataset.userCount) users, \(dataset.itemCount) items, \(dataset.summary.interactions) interactions (seed \(seed))")
+      print("protocol: leave-one-out (last item = test), full ranking over all items, seen items excluded\n")
+    }
+    var options = try TrainingOptions.parse([])
+    options.epochs = 60
+    options.batchSize = 1024
+    options.evalEvery = 5
+    let progress = ProgressDisplay()
+    var rows: [(name: String, metrics: [String: Double], parameters: Int, bytes: Int, seconds: Double)] = []
+    for choice in ModelChoice.allCases {
+      progress.status("training \(choice.rawValue)")
+      let start = Date()
+      let (model, data) = trainModel(choice, on: dataset, options: options, observer: progress.handle)
+      let seconds = Date().timeIntervalSince(start)
+      progress.finish()
+      let path = "\(dir)/\(choice.rawValue).crm"
+      try TrainedModel(model: model, dataset: data).save(to: path)
+      let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+      let report = FullRankingEvaluator(cutoffs: [10, 20]).evaluate(model, on: data, target: .test)
+      rows.append((choice.rawValue, report.metrics, model.tensors().reduce(0) { $0 + $1.elementCount }, bytes, seconds))
+    }
+    let keys = ["hr@10", "ndcg@10", "recall@20", "ndcg@20", "mrr@20"]
+    if json {
+      try printJSON(.object([
+        "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)), "seed": .number(Double(seed)),
+        "models": .array(rows.map { r in
+          .object([
+            "model": .string(r.name), "metrics": jsonMetrics(r.metrics.filter { keys.contains($0.key) }),
+            "parameters": .number(Double(r.parameters)), "file_bytes": .number(Double(r.bytes)), "train_seconds": .number(r.seconds),
+          ])
+        }),
+      ]))
+      return
+    }
+    let header = ["model", "HR@10", "NDCG@10", "Recall@20", "NDCG@20", "MRR@20", "params", "file bytes", "train s"]
+    let widths = [10, 8, 8, 10, 8, 8, 10, 11, 8]
+    func line(_ cells: [String]) -> String {
+      zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
+    }
+    print(line(header))
+    for r in rows {
+      print(line([r.name] + keys.map { String(format: "%.4f", r.metrics[$0] ?? 0) } + [String(r.parameters), String(r.bytes), String(format: "%.1f", r.seconds)]))
+    }
+    print("\nmodel files: \(dir)")
+  }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import CompactRecKit
+import Foundation
+
+struct EvaluateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate",
+    abstract: "Full-ranking evaluation of a model file on a data set's test (or validation) items.")
+
+  @Argument(help: "Model file (.crm).")
+  var modelFile: String
+
+  @OptionGroup var dataOptions: DataOptions
+
+  @Option(help: "Cutoffs, comma separated.")
+  var k: String = "5,10,20,50"
+
+  @Option(help: "Which held-out items: test or validation.")
+  var target: String = "test"
+
+  @Flag(name: .customLong("keep-seen"), help: "Do not exclude the user's history from the ranking (sequential data with repeats).")
+  var keepSeen = false
+
+  @Option(help: "Also rank each target against N uniform negatives (seeded), reported beside the full ranking.")
+  var sampled: Int?
+
+  @Option(help: "Also rank each target against the negatives in this file (`user neg1 neg2 ...`).")
+  var negatives: String?
+
+  @Option(name: .customLong("sample-seed"), help: "Seed for --sampled negatives.")
+  var sampleSeed: UInt64 = 42
+
+  @Flag(help: "Print one JSON object.")
+  var json = false
+
+  func run() throws {
+    let cutoffs = try parseCutoffs(k)
+    guard let target = EvaluationTarget(rawValue: target) else {
+      throw ValidationError("--target must be test or validation")
+    }
+    let bundle = try TrainedModel.load(from: modelFile)
+    let loaded = try dataOptions.load()
+    let (dataset, dropped) = loaded.aligned(users: bundle.users, items: bundle.items)
+    let report = FullRankingEvaluator(cutoffs: cutoffs, excludeSeen: !keepSeen)
+      .evaluate(bundle.model, on: dataset, target: target)
+    var sampledReport: EvaluationReport?
+    if let path = negatives {
+      let lists = try NegativeSamples.load(path: path, dataset: dataset)
+      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(bundle.model, on: dataset, target: target)
+    } else if let n = sampled {
+      guard n > 0 else { throw ValidationError("--sampled must be positive") }
+      let lists = NegativeSamples.uniform(count: n, dataset: dataset, seed: sampleSeed)
+      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(bundle.model, on: dataset, target: target)
+    }
+    let sameData = loaded.fingerprint() == bundle.dataFingerprint
+    if json {
+      var out: [String: JSONValue] = [
+        "model": .string(modelFile), "kind": .string(bundle.kind), "target": .string(target.rawValue),
+        "protocol": .string(report.protocolName), "metrics": jsonMetrics(report.metrics),
+        "users": .number(Double(report.evaluatedUsers)), "skipped_users": .number(Double(report.skippedUsers)),
+        "seconds": .number(report.seconds), "same_data_as_training": .bool(sameData),
+        "dropped_unknown_ids": .number(Double(dropped)),
+      ]
+      if let s = sampledReport {
+        out["sampled"] = .object([
+          "protocol": .string(s.protocolName), "metrics": jsonMetrics(s.metrics),
+          "users": .number(Double(s.evaluatedUsers)),
+        ])
+      }
+      try printJSON(.object(out))
+    } else {
+      if !sameData {
+        print("note: this data differs from the model's training data (fingerprint); ids were matched by name")
+      }
+      if dropped > 0 { print("note: \(dropped) interactions with ids unknown to the model were left out") }
+      print("\(bundle.kind) on \(dataOptions.data) (\(target.rawValue), full ranking over \(dataset.itemCount) items, \(report.evaluatedUsers) users, \(String(format: "%.2f", report.seconds)) s)")
+      printMetricTable(report.metrics)
+      if let s = sampledReport {
+        print("\(s.protocolName) (\(s.evaluatedUsers) targets)")
+        printMetricTable(s.metrics)
+      }
+    }
+  }
+}
+
+/// Prints metrics as `name  @K1  @K2 ...` rows.
+func printMetricTable(_ metrics: [String: Double]) {
+  let keys = orderedMetricKeys(metrics)
+  var rows: [String: [(Int, Double)]] = [:]
+  var order: [String] = []
+  for key in keys {
+    let parts = key.split(separator: "@")
+    let name = String(parts[0])
+    if rows[name] == nil { order.append(name) }
+    rows[name, default: []].append((Int(parts[1]) ?? 0, metrics[key]!))
+  }
+  for name in order {
+    let cells = rows[name]!.map { String(format: "@%-3d %.4f", $0.0, $0.1) }.joined(separator: "   ")
+    print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + cells)
+  }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CompactRecKit
+
+/// The trainable models and their shared hyper-parameter options.
+enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
+  case mostpop
+  case mfBPR = "mf-bpr"
+
+  init?(argument: String) {
+    switch argument.lowercased() {
+    case "mostpop", "pop": self = .mostpop
+    case "mf-bpr", "mf", "bpr", "mfbpr": self = .mfBPR
+    default: return nil
+    }
+  }
+
+  static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Hyper-parameters common to the trainable models; each model reads what applies to it.
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Embedding width.")
+  var dim: Int = 64
+
+  @Option(help: "Maximum training epochs.")
+  var epochs: Int = 100
+
+  @Option(name: .customLong("batch-size"), help: "Triples per optimizer step.")
+  var batchSize: Int = 2048
+
+  @Option(help: "Adam learning rate.")
+  var lr: Float = 5e-3
+
+  @Option(help: "L2 coefficient on the batch's embeddings.")
+  var l2: Float = 1e-4
+
+  @Option(help: "Random seed for initialization and sampling.")
+  var seed: UInt64 = 2020
+
+  @Option(help: "Fraction of each user's training items held out for validation when the data has no validation split (0: none).")
+  var validation: Double = 0.1
+
+  @Option(name: .customLong("eval-every"), help: "Evaluate on validation every N epochs for early stopping (0: never).")
+  var evalEvery: Int = 5
+
+  @Option(help: "Validation runs without improvement before stopping.")
+  var patience: Int = 5
+
+  func validate() throws {
+    guard dim > 0, epochs > 0, batchSize > 0, lr > 0, l2 >= 0, patience > 0, evalEvery >= 0 else {
+      throw ValidationError("--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2 and --eval-every non-negative")
+    }
+    guard validation >= 0, validation < 1 else { throw ValidationError("--validation must be in [0, 1)") }
+  }
+
+  /// The hyper-parameters as printed and stored (reproducible from these and the seed).
+  func summary(for choice: ModelChoice) -> [String: JSONValue] {
+    switch choice {
+    case .mostpop: return [:]
+    case .mfBPR:
+      return [
+        "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
+        "lr": .number(Double(lr)), "l2": .number(Double(l2)), "seed": .number(Double(seed)),
+        "validation": .number(validation), "eval_every": .number(Double(evalEvery)), "patience": .number(Double(patience)),
+      ]
+    }
+  }
+}
+
+/// Trains `choice` on `dataset`. A validation split is carved from training (seeded) when the
+/// data has none and early stopping is on, so the test set never steers training.
+func trainModel(
+  _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, observer: TrainingObserver?
+) -> (model: any PersistableModel, trainedOn: Dataset) {
+  switch choice {
+  case .mostpop:
+    return (MostPop(dataset: dataset), dataset)
+  case .mfBPR:
+    var data = dataset
+    let hasValidation = data.validation.contains { !$0.isEmpty }
+    if options.evalEvery > 0 && !hasValidation && options.validation > 0 {
+      data = data.carvingValidation(fraction: options.validation, seed: options.seed)
+    }
+    var c = MatrixFactorization.Configuration()
+    c.dim = options.dim
+    c.epochs = options.epochs
+    c.batchSize = options.batchSize
+    c.learningRate = options.lr
+    c.l2 = options.l2
+    c.seed = options.seed
+    c.evaluateEvery = data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0
+    c.patience = options.patience
+    return (MatrixFactorization.train(on: data, configuration: c, observer: observer), data)
+  }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+@testable import CompactRecKit
+
+/// A fresh temporary directory for one test, removed when the test is done with it.
+final class DataTestFolder {
+  /// The directory's path, without a trailing slash.
+  let path: String
+
+  init() {
+    path =
+      FileManager.default.temporaryDirectory.appendingPathComponent(
+        "compactrec-data-\(UUID().uuidString)"
+      ).path
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  /// Writes `text` to `name` in the folder and returns the file's path.
+  @discardableResult
+  func write(_ name: String, _ text: String) -> String { write(name, bytes: Array(text.utf8)) }
+
+  /// Writes raw `bytes` to `name` in the folder and returns the file's path.
+  @discardableResult
+  func write(_ name: String, bytes: [UInt8]) -> String {
+    let file = path + "/" + name
+    let written = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+    precondition(written, "cannot write \(file)")
+    return file
+  }
+}
+
+extension Dataset {
+  /// Per original user id, the original item ids of `lists` (which are per user index).
+  func byID(_ lists: [[Int32]]) -> [String: [String]] {
+    var result: [String: [String]] = [:]
+    for (user, list) in lists.enumerated() { result[users[Int32(user)]] = list.map { items[$0] } }
+    return result
+  }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("TrainedModel")
+struct TrainedModelTests {
+  private func tinyData() -> Dataset {
+    Dataset(
+      name: "t", users: IDMap(ids: ["alice", "bob"]), items: IDMap(ids: ["x", "y", "z"]),
+      train: [[0], [1, 2]], test: [[1], [0]])
+  }
+
+  @Test("an MF model round-trips through a .crm file and recommends in original ids")
+  func roundTrip() throws {
+    let data = tinyData()
+    let mf = MatrixFactorization(
+      userEmbedding: Matrix(rows: 2, cols: 2, storage: [1, 0, 0, 1]),
+      itemEmbedding: Matrix(rows: 3, cols: 2, storage: [3, 0, 2, 1, 1, 5]))
+    let path = NSTemporaryDirectory() + "crm-\(UUID().uuidString).crm"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try TrainedModel(model: mf, dataset: data).save(to: path)
+    let loaded = try TrainedModel.load(from: path)
+    #expect(loaded.kind == "mf-bpr")
+    let back = try #require(loaded.model as? MatrixFactorization)
+    #expect(back.itemEmbedding.value == mf.itemEmbedding.value)
+    #expect(back.userEmbedding.value == mf.userEmbedding.value)
+    // alice saw x: y (score 2) then z (1). bob saw y, z: only x remains.
+    #expect(try loaded.recommend(user: "alice", k: 5).map(\.item) == ["y", "z"])
+    #expect(try loaded.recommend(user: "bob", k: 5).map(\.item) == ["x"])
+    #expect(throws: RecommendationError.unknownUser("carol")) { try loaded.recommend(user: "carol", k: 1) }
+    #expect(throws: RecommendationError.unknownItem("w")) { try loaded.recommend(history: ["w"], k: 1) }
+  }
+
+  @Test("MostPop round-trips and an unknown kind is refused")
+  func mostPopAndUnknownKind() throws {
+    let data = tinyData()
+    let path = NSTemporaryDirectory() + "crm-\(UUID().uuidString).crm"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try TrainedModel(model: MostPop(dataset: data), dataset: data).save(to: path)
+    let loaded = try TrainedModel.load(from: path)
+    #expect((loaded.model as? MostPop)?.popularity == [1, 1, 1])
+    let file = try ModelFile.read(from: path)
+    let alien = ModelFile(
+      kind: "alien", hyperParameters: [:], dataFingerprint: "", userIDs: file.userIDs, itemIDs: file.itemIDs,
+      metadata: [:], tensors: file.tensors)
+    try alien.write(to: path)
+    #expect(throws: ModelFileError.self) { try TrainedModel.load(from: path) }
+  }
+}
