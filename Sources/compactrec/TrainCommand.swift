@@ -45,6 +45,7 @@ struct TrainCommand: ParsableCommand {
         "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
       ]))
     } else {
+      print(dataset.summary)
       print("trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s")
       print("wrote \(out): \(parameters) parameters, \(bytes) bytes")
     }
