@@ -64,13 +64,15 @@ struct TopKBench: ParsableCommand {
       times.append(Date().timeIntervalSince(start))
       precondition(result.count == queries.count)
     }
-    try printJSON(.object([
-      "benchmark": .string("topk"), "users": .number(Double(dataset.userCount)),
-      "items": .number(Double(dataset.itemCount)), "dim": .number(Double(search.dim)), "k": .number(Double(k)),
-      "embeddings": .string(source), "seen_excluded": .bool(true),
-      "seconds": .number(times.min()!), "index_seconds": .number(indexSeconds), "all_seconds": .array(times.map { .number($0) }),
-      "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
-    ]))
+    try printJSON(
+      .object([
+        "benchmark": .string("topk"), "users": .number(Double(dataset.userCount)),
+        "items": .number(Double(dataset.itemCount)), "dim": .number(Double(search.dim)), "k": .number(Double(k)),
+        "embeddings": .string(source), "seen_excluded": .bool(true),
+        "seconds": .number(times.min()!), "index_seconds": .number(indexSeconds),
+        "all_seconds": .array(times.map { .number($0) }),
+        "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
+      ]))
   }
 }
 

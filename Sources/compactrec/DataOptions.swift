@@ -5,7 +5,10 @@ import Foundation
 /// Options that say where interactions are and how to read and split them; shared by every
 /// subcommand that loads data.
 struct DataOptions: ParsableArguments {
-  @Option(help: "Data: a directory with train.txt and test.txt, or one file (.txt per-user lists, .csv/.tsv/.inter logs, sessions).")
+  @Option(
+    help:
+      "Data: a directory with train.txt and test.txt, or one file (.txt per-user lists, .csv/.tsv/.inter logs, sessions)."
+  )
   var data: String
 
   @Option(help: "Split for a single file: given, loo (leave-one-out by time), ratio:TEST[:VALID], sequence[:TEST].")
@@ -26,7 +29,9 @@ struct DataOptions: ParsableArguments {
   @Option(help: "Repeated (user, item) pairs: keep or drop (default: keep for sequences, drop otherwise).")
   var duplicates: String?
 
-  @Flag(name: .customLong("skip-bad-lines"), help: "Skip malformed lines and unknown test ids, counting them, instead of stopping.")
+  @Flag(
+    name: .customLong("skip-bad-lines"),
+    help: "Skip malformed lines and unknown test ids, counting them, instead of stopping.")
   var skipBadLines = false
 
   @Option(name: .customLong("data-seed"), help: "Seed for random splits.")
@@ -35,7 +40,9 @@ struct DataOptions: ParsableArguments {
   /// Loads the data set as the options say; errors name file, line and column.
   func load() throws -> Dataset {
     guard let format = InputFormat(rawValue: format) else {
-      throw ValidationError("unknown --format '\(format)' (expected one of: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+      throw ValidationError(
+        "unknown --format '\(format)' (expected one of: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
+      )
     }
     var options = LoadOptions()
     options.format = format

@@ -23,7 +23,9 @@ struct DemoCommand: ParsableCommand {
     let dir = out ?? (NSTemporaryDirectory() + "compactrec-demo-\(getpid())")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     if !json {
-      print("CompactRec demo: \(dataset.userCount) users, \(dataset.itemCount) items, \(dataset.summary.interactions) interactions (seed \(seed))")
+      print(
+        "CompactRec demo: \(dataset.userCount) users, \(dataset.itemCount) items, \(dataset.summary.interactions) interactions (seed \(seed))"
+      )
       print("protocol: leave-one-out (last item = test), full ranking over all items, seen items excluded\n")
     }
     var options = try TrainingOptions.parse([])
@@ -46,15 +48,19 @@ struct DemoCommand: ParsableCommand {
     }
     let keys = ["hr@10", "ndcg@10", "recall@20", "ndcg@20", "mrr@20"]
     if json {
-      try printJSON(.object([
-        "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)), "seed": .number(Double(seed)),
-        "models": .array(rows.map { r in
-          .object([
-            "model": .string(r.name), "metrics": jsonMetrics(r.metrics.filter { keys.contains($0.key) }),
-            "parameters": .number(Double(r.parameters)), "file_bytes": .number(Double(r.bytes)), "train_seconds": .number(r.seconds),
-          ])
-        }),
-      ]))
+      try printJSON(
+        .object([
+          "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
+          "seed": .number(Double(seed)),
+          "models": .array(
+            rows.map { r in
+              .object([
+                "model": .string(r.name), "metrics": jsonMetrics(r.metrics.filter { keys.contains($0.key) }),
+                "parameters": .number(Double(r.parameters)), "file_bytes": .number(Double(r.bytes)),
+                "train_seconds": .number(r.seconds),
+              ])
+            }),
+        ]))
       return
     }
     let header = ["model", "HR@10", "NDCG@10", "Recall@20", "NDCG@20", "MRR@20", "params", "file bytes", "train s"]
@@ -64,7 +70,11 @@ struct DemoCommand: ParsableCommand {
     }
     print(line(header))
     for r in rows {
-      print(line([r.name] + keys.map { String(format: "%.4f", r.metrics[$0] ?? 0) } + [String(r.parameters), String(r.bytes), String(format: "%.1f", r.seconds)]))
+      print(
+        line(
+          [r.name] + keys.map { String(format: "%.4f", r.metrics[$0] ?? 0) } + [
+            String(r.parameters), String(r.bytes), String(format: "%.1f", r.seconds),
+          ]))
     }
     print("\nmodel files: \(dir)")
   }

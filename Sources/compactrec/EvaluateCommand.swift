@@ -18,7 +18,9 @@ struct EvaluateCommand: ParsableCommand {
   @Option(help: "Which held-out items: test or validation.")
   var target: String = "test"
 
-  @Flag(name: .customLong("keep-seen"), help: "Do not exclude the user's history from the ranking (sequential data with repeats).")
+  @Flag(
+    name: .customLong("keep-seen"),
+    help: "Do not exclude the user's history from the ranking (sequential data with repeats).")
   var keepSeen = false
 
   @Option(help: "Also rank each target against N uniform negatives (seeded), reported beside the full ranking.")
@@ -46,11 +48,13 @@ struct EvaluateCommand: ParsableCommand {
     var sampledReport: EvaluationReport?
     if let path = negatives {
       let lists = try NegativeSamples.load(path: path, dataset: dataset)
-      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(bundle.model, on: dataset, target: target)
+      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(
+        bundle.model, on: dataset, target: target)
     } else if let n = sampled {
       guard n > 0 else { throw ValidationError("--sampled must be positive") }
       let lists = NegativeSamples.uniform(count: n, dataset: dataset, seed: sampleSeed)
-      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(bundle.model, on: dataset, target: target)
+      sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(
+        bundle.model, on: dataset, target: target)
     }
     let sameData = loaded.fingerprint() == bundle.dataFingerprint
     if json {
@@ -73,7 +77,9 @@ struct EvaluateCommand: ParsableCommand {
         print("note: this data differs from the model's training data (fingerprint); ids were matched by name")
       }
       if dropped > 0 { print("note: \(dropped) interactions with ids unknown to the model were left out") }
-      print("\(bundle.kind) on \(dataOptions.data) (\(target.rawValue), full ranking over \(dataset.itemCount) items, \(report.evaluatedUsers) users, \(String(format: "%.2f", report.seconds)) s)")
+      print(
+        "\(bundle.kind) on \(dataOptions.data) (\(target.rawValue), full ranking over \(dataset.itemCount) items, \(report.evaluatedUsers) users, \(String(format: "%.2f", report.seconds)) s)"
+      )
       printMetricTable(report.metrics)
       if let s = sampledReport {
         print("\(s.protocolName) (\(s.evaluatedUsers) targets)")

@@ -4,7 +4,8 @@ import Foundation
 
 struct InspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "inspect", abstract: "Show a model file's kind, hyper-parameters, and parameters and bytes per component.")
+    commandName: "inspect",
+    abstract: "Show a model file's kind, hyper-parameters, and parameters and bytes per component.")
 
   @Argument(help: "Model file (.crm).")
   var modelFile: String
@@ -30,31 +31,45 @@ struct InspectCommand: ParsableCommand {
     let totalParameters = modelComponents.reduce(0) { $0 + parameters[$1]! }
     let modelBytes = modelComponents.reduce(0) { $0 + bytes[$1]! }
     if json {
-      try printJSON(.object([
-        "kind": .string(file.kind), "hyper_parameters": .object(file.hyperParameters),
-        "users": .number(Double(file.userIDs.count)), "items": .number(Double(file.itemIDs.count)),
-        "data_fingerprint": .string(file.dataFingerprint), "metadata": .object(file.metadata),
-        "components": .array(order.map { c in
-          .object(["name": .string(c), "parameters": .number(Double(parameters[c]!)), "bytes": .number(Double(bytes[c]!))])
-        }),
-        "tensors": .array(file.tensors.map { t in
-          .object(["name": .string(t.name), "type": .string(t.type.rawValue), "shape": .array(t.shape.map { .number(Double($0)) }), "bytes": .number(Double(t.bytes.count))])
-        }),
-        "parameters": .number(Double(totalParameters)), "model_bytes": .number(Double(modelBytes)),
-        "file_bytes": .number(Double(fileBytes)),
-      ]))
+      try printJSON(
+        .object([
+          "kind": .string(file.kind), "hyper_parameters": .object(file.hyperParameters),
+          "users": .number(Double(file.userIDs.count)), "items": .number(Double(file.itemIDs.count)),
+          "data_fingerprint": .string(file.dataFingerprint), "metadata": .object(file.metadata),
+          "components": .array(
+            order.map { c in
+              .object([
+                "name": .string(c), "parameters": .number(Double(parameters[c]!)), "bytes": .number(Double(bytes[c]!)),
+              ])
+            }),
+          "tensors": .array(
+            file.tensors.map { t in
+              .object([
+                "name": .string(t.name), "type": .string(t.type.rawValue),
+                "shape": .array(t.shape.map { .number(Double($0)) }), "bytes": .number(Double(t.bytes.count)),
+              ])
+            }),
+          "parameters": .number(Double(totalParameters)), "model_bytes": .number(Double(modelBytes)),
+          "file_bytes": .number(Double(fileBytes)),
+        ]))
       return
     }
-    print("\(modelFile): \(file.kind), \(file.userIDs.count) users, \(file.itemIDs.count) items, data \(file.dataFingerprint)")
+    print(
+      "\(modelFile): \(file.kind), \(file.userIDs.count) users, \(file.itemIDs.count) items, data \(file.dataFingerprint)"
+    )
     if !file.hyperParameters.isEmpty {
-      print("hyper-parameters: " + file.hyperParameters.keys.sorted().map { "\($0)=\(describe(file.hyperParameters[$0]!))" }.joined(separator: " "))
+      print(
+        "hyper-parameters: "
+          + file.hyperParameters.keys.sorted().map { "\($0)=\(describe(file.hyperParameters[$0]!))" }.joined(
+            separator: " "))
     }
     print("component            parameters        bytes")
     for c in order {
       let label = c == "history" ? "history (seen items)" : c
       print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + pad(parameters[c]!, 11) + pad(bytes[c]!, 13))
     }
-    print("total model".padding(toLength: 20, withPad: " ", startingAt: 0) + pad(totalParameters, 11) + pad(modelBytes, 13))
+    print(
+      "total model".padding(toLength: 20, withPad: " ", startingAt: 0) + pad(totalParameters, 11) + pad(modelBytes, 13))
     print("file bytes: \(fileBytes)")
     for t in file.tensors {
       print("  tensor \(t.name) \(t.type.rawValue) \(t.shape.map(String.init).joined(separator: "x"))")

@@ -37,7 +37,9 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
 
-  @Option(help: "Fraction of each user's training items held out for validation when the data has no validation split (0: none).")
+  @Option(
+    help:
+      "Fraction of each user's training items held out for validation when the data has no validation split (0: none).")
   var validation: Double = 0.1
 
   @Option(name: .customLong("eval-every"), help: "Evaluate on validation every N epochs for early stopping (0: never).")
@@ -48,7 +50,8 @@ struct TrainingOptions: ParsableArguments {
 
   func validate() throws {
     guard dim > 0, epochs > 0, batchSize > 0, lr > 0, l2 >= 0, patience > 0, evalEvery >= 0 else {
-      throw ValidationError("--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2 and --eval-every non-negative")
+      throw ValidationError(
+        "--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2 and --eval-every non-negative")
     }
     guard validation >= 0, validation < 1 else { throw ValidationError("--validation must be in [0, 1)") }
   }
@@ -61,7 +64,8 @@ struct TrainingOptions: ParsableArguments {
       return [
         "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
         "lr": .number(Double(lr)), "l2": .number(Double(l2)), "seed": .number(Double(seed)),
-        "validation": .number(validation), "eval_every": .number(Double(evalEvery)), "patience": .number(Double(patience)),
+        "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
+        "patience": .number(Double(patience)),
       ]
     }
   }

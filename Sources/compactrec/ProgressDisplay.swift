@@ -25,11 +25,15 @@ final class ProgressDisplay {
       let done = Double((epoch - 1) * batches + batch)
       let total = Double(epochs * batches)
       let eta = elapsed / done * (total - done)
-      draw(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  ETA %@ (upper bound)", epoch, epochs, batch, batches, loss, duration(eta)))
+      draw(
+        String(
+          format: "epoch %d/%d  batch %d/%d  loss %.4f  ETA %@ (upper bound)", epoch, epochs, batch, batches, loss,
+          duration(eta)))
     case .epoch(let epoch, let epochs, let loss, let seconds):
       line(String(format: "epoch %d/%d  loss %.4f  %.1fs", epoch, epochs, loss, seconds))
     case .validation(let epoch, let metric, let value, let best, let improved):
-      line(String(format: "epoch %d  validation %@ %.4f  best %.4f%@", epoch, metric, value, best, improved ? "  *" : ""))
+      line(
+        String(format: "epoch %d  validation %@ %.4f  best %.4f%@", epoch, metric, value, best, improved ? "  *" : ""))
     case .earlyStop(let epoch, let bestEpoch):
       line("early stop at epoch \(epoch): no validation improvement since epoch \(bestEpoch)")
     }

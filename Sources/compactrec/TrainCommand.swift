@@ -39,14 +39,17 @@ struct TrainCommand: ParsableCommand {
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.tensors().reduce(0) { $0 + $1.elementCount }
     if json {
-      try printJSON(.object([
-        "model": .string(model.rawValue), "out": .string(out), "train_seconds": .number(seconds),
-        "parameters": .number(Double(parameters)), "file_bytes": .number(Double(bytes)),
-        "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
-      ]))
+      try printJSON(
+        .object([
+          "model": .string(model.rawValue), "out": .string(out), "train_seconds": .number(seconds),
+          "parameters": .number(Double(parameters)), "file_bytes": .number(Double(bytes)),
+          "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
+        ]))
     } else {
       print(dataset.summary)
-      print("trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s")
+      print(
+        "trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s"
+      )
       print("wrote \(out): \(parameters) parameters, \(bytes) bytes")
     }
   }

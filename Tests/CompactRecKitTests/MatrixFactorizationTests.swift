@@ -51,6 +51,22 @@ struct MatrixFactorizationTests {
     }
   }
 
+  @Test("a history without a user is folded in as the mean of its item embeddings")
+  func foldIn() {
+    let m = model(seed: 5)
+    var out = [Float](repeating: 0, count: 4)
+    out.withUnsafeMutableBufferPointer {
+      m.score([ScoringQuery(user: nil, history: [1, 3])][...], into: $0.baseAddress!)
+    }
+    for i in 0..<4 {
+      var dot: Float = 0
+      for c in 0..<5 {
+        dot += 0.5 * (m.itemEmbedding.value[1, c] + m.itemEmbedding.value[3, c]) * m.itemEmbedding.value[i, c]
+      }
+      #expect(abs(out[i] - dot) < 1e-5)
+    }
+  }
+
   @Test("training on the demo data beats MostPop clearly")
   func learns() {
     var generator = SyntheticData()

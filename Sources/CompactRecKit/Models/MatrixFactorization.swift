@@ -67,14 +67,21 @@ public final class MatrixFactorization: Recommender {
   }
 
   /// Scores by dot product: the batch's user rows gathered, then one sgemm against all items.
-  /// A query without a known user scores every item 0.
+  /// A query without a known user is folded in: its vector is the mean of its history's item
+  /// embeddings (all scores 0 when the history is empty too).
   public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
     let d = dim
     var gathered = [Float](repeating: 0, count: queries.count * d)
     userEmbedding.value.withUnsafePointer { u in
-      for (r, q) in queries.enumerated() {
-        guard let user = q.user else { continue }
-        for c in 0..<d { gathered[r * d + c] = u[Int(user) * d + c] }
+      itemEmbedding.value.withUnsafePointer { items in
+        for (r, q) in queries.enumerated() {
+          if let user = q.user {
+            for c in 0..<d { gathered[r * d + c] = u[Int(user) * d + c] }
+          } else if !q.history.isEmpty {
+            let w = 1 / Float(q.history.count)
+            for i in q.history { for c in 0..<d { gathered[r * d + c] += w * items[Int(i) * d + c] } }
+          }
+        }
       }
     }
     gathered.withUnsafeBufferPointer { g in
@@ -112,13 +119,15 @@ public final class MatrixFactorization: Recommender {
         let range = (b * c.batchSize)..<min(sampler.count, (b + 1) * c.batchSize)
         sampler.fill(range, users: &users, positives: &positives, negatives: &negatives)
         lossSum += model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
-        observer?(.batch(
-          epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
-          elapsed: Date().timeIntervalSince(start)))
+        observer?(
+          .batch(
+            epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
+            elapsed: Date().timeIntervalSince(start)))
       }
-      observer?(.epoch(
-        epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
-        seconds: Date().timeIntervalSince(epochStart)))
+      observer?(
+        .epoch(
+          epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
+          seconds: Date().timeIntervalSince(epochStart)))
       if c.evaluateEvery > 0 && epoch % c.evaluateEvery == 0 {
         let report = FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
         let value = report.metrics["recall@20"] ?? 0

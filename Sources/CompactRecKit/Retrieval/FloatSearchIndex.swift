@@ -145,7 +145,8 @@ public final class FloatSearchIndex {
                             let count = min(chunk, m - lo)
                             withUnsafePointer(to: index) { ix in
                               crk_float_search(
-                                ix, up.baseAddress! + lo * d, utn.baseAddress! + lo * R, un.baseAddress! + lo, Int64(count),
+                                ix, up.baseAddress! + lo * d, utn.baseAddress! + lo * R, un.baseAddress! + lo,
+                                Int64(count),
                                 op.baseAddress! + lo, sp.baseAddress, Int32(kk), oi.baseAddress! + lo * kk,
                                 ov.baseAddress! + lo * kk, oc.baseAddress! + lo)
                             }
@@ -175,7 +176,9 @@ public final class FloatSearchIndex {
     x.withUnsafePointer { a in
       r.withUnsafeBufferPointer { b in
         out.withUnsafeMutableBufferPointer { c in
-          BLAS.gemm(m: x.rows, n: x.cols, k: x.cols, a: a, lda: x.cols, b: b.baseAddress!, ldb: x.cols, c: c.baseAddress!, ldc: x.cols)
+          BLAS.gemm(
+            m: x.rows, n: x.cols, k: x.cols, a: a, lda: x.cols, b: b.baseAddress!, ldb: x.cols, c: c.baseAddress!,
+            ldc: x.cols)
         }
       }
     }

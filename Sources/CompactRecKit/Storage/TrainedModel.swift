@@ -70,7 +70,8 @@ public final class TrainedModel {
   /// Writes the model file atomically (temp file, fsync, rename).
   public func save(to path: String) throws {
     var tensors = model.tensors()
-    tensors.append(Tensor(name: "history/offsets", shape: [seen.rowCount + 1], uint64: seen.rowOffsets.map { UInt64($0) }))
+    tensors.append(
+      Tensor(name: "history/offsets", shape: [seen.rowCount + 1], uint64: seen.rowOffsets.map { UInt64($0) }))
     tensors.append(Tensor(name: "history/items", shape: [seen.nonZeroCount], int32: seen.columns))
     let file = ModelFile(
       kind: kind, hyperParameters: model.hyperParameters, dataFingerprint: dataFingerprint,
@@ -85,7 +86,8 @@ public final class TrainedModel {
       throw ModelFileError(
         path: path,
         reason: .invalidHeader(
-          "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"))
+          "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"
+        ))
     }
     let model = try type.init(file: file)
     let offsets = try file.tensor("history/offsets").uint64s().map { Int($0) }
