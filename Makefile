@@ -1,5 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both install OpenBLAS first
-# when it is missing and they can (see scripts/ensure-deps.sh).
+# when it is missing and they can (see scripts/ensure-deps.sh). `make test` builds first so
+# the command-line tests run the current `compactrec` binary.
 SWIFT ?= swift
 
 .PHONY: demo test deps release
@@ -14,4 +15,5 @@ demo: release
 	.build/release/compactrec demo
 
 test: deps
+	$(SWIFT) build
 	$(SWIFT) test

@@ -23,7 +23,7 @@ struct TrainingOptions: ParsableArguments {
   var dim: Int = 64
 
   @Option(help: "Maximum training epochs.")
-  var epochs: Int = 100
+  var epochs: Int = 400
 
   @Option(name: .customLong("batch-size"), help: "Triples per optimizer step.")
   var batchSize: Int = 2048
@@ -31,8 +31,8 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Adam learning rate.")
   var lr: Float = 5e-3
 
-  @Option(help: "L2 coefficient on the batch's embeddings.")
-  var l2: Float = 1e-4
+  @Option(help: "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr).")
+  var l2: Float?
 
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
@@ -49,7 +49,7 @@ struct TrainingOptions: ParsableArguments {
   var patience: Int = 5
 
   func validate() throws {
-    guard dim > 0, epochs > 0, batchSize > 0, lr > 0, l2 >= 0, patience > 0, evalEvery >= 0 else {
+    guard dim > 0, epochs > 0, batchSize > 0, lr > 0, (l2 ?? 0) >= 0, patience > 0, evalEvery >= 0 else {
       throw ValidationError(
         "--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2 and --eval-every non-negative")
     }
@@ -63,7 +63,8 @@ struct TrainingOptions: ParsableArguments {
     case .mfBPR:
       return [
         "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
-        "lr": .number(Double(lr)), "l2": .number(Double(l2)), "seed": .number(Double(seed)),
+        "lr": .number(Double(lr)), "l2": .number(Double(l2 ?? MatrixFactorization.Configuration().l2)),
+        "seed": .number(Double(seed)),
         "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
         "patience": .number(Double(patience)),
       ]
@@ -90,7 +91,7 @@ func trainModel(
     c.epochs = options.epochs
     c.batchSize = options.batchSize
     c.learningRate = options.lr
-    c.l2 = options.l2
+    if let l2 = options.l2 { c.l2 = l2 }
     c.seed = options.seed
     c.evaluateEvery = data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0
     c.patience = options.patience

@@ -53,6 +53,7 @@ public final class Adam {
     let eps = epsilon
     let decay = 1 - learningRate * weightDecay
     let cols = p.value.cols
+    let total = p.count
     var state = moments.removeValue(forKey: id)!
     state.m.withUnsafeMutableBufferPointer { mb in
       state.v.withUnsafeMutableBufferPointer { vb in
@@ -66,7 +67,6 @@ public final class Adam {
             if let rows {
               for r in rows { run(Int(r) * cols, Int(r) * cols + cols) }
             } else {
-              let total = p.count
               Parallel.forEachChunk(of: total, chunks: total > 1 << 16 ? Parallel.workers : 1) {
                 _, range in run(range.lowerBound, range.upperBound)
               }

@@ -6,14 +6,16 @@ import Foundation
 /// and the reference point for the graph models.
 public final class MatrixFactorization: Recommender {
   /// Training recipe. Defaults follow the LightGCN paper's MF baseline (d = 64, batch 2048,
-  /// weight decay 1e-4) with a larger learning rate, which converges in far fewer epochs.
+  /// Gaussian init 0.1) with two changes that converge faster and generalize better: learning
+  /// rate 5e-3 and L2 1e-2, chosen on a validation split carved from Gowalla's training data
+  /// (L2 in {1e-4, 1e-3, 1e-2, 3e-2}; see RESULTS.md).
   public struct Configuration: Sendable {
     public var dim = 64
     public var epochs = 100
     public var batchSize = 2048
     public var learningRate: Float = 5e-3
     /// L2 coefficient on the batch's embeddings (divided by the batch size, as LightGCN does).
-    public var l2: Float = 1e-4
+    public var l2: Float = 1e-2
     /// Standard deviation of the Gaussian initialization.
     public var initStd: Float = 0.1
     public var seed: UInt64 = 2020

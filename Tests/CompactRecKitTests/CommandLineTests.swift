@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// End-to-end checks of the `compactrec` tool's contract (flags, JSON fields, errors), running
+/// the binary that `swift test` builds beside the tests.
+@Suite("compactrec command line", .serialized)
+struct CommandLineTests {
+  /// The built tool, next to the test bundle.
+  static let binary: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    for config in ["debug", "release"] {
+      let path = root.appendingPathComponent(".build/\(config)/compactrec").path
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    print("skipping: the compactrec binary was not found under .build/debug or .build/release")
+    return nil
+  }()
+
+  private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Self.binary!)
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (
+      process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
+  }
+
+  @Test("train, evaluate --json, recommend, inspect on a small given split", .enabled(if: binary != nil))
+  func workflow() throws {
+    let folder = DataTestFolder()
+    var train = ""
+    var test = ""
+    for u in 0..<40 {
+      let group = u % 4
+      let items = (0..<10).map { "g\(group)i\(($0 + u) % 12)" }
+      train += "user\(u) " + items.prefix(8).joined(separator: " ") + "\n"
+      test += "user\(u) " + items.suffix(2).joined(separator: " ") + "\n"
+    }
+    folder.write("train.txt", train)
+    folder.write("test.txt", test)
+    let model = folder.path + "/mf.crm"
+    let trained = try run([
+      "train", "--model", "mf-bpr", "--data", folder.path, "--epochs", "3", "--dim", "8", "--out", model, "--json",
+    ])
+    #expect(trained.status == 0, "\(trained.err)")
+
+    let evaluated = try run(["evaluate", model, "--data", folder.path, "--k", "5,10", "--json"])
+    #expect(evaluated.status == 0, "\(evaluated.err)")
+    let json = try #require(JSONSerialization.jsonObject(with: Data(evaluated.out.utf8)) as? [String: Any])
+    let metrics = try #require(json["metrics"] as? [String: Double])
+    for key in ["recall@5", "recall@10", "ndcg@10", "precision@10", "hr@5", "mrr@5"] {
+      #expect(metrics[key] != nil, "missing \(key)")
+    }
+
+    let recommended = try run(["recommend", model, "--user", "user3", "-k", "4", "--json"])
+    #expect(recommended.status == 0)
+    let rec = try #require(JSONSerialization.jsonObject(with: Data(recommended.out.utf8)) as? [String: Any])
+    let items = try #require(rec["items"] as? [[String: Any]])
+    #expect(items.count == 4)
+    let seen = Set(train.split(separator: "\n")[3].split(separator: " ").dropFirst().map(String.init))
+    #expect(items.allSatisfy { !seen.contains($0["item"] as! String) })
+
+    let inspected = try run(["inspect", model, "--json"])
+    let info = try #require(JSONSerialization.jsonObject(with: Data(inspected.out.utf8)) as? [String: Any])
+    #expect(info["kind"] as? String == "mf-bpr")
+    #expect(info["parameters"] as? Int == (40 + 48) * 8)  // 40 users, 4 groups x 12 items
+  }
+
+  @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))
+  func errors() throws {
+    let folder = DataTestFolder()
+    folder.write("train.txt", "a x y\nb y z\n")
+    folder.write("test.txt", "a z\nb q\n")
+    let unknownItem = try run(["train", "--model", "mostpop", "--data", folder.path, "--out", folder.path + "/m.crm"])
+    #expect(unknownItem.status != 0)
+    #expect(unknownItem.err.contains("test.txt:2:2"), "\(unknownItem.err)")
+
+    let badK = try run(["evaluate", folder.path + "/none.crm", "--data", folder.path, "--k", "5,x"])
+    #expect(badK.status != 0)
+    #expect(badK.err.contains("--k"))
+
+    let corrupt = folder.write("broken.crm", "not a model\n")
+    let refused = try run(["inspect", corrupt])
+    #expect(refused.status != 0)
+    #expect(refused.err.contains("broken.crm"))
+  }
+}
