@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TILE_USERS = 6, GROUP_TILES = 8, GROUP_USERS = TILE_USERS * GROUP_TILES, BLOCK_TILES = 64 };
+enum { TILE_USERS = 6, GROUP_TILES = 16, GROUP_USERS = TILE_USERS * GROUP_TILES, BLOCK_TILES = 64 };
 static const float kMargin = 1e-5f;  // relative rounding allowance on the bound
 
 typedef struct {
@@ -85,15 +85,29 @@ CRK_AVX2 static inline void tile_kernel(const float *tile, int dh, const float *
                                         const float *tn, int64_t npad, int R, const float *utn,
                                         const float *inorm, const float *un, const float *thr,
                                         __m256 acc[TILE_USERS][2], int mask[TILE_USERS]) {
-  for (int u = 0; u < TILE_USERS; u++) acc[u][0] = acc[u][1] = _mm256_setzero_ps();
+  // Twelve named accumulators so the compiler keeps the whole 6 x 16 tile in registers.
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  const float *u0 = uh, *u1 = uh + d, *u2 = uh + 2 * d, *u3 = uh + 3 * d, *u4 = uh + 4 * d,
+              *u5 = uh + 5 * d;
   for (int j = 0; j < dh; j++) {
-    __m256 a0 = _mm256_load_ps(tile + j * 16), a1 = _mm256_load_ps(tile + j * 16 + 8);
-    for (int u = 0; u < TILE_USERS; u++) {
-      __m256 b = _mm256_broadcast_ss(uh + u * d + j);
-      acc[u][0] = _mm256_fmadd_ps(a0, b, acc[u][0]);
-      acc[u][1] = _mm256_fmadd_ps(a1, b, acc[u][1]);
-    }
+    const __m256 a0 = _mm256_load_ps(tile + j * 16), a1 = _mm256_load_ps(tile + j * 16 + 8);
+    __m256 b;
+#define CRK_ROW(U, C0, C1)            \
+  b = _mm256_broadcast_ss(U + j);     \
+  C0 = _mm256_fmadd_ps(a0, b, C0);    \
+  C1 = _mm256_fmadd_ps(a1, b, C1);
+    CRK_ROW(u0, c00, c01)
+    CRK_ROW(u1, c10, c11)
+    CRK_ROW(u2, c20, c21)
+    CRK_ROW(u3, c30, c31)
+    CRK_ROW(u4, c40, c41)
+    CRK_ROW(u5, c50, c51)
+#undef CRK_ROW
   }
+  acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
+  acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
+  acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
   __m256 n0 = _mm256_loadu_ps(inorm), n1 = _mm256_loadu_ps(inorm + 8);
   for (int u = 0; u < TILE_USERS; u++) {
     __m256 m = _mm256_set1_ps(kMargin * un[u]);

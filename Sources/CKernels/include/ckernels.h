@@ -44,6 +44,11 @@ void crk_float_search(const crk_float_index *ix, const float *users, const float
                       const int32_t *seen, int k, int32_t *out_idx, float *out_val,
                       int32_t *out_count);
 
+/// Sparse-dense product for rows [row_begin, row_end): y[r] = sum_e val[e] * x[col[e]] over
+/// the CSR row r, with x and y row-major [*][d]. Rows of y outside the range are untouched.
+void crk_spmm_rows(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
+                   float *y, int64_t row_begin, int64_t row_end, int d);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

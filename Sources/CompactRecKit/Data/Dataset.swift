@@ -63,8 +63,9 @@ public struct Dataset: Sendable {
     (0..<userCount).map { validation[$0].isEmpty ? train[$0] : train[$0] + validation[$0] }
   }
 
-  /// A stable 64-bit fingerprint (hex) of the ids and the training interactions, stored in
-  /// model files so evaluation can warn when a model meets different data.
+  /// A stable 64-bit fingerprint (hex) of the ids and each user's known items (train and
+  /// validation, as a set), stored in model files so evaluation can tell when a model meets
+  /// other data. Carving a validation split out of training keeps the fingerprint.
   public func fingerprint() -> String {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     @inline(__always) func mix(_ byte: UInt8) {
@@ -80,8 +81,10 @@ public struct Dataset: Sendable {
       for b in id.utf8 { mix(b) }
       mix(0)
     }
-    for list in train {
-      for i in list { withUnsafeBytes(of: i.littleEndian) { for b in $0 { mix(b) } } }
+    for u in 0..<userCount {
+      for i in Set(train[u] + validation[u]).sorted() {
+        withUnsafeBytes(of: i.littleEndian) { for b in $0 { mix(b) } }
+      }
       mix(2)
     }
     let hex = String(h, radix: 16)

@@ -138,7 +138,7 @@ public final class FloatSearchIndex {
                     outIdx.withUnsafeMutableBufferPointer { oi in
                       outVal.withUnsafeMutableBufferPointer { ov in
                         outCount.withUnsafeMutableBufferPointer { oc in
-                          // Chunks of users, several per core so uneven work balances.
+                          // Chunks of users (one kernel user group each), many per core so uneven work balances.
                           let chunk = 96
                           Parallel.forEach((m + chunk - 1) / chunk, grain: 1) { c in
                             let lo = c * chunk

@@ -1,0 +1,235 @@
+import Foundation
+
+/// LightGCN (He et al., SIGIR 2020): user and item embeddings E0 propagated over the normalized
+/// user-item graph, E(k+1) = A E(k), final embedding = sum_k w_k E(k) (w_k = 1/(L+1) by
+/// default), scored by dot product and trained with BPR, L2 on the batch's layer-0 rows, Adam.
+///
+/// The backward pass is written out by hand: final = sum_k w_k A^k E0 and A is symmetric, so
+/// dL/dE0 = sum_k w_k A^k G for the gradient G at the final embeddings, evaluated from the
+/// deepest layer up as H = w_L G; H = A H + w_k G (L sparse products, like the forward pass).
+public final class LightGCN: Recommender {
+  /// Training recipe; defaults are the paper's Gowalla setting.
+  public struct Configuration: Sendable {
+    public var dim = 64
+    public var layers = 3
+    /// Per-layer weights w_0...w_L; nil means 1/(L+1) each.
+    public var layerWeights: [Float]? = nil
+    public var epochs = 1000
+    public var batchSize = 2048
+    public var learningRate: Float = 1e-3
+    /// L2 coefficient on the batch's layer-0 embeddings (divided by the batch size).
+    public var l2: Float = 1e-4
+    public var initStd: Float = 0.1
+    public var seed: UInt64 = 2020
+    /// Evaluate on the validation split every this many epochs (0: never).
+    public var evaluateEvery = 0
+    /// Validation runs without improvement before stopping.
+    public var patience = 5
+    public init() {}
+
+    /// The weights actually used.
+    public var weights: [Float] { layerWeights ?? Array(repeating: 1 / Float(layers + 1), count: layers + 1) }
+  }
+
+  /// Layer-0 embeddings: users then items ((users + items) x dim).
+  public let embedding: Parameter
+  /// The propagation graph.
+  public let graph: NormalizedAdjacency
+  /// Layer weights w_0...w_L.
+  public let weights: [Float]
+  /// Final (propagated) embeddings, refreshed by `propagate()`; what scoring reads.
+  public private(set) var output: MatrixFactorization
+
+  private var layerOutputs: [Matrix]
+  private var final: Matrix
+  private var gradient: Matrix
+  private var h: Matrix
+  private var scratch: Matrix
+
+  /// A model over the graph of `matrix` with Gaussian-initialized layer-0 embeddings.
+  public init(matrix: InteractionMatrix, dim: Int, weights: [Float], initStd: Float, seed: UInt64) {
+    precondition(weights.count >= 1, "at least layer 0")
+    graph = NormalizedAdjacency(matrix)
+    self.weights = weights
+    var g = SeededGenerator(seed: seed)
+    let n = graph.nodeCount
+    embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
+    layerOutputs = (1..<weights.count).map { _ in Matrix(rows: n, cols: dim) }
+    final = Matrix(rows: n, cols: dim)
+    gradient = Matrix(rows: n, cols: dim)
+    h = Matrix(rows: n, cols: dim)
+    scratch = Matrix(rows: n, cols: dim)
+    output = MatrixFactorization(
+      userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
+    propagate()
+  }
+
+  public var itemCount: Int { graph.items }
+  /// Embedding width.
+  public var dim: Int { embedding.value.cols }
+  /// Number of propagation layers L.
+  public var layers: Int { weights.count - 1 }
+
+  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    output.score(queries, into: scores)
+  }
+
+  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] { output.recommend(queries, k: k) }
+
+  /// Runs the forward propagation and refreshes the final embeddings used for scoring.
+  public func propagate() {
+    forward()
+    let d = dim
+    let u = graph.users
+    output = MatrixFactorization(
+      userEmbedding: Matrix(rows: u, cols: d, storage: Array(final.storage[0..<(u * d)])),
+      itemEmbedding: Matrix(rows: graph.items, cols: d, storage: Array(final.storage[(u * d)...])))
+  }
+
+  /// E(k) for k = 1...L into `layerOutputs`, and final = sum_k w_k E(k).
+  private func forward() {
+    var previous = embedding.value
+    for k in 0..<layers {
+      graph.multiply(previous, into: &layerOutputs[k])
+      previous = layerOutputs[k]
+    }
+    let count = final.storage.count
+    final.withUnsafeMutablePointer { f in
+      embedding.value.withUnsafePointer { e0 in
+        for i in 0..<count { f[i] = weights[0] * e0[i] }
+      }
+      for k in 0..<layers {
+        let w = weights[k + 1]
+        layerOutputs[k].withUnsafePointer { e in for i in 0..<count { f[i] += w * e[i] } }
+      }
+    }
+  }
+
+  /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch.
+  public static func train(
+    on dataset: Dataset, configuration c: Configuration, observer: TrainingObserver? = nil
+  ) -> LightGCN {
+    let matrix = dataset.trainMatrix()
+    let model = LightGCN(matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed)
+    var sampler = BPRSampler(matrix: matrix, seed: c.seed &+ 1)
+    let adam = Adam(learningRate: c.learningRate)
+    var stopping = EarlyStopping(metric: "recall@20", patience: c.patience)
+    var best: Matrix?
+    let batches = (sampler.count + c.batchSize - 1) / c.batchSize
+    var users: [Int32] = []
+    var positives: [Int32] = []
+    var negatives: [Int32] = []
+    let start = Date()
+    for epoch in 1...max(1, c.epochs) {
+      let epochStart = Date()
+      sampler.shuffle()
+      var lossSum = 0.0
+      for b in 0..<batches {
+        sampler.fill(
+          (b * c.batchSize)..<min(sampler.count, (b + 1) * c.batchSize), users: &users, positives: &positives,
+          negatives: &negatives)
+        lossSum += model.step(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
+        observer?(
+          .batch(
+            epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
+            elapsed: Date().timeIntervalSince(start)))
+      }
+      observer?(
+        .epoch(
+          epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
+          seconds: Date().timeIntervalSince(epochStart)))
+      if c.evaluateEvery > 0 && epoch % c.evaluateEvery == 0 {
+        model.propagate()
+        let value =
+          FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation).metrics["recall@20"]
+          ?? 0
+        let (improved, stop) = stopping.record(value, epoch: epoch)
+        if improved { best = model.embedding.value }
+        observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
+        if stop {
+          observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
+          break
+        }
+      }
+    }
+    if let best { model.embedding.value = best }
+    model.propagate()
+    return model
+  }
+
+  /// One optimizer step on a batch of (user, positive, negative) triples; returns the mean loss.
+  func step(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
+    let loss = accumulateGradients(users: users, positives: positives, negatives: negatives, l2: l2)
+    adam.step([embedding])
+    return loss
+  }
+
+  /// Forward pass, BPR loss on the final embeddings plus L2 on the batch's layer-0 rows, and
+  /// the gradient with respect to the layer-0 embeddings written to `embedding.grad`.
+  ///
+  /// forward: final = sum_k w_k E(k); x = <f_u, f_i - f_j>; loss = mean softplus(-x) +
+  /// l2/2 (|e_u|^2 + |e_i|^2 + |e_j|^2) / B.
+  /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x)/B;
+  /// dE0 = sum_k w_k A^k G (Horner from layer L), plus l2 e / B on the batch rows.
+  func accumulateGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float) -> Double {
+    forward()
+    let d = dim
+    let n = users.count
+    let offset = graph.users
+    let scale = 1 / Float(n)
+    var loss = 0.0
+    let count = gradient.storage.count
+    gradient.withUnsafeMutablePointer { g in
+      g.update(repeating: 0, count: count)
+      final.withUnsafePointer { f in
+        embedding.value.withUnsafePointer { e in
+          for t in 0..<n {
+            let ru = Int(users[t])
+            let ri = offset + Int(positives[t])
+            let rj = offset + Int(negatives[t])
+            let fu = f + ru * d
+            let fi = f + ri * d
+            let fj = f + rj * d
+            var x: Float = 0
+            var reg: Float = 0
+            for c in 0..<d {
+              x += fu[c] * (fi[c] - fj[c])
+              reg += e[ru * d + c] * e[ru * d + c] + e[ri * d + c] * e[ri * d + c] + e[rj * d + c] * e[rj * d + c]
+            }
+            loss += Double(softplus(-x) + 0.5 * l2 * reg)
+            let dx = -sigmoid(-x) * scale
+            for c in 0..<d {
+              g[ru * d + c] += dx * (fi[c] - fj[c])
+              g[ri * d + c] += dx * fu[c]
+              g[rj * d + c] -= dx * fu[c]
+            }
+          }
+        }
+      }
+    }
+    // Horner: h = w_L G; h = A h + w_k G for k = L-1...0.
+    h.withUnsafeMutablePointer { hp in
+      gradient.withUnsafePointer { g in for i in 0..<count { hp[i] = weights[layers] * g[i] } }
+    }
+    for k in stride(from: layers - 1, through: 0, by: -1) {
+      graph.multiply(h, into: &scratch)
+      let w = weights[k]
+      scratch.withUnsafeMutablePointer { s in
+        gradient.withUnsafePointer { g in for i in 0..<count { s[i] += w * g[i] } }
+      }
+      swap(&h, &scratch)
+    }
+    embedding.grad.withUnsafeMutablePointer { out in
+      h.withUnsafePointer { hp in out.update(from: hp, count: count) }
+      embedding.value.withUnsafePointer { e in
+        let r = l2 * scale
+        for t in 0..<n {
+          for row in [Int(users[t]), offset + Int(positives[t]), offset + Int(negatives[t])] {
+            for c in 0..<d { out[row * d + c] += r * e[row * d + c] }
+          }
+        }
+      }
+    }
+    return loss / Double(n)
+  }
+}
