@@ -5,7 +5,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Benchmarks that print one JSON object.",
-    subcommands: [TopKBench.self])
+    subcommands: [TopKBench.self, LightGCNEpochBench.self])
 }
 
 /// All-users full-ranking top-K from float embeddings, seen items excluded.
@@ -72,6 +72,54 @@ struct TopKBench: ParsableCommand {
         "seconds": .number(times.min()!), "index_seconds": .number(indexSeconds),
         "all_seconds": .array(times.map { .number($0) }),
         "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
+      ]))
+  }
+}
+
+/// LightGCN training speed at the reference workload: one full propagation (forward and
+/// backward) per batch of triples, every training interaction once per epoch.
+struct LightGCNEpochBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lightgcn-epoch", abstract: "Time LightGCN training epochs at the reference workload.")
+
+  @Option(help: "Data with a given split (e.g. ../shared/data/gowalla).")
+  var data: String
+
+  @Option(help: "Triples per batch.")
+  var batch: Int = 2048
+
+  @Option(help: "Embedding width.")
+  var dim: Int = 64
+
+  @Option(help: "Propagation layers.")
+  var layers: Int = 3
+
+  @Option(help: "Timed epochs.")
+  var epochs: Int = 1
+
+  func run() throws {
+    let dataset = try DataLoader.load(path: data)
+    var c = LightGCN.Configuration()
+    c.dim = dim
+    c.layers = layers
+    c.batchSize = batch
+    c.epochs = epochs
+    var seconds: [Double] = []
+    var batches = 0
+    let start = Date()
+    _ = LightGCN.train(on: dataset, configuration: c) { event in
+      if case .epoch(_, _, _, let s) = event { seconds.append(s) }
+      if case .batch(_, _, _, let total, _, _) = event { batches = total }
+    }
+    try printJSON(
+      .object([
+        "benchmark": .string("lightgcn-epoch"), "nodes": .number(Double(dataset.userCount + dataset.itemCount)),
+        "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
+        "layers": .number(Double(layers)), "batch": .number(Double(batch)),
+        "batches_per_epoch": .number(Double(batches)),
+        "seconds_per_epoch": .number(seconds.min() ?? 0), "all_epoch_seconds": .array(seconds.map { .number($0) }),
+        "total_seconds": .number(Date().timeIntervalSince(start)), "threads": .number(Double(Parallel.workers)),
+        "machine": machineDescription(),
       ]))
   }
 }

@@ -5,16 +5,31 @@ import CompactRecKit
 enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
   case mostpop
   case mfBPR = "mf-bpr"
+  case lightgcn
 
   init?(argument: String) {
     switch argument.lowercased() {
     case "mostpop", "pop": self = .mostpop
     case "mf-bpr", "mf", "bpr", "mfbpr": self = .mfBPR
+    case "lightgcn", "lgcn": self = .lightgcn
     default: return nil
     }
   }
 
   static var allValueStrings: [String] { allCases.map(\.rawValue) }
+
+  /// The model's own learning rate and L2 when the command line gives none.
+  var defaultRecipe: (lr: Float, l2: Float) {
+    switch self {
+    case .mostpop: return (0, 0)
+    case .mfBPR:
+      let c = MatrixFactorization.Configuration()
+      return (c.learningRate, c.l2)
+    case .lightgcn:
+      let c = LightGCN.Configuration()
+      return (c.learningRate, c.l2)
+    }
+  }
 }
 
 /// Hyper-parameters common to the trainable models; each model reads what applies to it.
@@ -28,18 +43,23 @@ struct TrainingOptions: ParsableArguments {
   @Option(name: .customLong("batch-size"), help: "Triples per optimizer step.")
   var batchSize: Int = 2048
 
-  @Option(help: "Adam learning rate.")
-  var lr: Float = 5e-3
+  @Option(help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr, 1e-3 for lightgcn).")
+  var lr: Float?
 
-  @Option(help: "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr).")
+  @Option(
+    help: "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr, 1e-4 for lightgcn).")
   var l2: Float?
+
+  @Option(help: "LightGCN propagation layers.")
+  var layers: Int = 3
 
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
 
   @Option(
     help:
-      "Fraction of each user's training items held out for validation when the data has no validation split (0: none).")
+      "Fraction of each user's training items held out for validation when the data has no validation split (0: none)."
+  )
   var validation: Double = 0.1
 
   @Option(name: .customLong("eval-every"), help: "Evaluate on validation every N epochs for early stopping (0: never).")
@@ -49,26 +69,26 @@ struct TrainingOptions: ParsableArguments {
   var patience: Int = 5
 
   func validate() throws {
-    guard dim > 0, epochs > 0, batchSize > 0, lr > 0, (l2 ?? 0) >= 0, patience > 0, evalEvery >= 0 else {
+    guard dim > 0, epochs > 0, batchSize > 0, (lr ?? 1) > 0, (l2 ?? 0) >= 0, patience > 0, evalEvery >= 0, layers >= 0
+    else {
       throw ValidationError(
-        "--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2 and --eval-every non-negative")
+        "--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2, --layers and --eval-every non-negative"
+      )
     }
     guard validation >= 0, validation < 1 else { throw ValidationError("--validation must be in [0, 1)") }
   }
 
   /// The hyper-parameters as printed and stored (reproducible from these and the seed).
   func summary(for choice: ModelChoice) -> [String: JSONValue] {
-    switch choice {
-    case .mostpop: return [:]
-    case .mfBPR:
-      return [
-        "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
-        "lr": .number(Double(lr)), "l2": .number(Double(l2 ?? MatrixFactorization.Configuration().l2)),
-        "seed": .number(Double(seed)),
-        "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
-        "patience": .number(Double(patience)),
-      ]
-    }
+    if choice == .mostpop { return [:] }
+    var out: [String: JSONValue] = [
+      "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
+      "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
+      "seed": .number(Double(seed)), "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
+      "patience": .number(Double(patience)),
+    ]
+    if choice == .lightgcn { out["layers"] = .number(Double(layers)) }
+    return out
   }
 }
 
@@ -77,24 +97,43 @@ struct TrainingOptions: ParsableArguments {
 func trainModel(
   _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, observer: TrainingObserver?
 ) -> (model: any PersistableModel, trainedOn: Dataset) {
+  /// The data with a carved validation split when early stopping needs one, and whether to use it.
+  func withValidation() -> (Dataset, evaluateEvery: Int) {
+    var data = dataset
+    if options.evalEvery > 0 && options.validation > 0 && !data.validation.contains(where: { !$0.isEmpty }) {
+      data = data.carvingValidation(fraction: options.validation, seed: options.seed)
+    }
+    return (data, data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0)
+  }
+  let lr = options.lr ?? choice.defaultRecipe.lr
+  let l2 = options.l2 ?? choice.defaultRecipe.l2
   switch choice {
   case .mostpop:
     return (MostPop(dataset: dataset), dataset)
   case .mfBPR:
-    var data = dataset
-    let hasValidation = data.validation.contains { !$0.isEmpty }
-    if options.evalEvery > 0 && !hasValidation && options.validation > 0 {
-      data = data.carvingValidation(fraction: options.validation, seed: options.seed)
-    }
+    let (data, evaluateEvery) = withValidation()
     var c = MatrixFactorization.Configuration()
     c.dim = options.dim
     c.epochs = options.epochs
     c.batchSize = options.batchSize
-    c.learningRate = options.lr
-    if let l2 = options.l2 { c.l2 = l2 }
+    c.learningRate = lr
+    c.l2 = l2
     c.seed = options.seed
-    c.evaluateEvery = data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0
+    c.evaluateEvery = evaluateEvery
     c.patience = options.patience
     return (MatrixFactorization.train(on: data, configuration: c, observer: observer), data)
+  case .lightgcn:
+    let (data, evaluateEvery) = withValidation()
+    var c = LightGCN.Configuration()
+    c.dim = options.dim
+    c.layers = options.layers
+    c.epochs = options.epochs
+    c.batchSize = options.batchSize
+    c.learningRate = lr
+    c.l2 = l2
+    c.seed = options.seed
+    c.evaluateEvery = evaluateEvery
+    c.patience = options.patience
+    return (LightGCN.train(on: data, configuration: c, observer: observer).deployable(), data)
   }
 }

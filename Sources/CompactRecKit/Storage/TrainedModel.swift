@@ -16,7 +16,9 @@ public protocol PersistableModel: Recommender {
 /// The model kinds this build can read, by their header `kind`.
 public enum ModelRegistry {
   /// Every persistable model type.
-  public static let types: [any PersistableModel.Type] = [MostPop.self, MatrixFactorization.self]
+  public static let types: [any PersistableModel.Type] = [
+    MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self,
+  ]
 
   /// The type for a header kind, if this build knows it.
   public static func type(forKind kind: String) -> (any PersistableModel.Type)? {
