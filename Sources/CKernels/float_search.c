@@ -42,11 +42,12 @@ static float tail_dot(const float *a, const float *b, int d) {
 }
 
 // Portable reference: same bound and order, one user and one item at a time.
-static void search_portable(const crk_float_index *ix, const float *users, const float *utn,
+static int64_t search_portable(const crk_float_index *ix, const float *users, const float *utn,
                             const float *un, int64_t m, const int64_t *so, const int32_t *seen,
                             int k, int32_t *oi, float *ov, int32_t *oc) {
   const int dh = ix->d_head, dt = ix->d_tail, d = dh + dt, R = ix->r_blocks;
   const int64_t npad = ix->n_tiles * 16;
+  int64_t scored = 0;
   for (int64_t u = 0; u < m; u++) {
     user_state st = {{ov + u * k, oi + u * k, 0, k}, -INFINITY, so[u]};
     const float *uv = users + u * d;
@@ -58,10 +59,12 @@ static void search_portable(const crk_float_index *ix, const float *users, const
       for (int r = 0; r < R; r++) bound += utn[u * R + r] * ix->tail_norms[r * npad + p];
       if (!(head + bound > st.threshold)) continue;
       if (is_seen(&st, seen, so[u + 1], (int32_t)p)) continue;
+      scored++;
       offer(&st, head + tail_dot(uv + dh, ix->tail + p * dt, dt), (int32_t)p, k);
     }
     oc[u] = crk_heap_finish(&st.heap);
   }
+  return scored;
 }
 
 #if CRK_X86
@@ -123,17 +126,18 @@ CRK_AVX2 static inline void tile_kernel(const float *tile, int dh, const float *
   }
 }
 
-CRK_AVX2 static void search_avx2(const crk_float_index *ix, const float *users, const float *utn,
+CRK_AVX2 static int64_t search_avx2(const crk_float_index *ix, const float *users, const float *utn,
                                  const float *un, int64_t m, const int64_t *so,
                                  const int32_t *seen, int k, int32_t *oi, float *ov, int32_t *oc) {
   const int dh = ix->d_head, dt = ix->d_tail, d = dh + dt, R = ix->r_blocks;
   const int64_t npad = ix->n_tiles * 16;
   // A group's users, padded to whole tiles (padding users never produce candidates).
   float *gu = aligned_alloc(64, (size_t)GROUP_USERS * d * sizeof(float) + 64);
-  float gtn[GROUP_USERS * 8 > 1 ? GROUP_USERS * 16 : 1];
+  float gtn[GROUP_USERS * 16];  // r_blocks <= 16 (checked by the dispatcher)
   float gn[GROUP_USERS], thr[GROUP_USERS];
   user_state st[GROUP_USERS];
   float lanes[16] __attribute__((aligned(32)));
+  int64_t scored = 0;
   for (int64_t g0 = 0; g0 < m; g0 += GROUP_USERS) {
     int gcount = (int)(m - g0 < GROUP_USERS ? m - g0 : GROUP_USERS);
     int tiles = (gcount + TILE_USERS - 1) / TILE_USERS;
@@ -174,6 +178,7 @@ CRK_AVX2 static void search_avx2(const crk_float_index *ix, const float *users, 
               int64_t p = p0 + lane;
               if (p >= ix->n_items) break;
               if (is_seen(s, seen, so[g0 + ub + u + 1], (int32_t)p)) continue;
+              scored++;
               offer(s, lanes[lane] + tail_dot_avx2(uv + dh, ix->tail + p * dt, dt), (int32_t)p, k);
             }
             thr[ub + u] = s->threshold;
@@ -184,24 +189,24 @@ CRK_AVX2 static void search_avx2(const crk_float_index *ix, const float *users, 
     for (int u = 0; u < gcount; u++) oc[g0 + u] = crk_heap_finish(&st[u].heap);
   }
   free(gu);
+  return scored;
 }
 #endif
 
-void crk_float_search(const crk_float_index *ix, const float *users, const float *user_tail_norms,
-                      const float *user_norms, int64_t m, const int64_t *seen_offsets,
-                      const int32_t *seen, int k, int32_t *out_idx, float *out_val,
-                      int32_t *out_count) {
+int64_t crk_float_search(const crk_float_index *ix, const float *users,
+                         const float *user_tail_norms, const float *user_norms, int64_t m,
+                         const int64_t *seen_offsets, const int32_t *seen, int k, int32_t *out_idx,
+                         float *out_val, int32_t *out_count) {
   if (k <= 0) {
     for (int64_t u = 0; u < m; u++) out_count[u] = 0;
-    return;
+    return 0;
   }
 #if CRK_X86
   if (crk_has_avx2() && ix->r_blocks <= 16) {
-    search_avx2(ix, users, user_tail_norms, user_norms, m, seen_offsets, seen, k, out_idx, out_val,
-                out_count);
-    return;
+    return search_avx2(ix, users, user_tail_norms, user_norms, m, seen_offsets, seen, k, out_idx,
+                       out_val, out_count);
   }
 #endif
-  search_portable(ix, users, user_tail_norms, user_norms, m, seen_offsets, seen, k, out_idx,
+  return search_portable(ix, users, user_tail_norms, user_norms, m, seen_offsets, seen, k, out_idx,
                   out_val, out_count);
 }

@@ -37,6 +37,17 @@ struct FloatSearchIndexTests {
     }
   }
 
+  @Test("isotropic embeddings, where the bound prunes little, fall back and still equal brute force")
+  func isotropicFallback() {
+    var g = SeededGenerator(seed: 11)
+    let items = Matrix(rows: 800, cols: 64, gaussianStd: 1, generator: &g)
+    let users = Matrix(rows: 230, cols: 64, gaussianStd: 1, generator: &g)
+    let exclude = (0..<users.rows).map { _ in (0..<10).map { _ in Int32(g.index(below: items.rows)) } }
+    let got = FloatSearchIndex(items: items).search(users: users, exclude: exclude, k: 7)
+    let want = reference(users, items, exclude: exclude, k: 7)
+    for u in 0..<users.rows { #expect(got[u].items == want[u], "user \(u)") }
+  }
+
   @Test("returns fewer than k when fewer items remain")
   func fewItems() {
     var g = SeededGenerator(seed: 9)

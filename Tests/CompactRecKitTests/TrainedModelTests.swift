@@ -32,6 +32,21 @@ struct TrainedModelTests {
     #expect(throws: RecommendationError.unknownItem("w")) { try loaded.recommend(history: ["w"], k: 1) }
   }
 
+  @Test("a LightGCN model is saved as its final embeddings and scores the same after loading")
+  func lightGCNRoundTrip() throws {
+    let data = tinyData()
+    let model = LightGCN(matrix: data.trainMatrix(), dim: 4, weights: [0.5, 0.5], initStd: 0.3, seed: 1).deployable()
+    let path = NSTemporaryDirectory() + "crm-\(UUID().uuidString).crm"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try TrainedModel(model: model, dataset: data).save(to: path)
+    let loaded = try TrainedModel.load(from: path)
+    #expect(loaded.kind == "lightgcn")
+    let back = try #require(loaded.model as? LightGCNEmbeddings)
+    #expect(back.layers == 1)
+    #expect(back.scorer.itemEmbedding.value == model.scorer.itemEmbedding.value)
+    #expect(back.scorer.userEmbedding.value == model.scorer.userEmbedding.value)
+  }
+
   @Test("MostPop round-trips and an unknown kind is refused")
   func mostPopAndUnknownKind() throws {
     let data = tinyData()

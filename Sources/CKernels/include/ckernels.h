@@ -39,10 +39,12 @@ typedef struct {
 /// [m][r_blocks]; user_norms: [m]. Seen items of user u are seen[seen_offsets[u] ..<
 /// seen_offsets[u+1]], permuted positions sorted ascending, and are never returned. Writes
 /// positions and scores best first to out_idx/out_val ([m][k]) and the count to out_count.
-void crk_float_search(const crk_float_index *ix, const float *users, const float *user_tail_norms,
-                      const float *user_norms, int64_t m, const int64_t *seen_offsets,
-                      const int32_t *seen, int k, int32_t *out_idx, float *out_val,
-                      int32_t *out_count);
+/// Returns how many (user, item) pairs passed the bound and were scored exactly, which tells
+/// the caller how well the bound prunes for these embeddings.
+int64_t crk_float_search(const crk_float_index *ix, const float *users,
+                         const float *user_tail_norms, const float *user_norms, int64_t m,
+                         const int64_t *seen_offsets, const int32_t *seen, int k, int32_t *out_idx,
+                         float *out_val, int32_t *out_count);
 
 /// Sparse-dense product for rows [row_begin, row_end): y[r] = sum_e val[e] * x[col[e]] over
 /// the CSR row r, with x and y row-major [*][d]. Rows of y outside the range are untouched.

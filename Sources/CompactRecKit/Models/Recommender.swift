@@ -59,12 +59,21 @@ public enum BruteForceSearch {
   public static let batchSize = 256
 
   /// The `k` best items of each query with its `exclude` items masked.
-  public static func recommend(_ model: Recommender, _ queries: [ScoringQuery], k: Int)
-    -> [Ranking]
-  {
-    let n = model.itemCount
+  public static func recommend(_ model: Recommender, _ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    search(queries: queries.count, itemCount: model.itemCount, k: k, exclude: { queries[$0].exclude }) {
+      range, buffer in model.score(queries[range], into: buffer)
+    }
+  }
+
+  /// The `k` best of `itemCount` items for each of `queries` queries: `score(range, buffer)`
+  /// writes the scores of queries `range` (row-major, `itemCount` wide) and `exclude(q)` names
+  /// the items query `q` must not get.
+  public static func search(
+    queries: Int, itemCount n: Int, k: Int, exclude: (Int) -> [Int32],
+    score: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+  ) -> [Ranking] {
     let kk = min(k, n)
-    var results = [Ranking](repeating: Ranking(items: [], scores: []), count: queries.count)
+    var results = [Ranking](repeating: Ranking(items: [], scores: []), count: queries)
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * n)
     defer { buffer.deallocate() }
     let idx = UnsafeMutablePointer<Int32>.allocate(capacity: batchSize * max(kk, 1))
@@ -74,14 +83,14 @@ public enum BruteForceSearch {
       val.deallocate()
     }
     var start = 0
-    while start < queries.count {
-      let end = min(queries.count, start + batchSize)
-      model.score(queries[start..<end], into: buffer)
+    while start < queries {
+      let end = min(queries, start + batchSize)
+      score(start..<end, buffer)
       var found = [Int](repeating: 0, count: end - start)
       found.withUnsafeMutableBufferPointer { foundPtr in
         Parallel.forEach(end - start, grain: 8) { r in
           let row = buffer + r * n
-          for e in queries[start + r].exclude { row[Int(e)] = -.infinity }
+          for e in exclude(start + r) { row[Int(e)] = -.infinity }
           foundPtr[r] = TopK.select(row, count: n, k: kk, indices: idx + r * kk, values: val + r * kk)
         }
       }

@@ -9,7 +9,8 @@ import Foundation
 /// with a register-blocked FMA kernel and bounds the rest by Cauchy-Schwarz over
 /// `tailBlocks` blocks; only items whose bound can beat the user's current K-th best score get
 /// their remaining dimensions scored. The result equals brute-force top-K (up to ties within
-/// float rounding), with seen items excluded; see `float_search.c`.
+/// float rounding), with seen items excluded; see `float_search.c`. When the embeddings have
+/// no dominant subspace and the bound prunes little, search scores every item instead.
 public final class FloatSearchIndex {
   /// Number of items.
   public let itemCount: Int
@@ -19,6 +20,7 @@ public final class FloatSearchIndex {
   public let headDims: Int
   /// Blocks of the remaining dimensions, each bounded by the product of norms.
   public let tailBlocks: Int
+  private let items: Matrix  // the original table, for the brute-force fallback
   private let rotation: [Float]  // d x d, columns are principal axes
   private let permutation: [Int32]  // position -> item
   private let position: [Int32]  // item -> position
@@ -33,6 +35,7 @@ public final class FloatSearchIndex {
   public init(items: Matrix, headDims: Int? = nil, tailBlocks: Int = 2) {
     let n = items.rows
     let d = items.cols
+    self.items = items
     itemCount = n
     dim = d
     let dh = min(d, headDims ?? (d < 16 ? d : d / 2))
@@ -123,6 +126,14 @@ public final class FloatSearchIndex {
     var index = crk_float_index(
       n_items: Int64(itemCount), n_tiles: Int64(tiles), d_head: Int32(headDims), d_tail: Int32(d - headDims),
       r_blocks: Int32(R), head: nil, tail: nil, tail_norms: nil, norms: nil)
+    // Users run in chunks (one kernel user group each), many per core so uneven work balances.
+    // The first chunk is a probe: when the bound lets through more than `maxScoredFraction`
+    // of the items (embeddings without a dominant subspace), scoring everything is cheaper
+    // and the rest of the users are searched by brute force instead.
+    let chunk = 96
+    let probe = min(m, chunk)
+    var scoredInProbe: Int64 = 0
+    var pruningPays = true
     tail.withUnsafeBufferPointer { tp in
       tailNorms.withUnsafeBufferPointer { tnp in
         norms.withUnsafeBufferPointer { np in
@@ -138,18 +149,21 @@ public final class FloatSearchIndex {
                     outIdx.withUnsafeMutableBufferPointer { oi in
                       outVal.withUnsafeMutableBufferPointer { ov in
                         outCount.withUnsafeMutableBufferPointer { oc in
-                          // Chunks of users (one kernel user group each), many per core so uneven work balances.
-                          let chunk = 96
-                          Parallel.forEach((m + chunk - 1) / chunk, grain: 1) { c in
-                            let lo = c * chunk
-                            let count = min(chunk, m - lo)
+                          func run(_ lo: Int, _ count: Int) -> Int64 {
                             withUnsafePointer(to: index) { ix in
                               crk_float_search(
                                 ix, up.baseAddress! + lo * d, utn.baseAddress! + lo * R, un.baseAddress! + lo,
-                                Int64(count),
-                                op.baseAddress! + lo, sp.baseAddress, Int32(kk), oi.baseAddress! + lo * kk,
-                                ov.baseAddress! + lo * kk, oc.baseAddress! + lo)
+                                Int64(count), op.baseAddress! + lo, sp.baseAddress, Int32(kk),
+                                oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk, oc.baseAddress! + lo)
                             }
+                          }
+                          if probe > 0 { scoredInProbe = run(0, probe) }
+                          pruningPays =
+                            Double(scoredInProbe) <= FloatSearchIndex.maxScoredFraction * Double(probe * itemCount)
+                          guard pruningPays else { return }
+                          Parallel.forEach((m - probe + chunk - 1) / chunk, grain: 1) { c in
+                            let lo = probe + c * chunk
+                            _ = run(lo, min(chunk, m - lo))
                           }
                         }
                       }
@@ -162,10 +176,33 @@ public final class FloatSearchIndex {
         }
       }
     }
-    return (0..<m).map { u in
+    var results = (0..<(pruningPays ? m : probe)).map { u in
       let c = Int(outCount[u])
       return Ranking(
         items: (0..<c).map { permutation[Int(outIdx[u * kk + $0])] }, scores: Array(outVal[(u * kk)..<(u * kk + c)]))
+    }
+    if !pruningPays {
+      results += bruteForce(users: users, from: probe, exclude: exclude, k: kk)
+    }
+    return results
+  }
+
+  /// Above this fraction of items scored exactly in the probe, search falls back to brute force.
+  public static let maxScoredFraction = 0.3
+
+  /// Exact top-k of users `from...` by scoring every item (sgemm in the original basis).
+  private func bruteForce(users: Matrix, from start: Int, exclude: [[Int32]], k: Int) -> [Ranking] {
+    let d = dim
+    return BruteForceSearch.search(
+      queries: users.rows - start, itemCount: itemCount, k: k, exclude: { exclude[start + $0] }
+    ) { range, buffer in
+      users.withUnsafePointer { u in
+        items.withUnsafePointer { v in
+          BLAS.gemm(
+            transposeB: true, m: range.count, n: itemCount, k: d, a: u + (start + range.lowerBound) * d, lda: d,
+            b: v, ldb: d, c: buffer, ldc: itemCount)
+        }
+      }
     }
   }
 
