@@ -111,48 +111,21 @@ public final class LightGCN: Recommender {
   ) -> LightGCN {
     let matrix = dataset.trainMatrix()
     let model = LightGCN(matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed)
-    var sampler = BPRSampler(matrix: matrix, seed: c.seed &+ 1)
     let adam = Adam(learningRate: c.learningRate)
-    var stopping = EarlyStopping(metric: "recall@20", patience: c.patience)
     var best: Matrix?
-    let batches = (sampler.count + c.batchSize - 1) / c.batchSize
-    var users: [Int32] = []
-    var positives: [Int32] = []
-    var negatives: [Int32] = []
-    let start = Date()
-    for epoch in 1...max(1, c.epochs) {
-      let epochStart = Date()
-      sampler.shuffle()
-      var lossSum = 0.0
-      for b in 0..<batches {
-        sampler.fill(
-          (b * c.batchSize)..<min(sampler.count, (b + 1) * c.batchSize), users: &users, positives: &positives,
-          negatives: &negatives)
-        lossSum += model.step(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
-        observer?(
-          .batch(
-            epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
-            elapsed: Date().timeIntervalSince(start)))
-      }
-      observer?(
-        .epoch(
-          epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
-          seconds: Date().timeIntervalSince(epochStart)))
-      if c.evaluateEvery > 0 && epoch % c.evaluateEvery == 0 {
+    let loop = BPRTrainingLoop(
+      epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
+      samplerSeed: c.seed &+ 1)
+    loop.run(
+      matrix: matrix, observer: observer,
+      step: { model.step(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
+      validate: {
         model.propagate()
-        let value =
-          FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation).metrics["recall@20"]
-          ?? 0
-        let (improved, stop) = stopping.record(value, epoch: epoch)
-        if improved { best = model.embedding.value }
-        observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
-        if stop {
-          observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
-          break
-        }
-      }
-    }
-    if let best { model.embedding.value = best }
+        return FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
+          .metrics["recall@20"] ?? 0
+      },
+      keepBest: { best = model.embedding.value },
+      restoreBest: { model.embedding.value = best! })
     model.propagate()
     return model
   }

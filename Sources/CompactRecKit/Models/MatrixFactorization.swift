@@ -44,7 +44,7 @@ public final class MatrixFactorization: Recommender {
   public var dim: Int { itemEmbedding.value.cols }
 
   /// The exact pruned search over the item table; built on first use, dropped by training.
-  private var searchIndex: FloatSearchIndex?
+  var searchIndex: FloatSearchIndex?
 
   /// Builds the search index now (it is otherwise built by the first large `recommend`), so
   /// that a benchmark or a server can pay for it before timing or serving.
@@ -104,48 +104,23 @@ public final class MatrixFactorization: Recommender {
     let model = MatrixFactorization(
       userEmbedding: Matrix(rows: dataset.userCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator),
       itemEmbedding: Matrix(rows: dataset.itemCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator))
-    var sampler = BPRSampler(matrix: dataset.trainMatrix(), seed: generator.next())
     let adam = Adam(learningRate: c.learningRate)
-    var stopping = EarlyStopping(metric: "recall@20", patience: c.patience)
     var best: (Matrix, Matrix)?
-    let batches = (sampler.count + c.batchSize - 1) / c.batchSize
-    var users: [Int32] = []
-    var positives: [Int32] = []
-    var negatives: [Int32] = []
-    let start = Date()
-    for epoch in 1...max(1, c.epochs) {
-      let epochStart = Date()
-      sampler.shuffle()
-      var lossSum = 0.0
-      for b in 0..<batches {
-        let range = (b * c.batchSize)..<min(sampler.count, (b + 1) * c.batchSize)
-        sampler.fill(range, users: &users, positives: &positives, negatives: &negatives)
-        lossSum += model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
-        observer?(
-          .batch(
-            epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
-            elapsed: Date().timeIntervalSince(start)))
-      }
-      observer?(
-        .epoch(
-          epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(batches, 1)),
-          seconds: Date().timeIntervalSince(epochStart)))
-      if c.evaluateEvery > 0 && epoch % c.evaluateEvery == 0 {
-        let report = FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
-        let value = report.metrics["recall@20"] ?? 0
-        let (improved, stop) = stopping.record(value, epoch: epoch)
-        if improved { best = (model.userEmbedding.value, model.itemEmbedding.value) }
-        observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
-        if stop {
-          observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
-          break
-        }
-      }
-    }
-    if let best {
-      model.userEmbedding.value = best.0
-      model.itemEmbedding.value = best.1
-    }
+    let loop = BPRTrainingLoop(
+      epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
+      samplerSeed: generator.next())
+    loop.run(
+      matrix: dataset.trainMatrix(), observer: observer,
+      step: { model.bprStep(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
+      validate: {
+        FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation).metrics["recall@20"] ?? 0
+      },
+      keepBest: { best = (model.userEmbedding.value, model.itemEmbedding.value) },
+      restoreBest: {
+        model.userEmbedding.value = best!.0
+        model.itemEmbedding.value = best!.1
+        model.searchIndex = nil
+      })
     return model
   }
 
