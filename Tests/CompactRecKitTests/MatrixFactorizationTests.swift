@@ -51,6 +51,18 @@ struct MatrixFactorizationTests {
     }
   }
 
+  @Test("large batches use the search index, which follows changes to the item embeddings")
+  func searchFollowsEmbeddings() {
+    var g = SeededGenerator(seed: 8)
+    let mf = MatrixFactorization(
+      userEmbedding: Matrix(rows: 100, cols: 32, gaussianStd: 1, generator: &g),
+      itemEmbedding: Matrix(rows: 300, cols: 32, gaussianStd: 1, generator: &g))
+    let queries = (0..<100).map { ScoringQuery(user: Int32($0), exclude: [Int32($0)]) }
+    #expect(mf.recommend(queries, k: 5).map(\.items) == BruteForceSearch.recommend(mf, queries, k: 5).map(\.items))
+    mf.itemEmbedding.value = Matrix(rows: 300, cols: 32, gaussianStd: 1, generator: &g)
+    #expect(mf.recommend(queries, k: 5).map(\.items) == BruteForceSearch.recommend(mf, queries, k: 5).map(\.items))
+  }
+
   @Test("a history without a user is folded in as the mean of its item embeddings")
   func foldIn() {
     let m = model(seed: 5)

@@ -43,13 +43,17 @@ public final class MatrixFactorization: Recommender {
   /// Embedding width.
   public var dim: Int { itemEmbedding.value.cols }
 
-  /// The exact pruned search over the item table; built on first use, dropped by training.
-  var searchIndex: FloatSearchIndex?
+  /// The exact pruned search over the item table; built on first use and rebuilt whenever
+  /// the item embeddings are no longer the ones it was built from (training, restoring).
+  private var searchIndex: FloatSearchIndex?
 
-  /// Builds the search index now (it is otherwise built by the first large `recommend`), so
-  /// that a benchmark or a server can pay for it before timing or serving.
+  /// Builds the search index now if it is missing or stale (it is otherwise built by the
+  /// next large `recommend`), so a benchmark or a server can pay for it before timing or
+  /// serving.
   public func prepareSearch() {
-    if searchIndex == nil { searchIndex = FloatSearchIndex(items: itemEmbedding.value) }
+    if searchIndex?.isBuilt(from: itemEmbedding.value) != true {
+      searchIndex = FloatSearchIndex(items: itemEmbedding.value)
+    }
   }
 
   /// Top-K with seen items excluded. Batches of known users go through `FloatSearchIndex`
@@ -119,7 +123,6 @@ public final class MatrixFactorization: Recommender {
       restoreBest: {
         model.userEmbedding.value = best!.0
         model.itemEmbedding.value = best!.1
-        model.searchIndex = nil
       })
     return model
   }
@@ -129,7 +132,6 @@ public final class MatrixFactorization: Recommender {
   func bprStep(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
     let (loss, touchedUsers, touchedItems) = accumulateBPRGradients(
       users: users, positives: positives, negatives: negatives, l2: l2)
-    searchIndex = nil
     adam.beginStep()
     adam.update(userEmbedding, rows: touchedUsers)
     adam.update(itemEmbedding, rows: touchedItems)

@@ -91,6 +91,9 @@ public final class FloatSearchIndex {
 
   deinit { head.deallocate() }
 
+  /// Whether this index was built from exactly `items` (O(1) when it is the same storage).
+  public func isBuilt(from items: Matrix) -> Bool { self.items == items }
+
   /// The `k` best items for each row of `users` (queries x dim), skipping `exclude[r]`
   /// (item indices, any order). Users are split over the cores.
   public func search(users: Matrix, exclude: [[Int32]], k: Int) -> [Ranking] {
