@@ -85,3 +85,21 @@ void crk_spmm_rows(const int64_t *row_ptr, const int32_t *col, const float *val,
 #endif
   spmm_portable(row_ptr, col, val, x, y, row_begin, row_end, d);
 }
+
+void crk_spmm_row_list(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
+                       float *y, const int32_t *rows, int64_t n_rows, int d) {
+  for (int64_t t = 0; t < n_rows; t++) crk_spmm_rows(row_ptr, col, val, x, y, rows[t], rows[t] + 1, d);
+}
+
+void crk_spmm_scatter(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
+                      float *y, const int32_t *rows, int64_t n_rows, int d) {
+  for (int64_t t = 0; t < n_rows; t++) {
+    const int64_t r = rows[t];
+    const float *in = x + r * d;
+    for (int64_t e = row_ptr[r]; e < row_ptr[r + 1]; e++) {
+      float *out = y + (int64_t)col[e] * d;
+      const float w = val[e];
+      for (int j = 0; j < d; j++) out[j] += w * in[j];
+    }
+  }
+}

@@ -34,10 +34,30 @@ struct LightGCNTests {
           #expect(abs(y[r, c] - want) < 1e-5)
         }
       }
+      // Listed rows only.
+      var partial = Matrix(rows: 7, cols: d, repeating: 99)
+      graph.multiply(x, into: &partial, rows: [1, 4])
+      for r in 0..<7 {
+        for c in 0..<d {
+          let want = [1, 4].contains(r) ? y[r, c] : 99
+          #expect(abs(partial[r, c] - want) < 1e-5)
+        }
+      }
+      // Scatter from rows 0 and 5 equals A times x masked to those rows, added to y0.
+      var scattered = Matrix(rows: 7, cols: d, repeating: 1)
+      graph.accumulateProduct(ofRows: [0, 5], of: x, into: &scattered)
+      for r in 0..<7 {
+        for c in 0..<d {
+          let want = 1 + [0, 5].reduce(Float(0)) { $0 + dense[r][$1] * x[$1, c] }
+          #expect(abs(scattered[r, c] - want) < 1e-5)
+        }
+      }
     }
   }
 
-  @Test("the hand-derived backward pass matches central finite differences", arguments: [[Float](), [0.1, 0.5, 0.4]])
+  @Test(
+    "the hand-derived backward pass matches central finite differences",
+    arguments: [[Float](), [0.1, 0.5, 0.4], [0.5, 0.5], [1.0], [0.25, 0.25, 0.25, 0.25]])
   func gradients(weights: [Float]) {
     let w = weights.isEmpty ? [Float](repeating: 1.0 / 3, count: 3) : weights
     let model = LightGCN(matrix: matrix, dim: 3, weights: w, initStd: 0.7, seed: 5)

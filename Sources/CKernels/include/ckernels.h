@@ -51,6 +51,16 @@ int64_t crk_float_search(const crk_float_index *ix, const float *users,
 void crk_spmm_rows(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
                    float *y, int64_t row_begin, int64_t row_end, int d);
 
+/// The same product for a list of rows only: y[rows[t]] = sum_e val[e] * x[col[e]].
+void crk_spmm_row_list(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
+                       float *y, const int32_t *rows, int64_t n_rows, int d);
+
+/// Scatter form for a symmetric matrix and an x that is non-zero only on `rows`:
+/// y[col[e]] += val[e] * x[r] for every non-zero e of every listed row r (y is accumulated,
+/// not cleared). Costs the listed rows' non-zeros instead of the whole matrix.
+void crk_spmm_scatter(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
+                      float *y, const int32_t *rows, int64_t n_rows, int d);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

@@ -71,19 +71,53 @@ public struct NormalizedAdjacency: Sendable {
   public func multiply(_ x: Matrix, into y: inout Matrix) {
     precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
     let d = Int32(x.cols)
-    rowOffsets.withUnsafeBufferPointer { rp in
-      columns.withUnsafeBufferPointer { cp in
-        values.withUnsafeBufferPointer { vp in
-          x.withUnsafePointer { xp in
-            y.withUnsafeMutablePointer { yp in
-              Parallel.forEach(chunks.count, grain: 1) { c in
-                crk_spmm_rows(
-                  rp.baseAddress, cp.baseAddress, vp.baseAddress, xp, yp, Int64(chunks[c].lowerBound),
-                  Int64(chunks[c].upperBound), d)
-              }
-            }
+    withCSR { rp, cp, vp in
+      x.withUnsafePointer { xp in
+        y.withUnsafeMutablePointer { yp in
+          Parallel.forEach(chunks.count, grain: 1) { c in
+            crk_spmm_rows(
+              rp, cp, vp, xp, yp, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), d)
           }
         }
+      }
+    }
+  }
+
+  /// y[r] = (A x)[r] for the listed rows only; other rows of y are untouched.
+  public func multiply(_ x: Matrix, into y: inout Matrix, rows: [Int32]) {
+    precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
+    withCSR { rp, cp, vp in
+      x.withUnsafePointer { xp in
+        y.withUnsafeMutablePointer { yp in
+          rows.withUnsafeBufferPointer { r in
+            crk_spmm_row_list(rp, cp, vp, xp, yp, r.baseAddress, Int64(r.count), Int32(x.cols))
+          }
+        }
+      }
+    }
+  }
+
+  /// y += A x for an x whose only non-zero rows are `rows` (A is symmetric, so each listed
+  /// row scatters into its neighbours). O(non-zeros of the listed rows), single-threaded.
+  public func accumulateProduct(ofRows rows: [Int32], of x: Matrix, into y: inout Matrix) {
+    precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
+    withCSR { rp, cp, vp in
+      x.withUnsafePointer { xp in
+        y.withUnsafeMutablePointer { yp in
+          rows.withUnsafeBufferPointer { r in
+            crk_spmm_scatter(rp, cp, vp, xp, yp, r.baseAddress, Int64(r.count), Int32(x.cols))
+          }
+        }
+      }
+    }
+  }
+
+  private func withCSR<R>(
+    _ body: (UnsafePointer<Int64>, UnsafePointer<Int32>, UnsafePointer<Float>) -> R
+  ) -> R {
+    rowOffsets.withUnsafeBufferPointer { rp in
+      columns.withUnsafeBufferPointer { cp in
+        values.withUnsafeBufferPointer { vp in body(rp.baseAddress!, cp.baseAddress!, vp.baseAddress!) }
       }
     }
   }
