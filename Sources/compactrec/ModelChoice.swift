@@ -105,35 +105,30 @@ func trainModel(
     }
     return (data, data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0)
   }
-  let lr = options.lr ?? choice.defaultRecipe.lr
-  let l2 = options.l2 ?? choice.defaultRecipe.l2
+  /// The shared settings from the command line (learning rate and L2 default to the model's).
+  func configured<R: BPRRecipe>(_ recipe: R, evaluateEvery: Int) -> R {
+    var c = recipe
+    c.dim = options.dim
+    c.epochs = options.epochs
+    c.batchSize = options.batchSize
+    c.learningRate = options.lr ?? c.learningRate
+    c.l2 = options.l2 ?? c.l2
+    c.seed = options.seed
+    c.evaluateEvery = evaluateEvery
+    c.patience = options.patience
+    return c
+  }
   switch choice {
   case .mostpop:
     return (MostPop(dataset: dataset), dataset)
   case .mfBPR:
     let (data, evaluateEvery) = withValidation()
-    var c = MatrixFactorization.Configuration()
-    c.dim = options.dim
-    c.epochs = options.epochs
-    c.batchSize = options.batchSize
-    c.learningRate = lr
-    c.l2 = l2
-    c.seed = options.seed
-    c.evaluateEvery = evaluateEvery
-    c.patience = options.patience
+    let c = configured(MatrixFactorization.Configuration(), evaluateEvery: evaluateEvery)
     return (MatrixFactorization.train(on: data, configuration: c, observer: observer), data)
   case .lightgcn:
     let (data, evaluateEvery) = withValidation()
-    var c = LightGCN.Configuration()
-    c.dim = options.dim
+    var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
     c.layers = options.layers
-    c.epochs = options.epochs
-    c.batchSize = options.batchSize
-    c.learningRate = lr
-    c.l2 = l2
-    c.seed = options.seed
-    c.evaluateEvery = evaluateEvery
-    c.patience = options.patience
     return (LightGCN.train(on: data, configuration: c, observer: observer).deployable(), data)
   }
 }
