@@ -107,7 +107,7 @@ struct LightGCNEpochBench: ParsableCommand {
     var seconds: [Double] = []
     var batches = 0
     let start = Date()
-    _ = LightGCN.train(on: dataset, configuration: c) { event in
+    _ = try LightGCN.train(on: dataset, configuration: c) { event in
       if case .epoch(_, _, _, let s) = event { seconds.append(s) }
       if case .batch(_, _, _, let total, _, _) = event { batches = total }
     }

@@ -37,7 +37,7 @@ struct DemoCommand: ParsableCommand {
     for choice in ModelChoice.allCases {
       progress.status("training \(choice.rawValue)")
       let start = Date()
-      let (model, data) = trainModel(choice, on: dataset, options: options, observer: progress.handle)
+      let (model, data) = try trainModel(choice, on: dataset, options: options, observer: progress.handle)
       let seconds = Date().timeIntervalSince(start)
       progress.finish()
       let path = "\(dir)/\(choice.rawValue).crm"

@@ -94,9 +94,11 @@ struct TrainingOptions: ParsableArguments {
 
 /// Trains `choice` on `dataset`. A validation split is carved from training (seeded) when the
 /// data has none and early stopping is on, so the test set never steers training.
+/// With `checkpoint`, the run is saved after every epoch and can be resumed.
 func trainModel(
-  _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, observer: TrainingObserver?
-) -> (model: any PersistableModel, trainedOn: Dataset) {
+  _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, checkpoint: CheckpointOptions? = nil,
+  observer: TrainingObserver?
+) throws -> (model: any PersistableModel, trainedOn: Dataset) {
   /// The data with a carved validation split when early stopping needs one, and whether to use it.
   func withValidation() -> (Dataset, evaluateEvery: Int) {
     var data = dataset
@@ -124,11 +126,13 @@ func trainModel(
   case .mfBPR:
     let (data, evaluateEvery) = withValidation()
     let c = configured(MatrixFactorization.Configuration(), evaluateEvery: evaluateEvery)
-    return (MatrixFactorization.train(on: data, configuration: c, observer: observer), data)
+    return (try MatrixFactorization.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer), data)
   case .lightgcn:
     let (data, evaluateEvery) = withValidation()
     var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
     c.layers = options.layers
-    return (LightGCN.train(on: data, configuration: c, observer: observer).deployable(), data)
+    return (
+      try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
+    )
   }
 }

@@ -15,6 +15,17 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Output model file (.crm).")
   var out: String
 
+  @Option(
+    help:
+      "Checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written.")
+  var checkpoint: String?
+
+  @Flag(name: .customLong("no-checkpoint"), help: "Do not write checkpoints.")
+  var noCheckpoint = false
+
+  @Flag(help: "Continue from the checkpoint of an interrupted run with the same data and settings.")
+  var resume = false
+
   @Flag(help: "Print the result as JSON.")
   var json = false
 
@@ -26,7 +37,14 @@ struct TrainCommand: ParsableCommand {
     progress.status("loading \(dataOptions.data)")
     let dataset = try dataOptions.load()
     let start = Date()
-    let (trained, data) = trainModel(model, on: dataset, options: training, observer: progress.handle)
+    let checkpointPath = checkpoint ?? out + ".ckpt"
+    if resume && noCheckpoint { throw ValidationError("--resume needs checkpoints; drop --no-checkpoint") }
+    if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
+      throw ValidationError("--resume: no checkpoint at \(checkpointPath)")
+    }
+    let options = noCheckpoint || model == .mostpop ? nil : CheckpointOptions(path: checkpointPath, resume: resume)
+    let (trained, data) = try trainModel(
+      model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
     let seconds = Date().timeIntervalSince(start)
     progress.finish()
     let bundle = TrainedModel(
@@ -36,6 +54,7 @@ struct TrainCommand: ParsableCommand {
         "recipe": .object(training.summary(for: model)),
       ])
     try bundle.save(to: out)
+    if options != nil { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.tensors().reduce(0) { $0 + $1.elementCount }
     if json {

@@ -80,7 +80,7 @@ struct MatrixFactorizationTests {
   }
 
   @Test("training on the demo data beats MostPop clearly")
-  func learns() {
+  func learns() throws {
     var generator = SyntheticData()
     generator.users = 600
     generator.items = 300
@@ -88,7 +88,7 @@ struct MatrixFactorizationTests {
     var c = MatrixFactorization.Configuration()
     c.epochs = 15
     c.batchSize = 512
-    let mf = MatrixFactorization.train(on: data, configuration: c)
+    let mf = try MatrixFactorization.train(on: data, configuration: c)
     let evaluator = FullRankingEvaluator(cutoffs: [10])
     let mfHR = evaluator.evaluate(mf, on: data).metrics["hr@10"]!
     let popHR = evaluator.evaluate(MostPop(dataset: data), on: data).metrics["hr@10"]!

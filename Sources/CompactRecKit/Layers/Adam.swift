@@ -29,6 +29,18 @@ public final class Adam {
     self.weightDecay = weightDecay
   }
 
+  /// The first and second moments of `p` (nil before its first update), for checkpoints.
+  public func moments(of p: Parameter) -> (m: [Float], v: [Float])? { moments[ObjectIdentifier(p)] }
+
+  /// Restores a saved step count and the moments of `p`. Precondition: sizes match `p`.
+  public func restore(stepCount: Int, moments saved: (m: [Float], v: [Float])?, of p: Parameter) {
+    self.stepCount = stepCount
+    if let saved {
+      precondition(saved.m.count == p.count && saved.v.count == p.count, "moment sizes differ")
+      moments[ObjectIdentifier(p)] = saved
+    }
+  }
+
   /// Advances the step counter; call once per optimizer step, before the `update` calls.
   public func beginStep() { stepCount += 1 }
 

@@ -21,6 +21,20 @@ public struct BPRSampler {
     generator = SeededGenerator(seed: seed)
   }
 
+  /// The current epoch order and generator state, for checkpoints.
+  public var state: (users: [Int32], items: [Int32], generator: [UInt64]) {
+    (pairs.map(\.user), pairs.map(\.item), generator.state)
+  }
+
+  /// Continues from a saved `state`. Throws when it does not fit this sampler's interactions.
+  public mutating func restore(users: [Int32], items: [Int32], generator state: [UInt64]) throws {
+    guard users.count == pairs.count, items.count == pairs.count, state.count == 4 else {
+      throw CheckpointError.mismatch("the sampler state does not match the training interactions")
+    }
+    pairs = zip(users, items).map { ($0, $1) }
+    generator = SeededGenerator(state: state)
+  }
+
   /// Number of triples per epoch.
   public var count: Int { pairs.count }
 

@@ -4,32 +4,87 @@ import Foundation
 /// training interaction once in a seeded random order with a uniform negative, in batches
 /// handed to the model's `step`; every `evaluateEvery` epochs it measures validation
 /// Recall@20, remembers the best parameters and stops after `patience` runs without
-/// improvement. Progress goes to the observer; the test set is never consulted.
+/// improvement. Progress goes to the observer; the test set is never consulted. With
+/// `checkpoint` set, the whole state is saved after every epoch and a resumed run continues
+/// from the last saved epoch.
 struct BPRTrainingLoop {
   var epochs: Int
   var batchSize: Int
   var evaluateEvery: Int
   var patience: Int
   var samplerSeed: UInt64
+  var checkpoint: CheckpointOptions?
+  /// Settings a resumed run must share with the checkpoint (everything but `epochs`).
+  var settings: [String: JSONValue] = [:]
+  /// Fingerprint of the training data, checked on resume.
+  var dataFingerprint = ""
 
   /// Runs the loop over `matrix` (the fitted training interactions of `dataset`).
   /// - step: one optimizer step on (users, positives, negatives); returns the batch's mean loss.
   /// - validate: Recall@20 on the validation split for the current parameters.
   /// - keepBest: called when validation improves, to snapshot the parameters.
   /// - restoreBest: called once at the end when a snapshot was taken.
+  /// - saveState: the model's parameters, optimizer moments and best snapshot as tensors.
+  /// - restoreState: loads them back from a checkpoint file.
   func run(
     matrix: InteractionMatrix, observer: TrainingObserver?, step: ([Int32], [Int32], [Int32]) -> Double,
-    validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void
-  ) {
+    validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
+    saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in }
+  ) throws {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
     var snapshotTaken = false
+    var firstEpoch = 1
+    if let checkpoint, checkpoint.resume, FileManager.default.fileExists(atPath: checkpoint.path) {
+      let file = try ModelFile.read(from: checkpoint.path)
+      guard file.kind == "checkpoint" else {
+        throw CheckpointError.mismatch("\(checkpoint.path) is a \(file.kind) model file, not a checkpoint")
+      }
+      guard file.dataFingerprint == dataFingerprint else {
+        throw CheckpointError.mismatch("\(checkpoint.path) was written for other training data")
+      }
+      for (key, value) in settings where file.hyperParameters[key] != value {
+        throw CheckpointError.mismatch(
+          "\(checkpoint.path) was written with \(key) = \(file.hyperParameters[key].map { "\($0)" } ?? "nothing"), not \(value)"
+        )
+      }
+      let n = sampler.count
+      try sampler.restore(
+        users: file.int32s("sampler/users", shape: [n]), items: file.int32s("sampler/items", shape: [n]),
+        generator: file.uint64s("sampler/generator", shape: [4]))
+      let m = file.metadata
+      stopping = EarlyStopping(
+        metric: "recall@20", patience: patience, best: m["best"]?.doubleValue ?? -.infinity,
+        bestEpoch: m["best_epoch"]?.intValue ?? 0, runsWithoutImprovement: m["runs_without_improvement"]?.intValue ?? 0)
+      snapshotTaken = m["snapshot_taken"]?.boolValue ?? false
+      firstEpoch = (m["epoch"]?.intValue ?? 0) + 1
+      if m["finished"]?.boolValue == true { firstEpoch = Int.max }
+      try restoreState(file)
+    }
+    func save(epoch: Int, finished: Bool) throws {
+      guard let checkpoint else { return }
+      let order = sampler.state
+      var tensors = saveState()
+      tensors.append(Tensor(name: "sampler/users", shape: [order.users.count], int32: order.users))
+      tensors.append(Tensor(name: "sampler/items", shape: [order.items.count], int32: order.items))
+      tensors.append(Tensor(name: "sampler/generator", shape: [4], uint64: order.generator))
+      let metadata: [String: JSONValue] = [
+        "epoch": .number(Double(epoch)), "best": stopping.best.isFinite ? .number(stopping.best) : .null,
+        "best_epoch": .number(Double(stopping.bestEpoch)),
+        "runs_without_improvement": .number(Double(stopping.runsWithoutImprovement)),
+        "snapshot_taken": .bool(snapshotTaken), "finished": .bool(finished),
+      ]
+      try ModelFile(
+        kind: "checkpoint", hyperParameters: settings, dataFingerprint: dataFingerprint, metadata: metadata,
+        tensors: tensors
+      ).write(to: checkpoint.path)
+    }
     let batches = (sampler.count + batchSize - 1) / batchSize
     var users: [Int32] = []
     var positives: [Int32] = []
     var negatives: [Int32] = []
     let start = Date()
-    for epoch in 1...max(1, epochs) {
+    for epoch in firstEpoch..<max(firstEpoch, max(1, epochs) + 1) {
       let epochStart = Date()
       sampler.shuffle()
       var lossSum = 0.0
@@ -47,7 +102,10 @@ struct BPRTrainingLoop {
         .epoch(
           epoch: epoch, epochs: epochs, loss: lossSum / Double(max(batches, 1)),
           seconds: Date().timeIntervalSince(epochStart)))
-      guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else { continue }
+      guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else {
+        try save(epoch: epoch, finished: false)
+        continue
+      }
       let value = validate()
       let (improved, stop) = stopping.record(value, epoch: epoch)
       if improved {
@@ -55,6 +113,7 @@ struct BPRTrainingLoop {
         snapshotTaken = true
       }
       observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
+      try save(epoch: epoch, finished: stop)
       if stop {
         observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
         break

@@ -10,12 +10,21 @@ public struct EarlyStopping: Sendable {
   public private(set) var best = -Double.infinity
   /// Epoch of the best value (0 before any run).
   public private(set) var bestEpoch = 0
-  private var runsWithoutImprovement = 0
+  /// Validation runs since the last improvement.
+  public private(set) var runsWithoutImprovement = 0
 
   public init(metric: String = "recall@20", patience: Int = 5) {
     precondition(patience >= 1, "patience must be at least 1")
     self.metric = metric
     self.patience = patience
+  }
+
+  /// Resumes a watch whose counters were saved in a checkpoint.
+  public init(metric: String, patience: Int, best: Double, bestEpoch: Int, runsWithoutImprovement: Int) {
+    self.init(metric: metric, patience: patience)
+    self.best = best
+    self.bestEpoch = bestEpoch
+    self.runsWithoutImprovement = runsWithoutImprovement
   }
 
   /// Records a validation result; returns whether it improved and whether to stop now.

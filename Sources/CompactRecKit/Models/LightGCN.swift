@@ -109,17 +109,26 @@ public final class LightGCN: Recommender {
   }
 
   /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch.
+  /// With `checkpoint`, saves the run after every epoch and, when asked, resumes it.
   public static func train(
-    on dataset: Dataset, configuration c: Configuration, observer: TrainingObserver? = nil
-  ) -> LightGCN {
+    on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
+    observer: TrainingObserver? = nil
+  ) throws -> LightGCN {
     let matrix = dataset.trainMatrix()
     let model = LightGCN(matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed)
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: c.seed &+ 1)
-    loop.run(
+      samplerSeed: c.seed &+ 1, checkpoint: checkpoint,
+      settings: [
+        "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
+        "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
+        "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
+        "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
+      ],
+      dataFingerprint: dataset.fingerprint())
+    try loop.run(
       matrix: matrix, observer: observer,
       step: { model.step(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
       validate: {
@@ -128,7 +137,22 @@ public final class LightGCN: Recommender {
           .metrics["recall@20"] ?? 0
       },
       keepBest: { best = model.embedding.value },
-      restoreBest: { model.embedding.value = best! })
+      restoreBest: { model.embedding.value = best! },
+      saveState: {
+        var tensors = model.embedding.checkpointTensors(adam: adam, prefix: "embedding")
+        if let best {
+          tensors.append(Tensor(name: "best/embedding", shape: [best.rows, best.cols], floats: best.storage))
+        }
+        return tensors
+      },
+      restoreState: { file in
+        try model.embedding.restoreCheckpoint(from: file, adam: adam, prefix: "embedding")
+        let e = model.embedding.value
+        if file.tensors.contains(where: { $0.name == "best/embedding" }) {
+          best = Matrix(
+            rows: e.rows, cols: e.cols, storage: try file.floats("best/embedding", shape: [e.rows, e.cols]))
+        }
+      })
     model.propagate()
     return model
   }

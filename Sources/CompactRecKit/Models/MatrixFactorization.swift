@@ -101,9 +101,11 @@ public final class MatrixFactorization: Recommender {
 
   /// Trains a model on `dataset.train` (held-out users are not fitted). With `evaluateEvery`
   /// set, evaluates recall@20 on the validation split and returns the best epoch's embeddings.
+  /// With `checkpoint`, saves the run after every epoch and, when asked, resumes it.
   public static func train(
-    on dataset: Dataset, configuration c: Configuration, observer: TrainingObserver? = nil
-  ) -> MatrixFactorization {
+    on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
+    observer: TrainingObserver? = nil
+  ) throws -> MatrixFactorization {
     var generator = SeededGenerator(seed: c.seed)
     let model = MatrixFactorization(
       userEmbedding: Matrix(rows: dataset.userCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator),
@@ -112,8 +114,15 @@ public final class MatrixFactorization: Recommender {
     var best: (Matrix, Matrix)?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: generator.next())
-    loop.run(
+      samplerSeed: generator.next(), checkpoint: checkpoint,
+      settings: [
+        "model": "mf-bpr", "dim": .number(Double(c.dim)), "batch_size": .number(Double(c.batchSize)),
+        "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
+        "init_std": .number(Double(c.initStd)), "evaluate_every": .number(Double(c.evaluateEvery)),
+        "patience": .number(Double(c.patience)),
+      ],
+      dataFingerprint: dataset.fingerprint())
+    try loop.run(
       matrix: dataset.trainMatrix(), observer: observer,
       step: { model.bprStep(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
       validate: {
@@ -123,6 +132,32 @@ public final class MatrixFactorization: Recommender {
       restoreBest: {
         model.userEmbedding.value = best!.0
         model.itemEmbedding.value = best!.1
+      },
+      saveState: {
+        var tensors =
+          model.userEmbedding.checkpointTensors(adam: adam, prefix: "user_embedding")
+          + model.itemEmbedding.checkpointTensors(adam: adam, prefix: "item_embedding")
+        if let best {
+          tensors.append(
+            Tensor(name: "best/user_embedding", shape: [best.0.rows, best.0.cols], floats: best.0.storage))
+          tensors.append(
+            Tensor(name: "best/item_embedding", shape: [best.1.rows, best.1.cols], floats: best.1.storage))
+        }
+        return tensors
+      },
+      restoreState: { file in
+        try model.userEmbedding.restoreCheckpoint(from: file, adam: adam, prefix: "user_embedding")
+        try model.itemEmbedding.restoreCheckpoint(from: file, adam: adam, prefix: "item_embedding")
+        if file.tensors.contains(where: { $0.name == "best/user_embedding" }) {
+          let u = model.userEmbedding.value
+          let i = model.itemEmbedding.value
+          best = (
+            Matrix(
+              rows: u.rows, cols: u.cols, storage: try file.floats("best/user_embedding", shape: [u.rows, u.cols])),
+            Matrix(
+              rows: i.rows, cols: i.cols, storage: try file.floats("best/item_embedding", shape: [i.rows, i.cols]))
+          )
+        }
       })
     return model
   }

@@ -21,6 +21,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     s3 = splitMix()
   }
 
+  /// The full internal state, for checkpoints: `init(state:)` continues the same stream.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// A generator that continues the stream whose `state` was saved. Precondition: 4 words.
+  public init(state: [UInt64]) {
+    precondition(state.count == 4, "a generator state has 4 words")
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+  }
+
   /// The next 64 random bits.
   @inlinable public mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Where a training run keeps its checkpoint, and whether to continue from it.
+///
+/// A checkpoint is a model file (same format, CRC-checked, written atomically after every
+/// epoch) holding the parameters, the optimizer moments, the sampler's order and generator,
+/// the early-stopping counters and the best snapshot, so a run killed at any moment resumes
+/// from its last finished epoch and ends exactly as an uninterrupted run would.
+public struct CheckpointOptions: Sendable {
+  /// The checkpoint file.
+  public var path: String
+  /// Continue from `path` when it exists (otherwise start fresh and create it).
+  public var resume: Bool
+
+  public init(path: String, resume: Bool) {
+    self.path = path
+    self.resume = resume
+  }
+}
+
+/// A checkpoint that cannot be continued with the current data or settings.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+  case mismatch(String)
+
+  public var description: String {
+    switch self {
+    case .mismatch(let why): return "cannot resume: \(why)"
+    }
+  }
+}
+
+extension Parameter {
+  /// This parameter, its Adam moments and the optimizer's step count as checkpoint tensors.
+  func checkpointTensors(adam: Adam, prefix: String) -> [Tensor] {
+    let shape = [value.rows, value.cols]
+    var out = [Tensor(name: "\(prefix)/value", shape: shape, floats: value.storage)]
+    if let (m, v) = adam.moments(of: self) {
+      out.append(Tensor(name: "\(prefix)/adam_m", shape: shape, floats: m))
+      out.append(Tensor(name: "\(prefix)/adam_v", shape: shape, floats: v))
+    }
+    out.append(Tensor(name: "\(prefix)/adam_step", shape: [1], uint64: [UInt64(adam.stepCount)]))
+    return out
+  }
+
+  /// Restores what `checkpointTensors` saved; throws when shapes differ.
+  func restoreCheckpoint(from file: ModelFile, adam: Adam, prefix: String) throws {
+    let shape = [value.rows, value.cols]
+    value.storage = try file.floats("\(prefix)/value", shape: shape)
+    let step = Int(try file.uint64s("\(prefix)/adam_step", shape: [1])[0])
+    let hasMoments = file.tensors.contains { $0.name == "\(prefix)/adam_m" }
+    let moments =
+      hasMoments
+      ? (try file.floats("\(prefix)/adam_m", shape: shape), try file.floats("\(prefix)/adam_v", shape: shape)) : nil
+    adam.restore(stepCount: step, moments: moments, of: self)
+  }
+}

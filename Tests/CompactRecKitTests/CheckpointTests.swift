@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+  private func demo() -> Dataset {
+    var generator = SyntheticData()
+    generator.users = 300
+    generator.items = 150
+    return generator.generate()
+  }
+
+  private func lightGCNConfig(epochs: Int) -> LightGCN.Configuration {
+    var c = LightGCN.Configuration()
+    c.dim = 8
+    c.layers = 2
+    c.epochs = epochs
+    c.batchSize = 256
+    c.evaluateEvery = 2
+    c.patience = 10
+    return c
+  }
+
+  @Test("a LightGCN run stopped after 3 epochs and resumed ends exactly like an uninterrupted run")
+  func lightGCNResume() throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    let path = folder.path + "/run.ckpt"
+    let straight = try LightGCN.train(on: data, configuration: lightGCNConfig(epochs: 6))
+    _ = try LightGCN.train(
+      on: data, configuration: lightGCNConfig(epochs: 3), checkpoint: CheckpointOptions(path: path, resume: false))
+    var epochsRun: [Int] = []
+    let resumed = try LightGCN.train(
+      on: data, configuration: lightGCNConfig(epochs: 6), checkpoint: CheckpointOptions(path: path, resume: true)
+    ) { event in
+      if case .epoch(let epoch, _, _, _) = event { epochsRun.append(epoch) }
+    }
+    #expect(epochsRun == [4, 5, 6])
+    #expect(resumed.embedding.value == straight.embedding.value)
+    // Only the checkpoint is in the folder: no temporary files left behind.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["run.ckpt"])
+  }
+
+  @Test("an MF-BPR run resumed mid-way keeps its best snapshot and ends like an uninterrupted run")
+  func mfResume() throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    let path = folder.path + "/mf.ckpt"
+    var c = MatrixFactorization.Configuration()
+    c.dim = 8
+    c.epochs = 4
+    c.batchSize = 256
+    c.evaluateEvery = 1
+    c.patience = 50
+    let straight = try MatrixFactorization.train(on: data, configuration: c)
+    var first = c
+    first.epochs = 2
+    _ = try MatrixFactorization.train(
+      on: data, configuration: first, checkpoint: CheckpointOptions(path: path, resume: false))
+    var epochsRun: [Int] = []
+    let resumed = try MatrixFactorization.train(
+      on: data, configuration: c, checkpoint: CheckpointOptions(path: path, resume: true)
+    ) { event in
+      if case .epoch(let epoch, _, _, _) = event { epochsRun.append(epoch) }
+    }
+    #expect(epochsRun == [3, 4])
+    #expect(resumed.userEmbedding.value == straight.userEmbedding.value)
+    #expect(resumed.itemEmbedding.value == straight.itemEmbedding.value)
+  }
+
+  @Test("resuming with other settings or other data is refused")
+  func mismatch() throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    let path = folder.path + "/run.ckpt"
+    _ = try LightGCN.train(
+      on: data, configuration: lightGCNConfig(epochs: 1), checkpoint: CheckpointOptions(path: path, resume: false))
+    var other = lightGCNConfig(epochs: 2)
+    other.learningRate = 0.5
+    #expect(throws: CheckpointError.self) {
+      try LightGCN.train(on: data, configuration: other, checkpoint: CheckpointOptions(path: path, resume: true))
+    }
+    var otherData = SyntheticData()
+    otherData.users = 300
+    otherData.items = 150
+    otherData.seed = 99
+    #expect(throws: CheckpointError.self) {
+      try LightGCN.train(
+        on: otherData.generate(), configuration: lightGCNConfig(epochs: 2),
+        checkpoint: CheckpointOptions(path: path, resume: true))
+    }
+  }
+}
