@@ -33,7 +33,7 @@ extension Parameter {
   /// This parameter, its Adam moments and the optimizer's step count as checkpoint tensors.
   func checkpointTensors(adam: Adam, prefix: String) -> [Tensor] {
     let shape = [value.rows, value.cols]
-    var out = [Tensor(name: "\(prefix)/value", shape: shape, floats: value.storage)]
+    var out = [Tensor(name: "\(prefix)/value", matrix: value)]
     if let (m, v) = adam.moments(of: self) {
       out.append(Tensor(name: "\(prefix)/adam_m", shape: shape, floats: m))
       out.append(Tensor(name: "\(prefix)/adam_v", shape: shape, floats: v))

@@ -141,7 +141,7 @@ public final class LightGCN: Recommender {
       saveState: {
         var tensors = model.embedding.checkpointTensors(adam: adam, prefix: "embedding")
         if let best {
-          tensors.append(Tensor(name: "best/embedding", shape: [best.rows, best.cols], floats: best.storage))
+          tensors.append(Tensor(name: "best/embedding", matrix: best))
         }
         return tensors
       },
@@ -149,8 +149,7 @@ public final class LightGCN: Recommender {
         try model.embedding.restoreCheckpoint(from: file, adam: adam, prefix: "embedding")
         let e = model.embedding.value
         if file.tensors.contains(where: { $0.name == "best/embedding" }) {
-          best = Matrix(
-            rows: e.rows, cols: e.cols, storage: try file.floats("best/embedding", shape: [e.rows, e.cols]))
+          best = try file.matrix("best/embedding", rows: e.rows, cols: e.cols)
         }
       })
     model.propagate()
@@ -212,16 +211,16 @@ public final class LightGCN: Recommender {
     let count = gradient.storage.count
     if layers == 0 {
       h.withUnsafeMutablePointer { $0.update(repeating: 0, count: count) }
-      addRows(rows, of: gradient, times: weights[0], to: &h)
+      scaleRows(rows, of: gradient, times: weights[0], into: &h, accumulate: true)
     } else {
-      copyRows(rows, of: gradient, times: weights[layers], to: &h)
+      scaleRows(rows, of: gradient, times: weights[layers], into: &h, accumulate: false)
       scratch.withUnsafeMutablePointer { $0.update(repeating: 0, count: count) }
       graph.accumulateProduct(ofRows: rows, of: h, into: &scratch)
-      addRows(rows, of: gradient, times: weights[layers - 1], to: &scratch)
+      scaleRows(rows, of: gradient, times: weights[layers - 1], into: &scratch, accumulate: true)
       swap(&h, &scratch)
       for k in stride(from: layers - 2, through: 0, by: -1) {
         graph.multiply(h, into: &scratch)
-        addRows(rows, of: gradient, times: weights[k], to: &scratch)
+        scaleRows(rows, of: gradient, times: weights[k], into: &scratch, accumulate: true)
         swap(&h, &scratch)
       }
     }
@@ -258,31 +257,24 @@ public final class LightGCN: Recommender {
       previous = layerOutputs[k]
     }
     if layers >= 1 { graph.multiply(previous, into: &layerOutputs[layers - 1], rows: rows) }
-    copyRows(rows, of: embedding.value, times: weights[0], to: &final)
-    for k in 0..<layers { addRows(rows, of: layerOutputs[k], times: weights[k + 1], to: &final) }
+    scaleRows(rows, of: embedding.value, times: weights[0], into: &final, accumulate: false)
+    for k in 0..<layers { scaleRows(rows, of: layerOutputs[k], times: weights[k + 1], into: &final, accumulate: true) }
   }
 
-  /// target[r] = w * source[r] for the listed rows.
-  private func copyRows(_ rows: [Int32], of source: Matrix, times w: Float, to target: inout Matrix) {
+  /// target[r] = w * source[r] (or += when `accumulate`) for the listed rows.
+  private func scaleRows(
+    _ rows: [Int32], of source: Matrix, times w: Float, into target: inout Matrix, accumulate: Bool
+  ) {
     let d = dim
     source.withUnsafePointer { s in
       target.withUnsafeMutablePointer { t in
         for r in rows {
           let o = Int(r) * d
-          for c in 0..<d { t[o + c] = w * s[o + c] }
-        }
-      }
-    }
-  }
-
-  /// target[r] += w * source[r] for the listed rows.
-  private func addRows(_ rows: [Int32], of source: Matrix, times w: Float, to target: inout Matrix) {
-    let d = dim
-    source.withUnsafePointer { s in
-      target.withUnsafeMutablePointer { t in
-        for r in rows {
-          let o = Int(r) * d
-          for c in 0..<d { t[o + c] += w * s[o + c] }
+          if accumulate {
+            for c in 0..<d { t[o + c] += w * s[o + c] }
+          } else {
+            for c in 0..<d { t[o + c] = w * s[o + c] }
+          }
         }
       }
     }

@@ -4,8 +4,8 @@ extension MatrixFactorization: PersistableModel {
 
   public func tensors() -> [Tensor] {
     [
-      Tensor(name: "user_embedding", shape: [userEmbedding.value.rows, dim], floats: userEmbedding.value.storage),
-      Tensor(name: "item_embedding", shape: [itemCount, dim], floats: itemEmbedding.value.storage),
+      Tensor(name: "user_embedding", matrix: userEmbedding.value),
+      Tensor(name: "item_embedding", matrix: itemEmbedding.value),
     ]
   }
 
@@ -15,7 +15,7 @@ extension MatrixFactorization: PersistableModel {
     let users = file.userIDs.count
     let items = file.itemIDs.count
     self.init(
-      userEmbedding: Matrix(rows: users, cols: d, storage: try file.floats("user_embedding", shape: [users, d])),
-      itemEmbedding: Matrix(rows: items, cols: d, storage: try file.floats("item_embedding", shape: [items, d])))
+      userEmbedding: try file.matrix("user_embedding", rows: users, cols: d),
+      itemEmbedding: try file.matrix("item_embedding", rows: items, cols: d))
   }
 }

@@ -138,10 +138,8 @@ public final class MatrixFactorization: Recommender {
           model.userEmbedding.checkpointTensors(adam: adam, prefix: "user_embedding")
           + model.itemEmbedding.checkpointTensors(adam: adam, prefix: "item_embedding")
         if let best {
-          tensors.append(
-            Tensor(name: "best/user_embedding", shape: [best.0.rows, best.0.cols], floats: best.0.storage))
-          tensors.append(
-            Tensor(name: "best/item_embedding", shape: [best.1.rows, best.1.cols], floats: best.1.storage))
+          tensors.append(Tensor(name: "best/user_embedding", matrix: best.0))
+          tensors.append(Tensor(name: "best/item_embedding", matrix: best.1))
         }
         return tensors
       },
@@ -152,10 +150,8 @@ public final class MatrixFactorization: Recommender {
           let u = model.userEmbedding.value
           let i = model.itemEmbedding.value
           best = (
-            Matrix(
-              rows: u.rows, cols: u.cols, storage: try file.floats("best/user_embedding", shape: [u.rows, u.cols])),
-            Matrix(
-              rows: i.rows, cols: i.cols, storage: try file.floats("best/item_embedding", shape: [i.rows, i.cols]))
+            try file.matrix("best/user_embedding", rows: u.rows, cols: u.cols),
+            try file.matrix("best/item_embedding", rows: i.rows, cols: i.cols)
           )
         }
       })
