@@ -6,7 +6,7 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define CRK_X86 1
-#define CRK_AVX2 __attribute__((target("avx2,fma,popcnt,bmi2")))
+#define CRK_AVX2 __attribute__((target("avx2,fma,f16c,popcnt,bmi2")))
 #else
 #define CRK_X86 0
 #define CRK_AVX2

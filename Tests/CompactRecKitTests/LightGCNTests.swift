@@ -34,33 +34,72 @@ struct LightGCNTests {
           #expect(abs(y[r, c] - want) < 1e-5)
         }
       }
-      // Listed rows only.
-      var partial = Matrix(rows: 7, cols: d, repeating: 99)
-      graph.multiply(x, into: &partial, rows: [1, 4])
-      for r in 0..<7 {
-        for c in 0..<d {
-          let want = [1, 4].contains(r) ? y[r, c] : 99
-          #expect(abs(partial[r, c] - want) < 1e-5)
+      // Listed rows only, compactly.
+      let partial = graph.product(x, atRows: [4, 1])
+      for c in 0..<d {
+        #expect(abs(partial[0, c] - y[4, c]) < 1e-5)
+        #expect(abs(partial[1, c] - y[1, c]) < 1e-5)
+      }
+    }
+  }
+
+  @Test(
+    "a propagation product with a compact operand, scale, per-row extra and half floats matches dense",
+    arguments: [(3, false), (64, false), (3, true), (64, true), (72, true)])
+  func generalProduct(d: Int, half: Bool) {
+    let graph = NormalizedAdjacency(matrix)
+    var g = SeededGenerator(seed: 3)
+    // Compact operand: rows for nodes 0 and 5 only (slot 1 and 0); extra rows for nodes 2 and 5.
+    let slot: [Int32] = [1, -1, -1, -1, -1, 0, -1]
+    let compact = Matrix(rows: 2, cols: d, gaussianStd: 1, generator: &g)
+    let extraSlot: [Int32] = [-1, -1, 1, -1, -1, 0, -1]
+    let extra = Matrix(rows: 2, cols: d, gaussianStd: 1, generator: &g)
+    var full = Matrix(rows: 7, cols: d)
+    for (node, s) in slot.enumerated() where s >= 0 {
+      for c in 0..<d { full[node, c] = compact[Int(s), c] }
+    }
+    var dense = Matrix(rows: 7, cols: d)
+    graph.multiply(full, into: &dense)
+    var halfOut = [UInt16](repeating: 0, count: 7 * d)
+    var floatOut = [Float](repeating: 99, count: 7 * d)
+    compact.withUnsafePointer { x in
+      extra.withUnsafePointer { e in
+        slot.withUnsafeBufferPointer { sp in
+          extraSlot.withUnsafeBufferPointer { ep in
+            halfOut.withUnsafeMutableBytes { hb in
+              floatOut.withUnsafeMutableBytes { fb in
+                var p = NormalizedAdjacency.product(UnsafeRawPointer(x), into: half ? hb.baseAddress! : fb.baseAddress!)
+                p.x_slot = sp.baseAddress
+                p.scale = 0.5
+                p.extra = e
+                p.extra_slot = ep.baseAddress
+                p.extra_weight = 2
+                p.y_half = half ? 1 : 0
+                graph.propagate(p, dim: d)
+              }
+            }
+          }
         }
       }
-      // Scatter from rows 0 and 5 equals A times x masked to those rows, added to y0.
-      var scattered = Matrix(rows: 7, cols: d, repeating: 1)
-      graph.accumulateProduct(ofRows: [0, 5], of: x, into: &scattered)
-      for r in 0..<7 {
-        for c in 0..<d {
-          let want = 1 + [0, 5].reduce(Float(0)) { $0 + dense[r][$1] * x[$1, c] }
-          #expect(abs(scattered[r, c] - want) < 1e-5)
-        }
+    }
+    for r in 0..<7 {
+      for c in 0..<d {
+        let want = 0.5 * dense[r, c] + (extraSlot[r] >= 0 ? 2 * extra[Int(extraSlot[r]), c] : 0)
+        let got = half ? Float(Float16(bitPattern: halfOut[r * d + c])) : floatOut[r * d + c]
+        #expect(abs(got - want) <= (half ? 1e-3 * max(1, abs(want)) : 1e-5), "row \(r) col \(c)")
       }
     }
   }
 
   @Test(
     "the hand-derived backward pass matches central finite differences",
-    arguments: [[Float](), [0.1, 0.5, 0.4], [0.5, 0.5], [1.0], [0.25, 0.25, 0.25, 0.25]])
-  func gradients(weights: [Float]) {
+    arguments: [
+      ([Float](), 3), ([0.1, 0.5, 0.4], 3), ([0.5, 0.5], 3), ([1.0], 3), ([0.25, 0.25, 0.25, 0.25], 3),
+      ([0.1, 0.2, 0.3, 0.4], 64),
+    ])
+  func gradients(weights: [Float], dim: Int) {
     let w = weights.isEmpty ? [Float](repeating: 1.0 / 3, count: 3) : weights
-    let model = LightGCN(matrix: matrix, dim: 3, weights: w, initStd: 0.7, seed: 5)
+    let model = LightGCN(matrix: matrix, dim: dim, weights: w, initStd: 0.7, seed: 5, precision: .float32)
     let users: [Int32] = [0, 1, 2, 1]
     let pos: [Int32] = [1, 3, 3, 2]
     let neg: [Int32] = [2, 0, 1, 0]
@@ -78,6 +117,26 @@ struct LightGCNTests {
       let numeric = (up - down) / Double(2 * h)
       #expect(abs(numeric - Double(analytic[i])) < 3e-4, "element \(i): \(numeric) vs \(analytic[i])")
     }
+  }
+
+  @Test("half-precision training steps give the float32 gradient up to half-float rounding")
+  func halfPrecisionGradient() {
+    var g = SeededGenerator(seed: 9)
+    let rows = (0..<40).map { _ in (0..<6).map { _ in Int32(g.next() % 30) } }
+    let big = InteractionMatrix(rows: rows.map { Array(Set($0)).sorted() }, columnCount: 30)
+    let users = (0..<32).map { Int32($0 % 40) }
+    let pos = users.map { big.row(Int($0)).first! }
+    let neg = (0..<32).map { _ in Int32(g.next() % 30) }
+    var gradients: [[Float]] = []
+    for precision in PropagationPrecision.allCases {
+      let model = LightGCN(
+        matrix: big, dim: 64, weights: [0.25, 0.25, 0.25, 0.25], initStd: 0.1, seed: 4, precision: precision)
+      _ = model.accumulateGradients(users: users, positives: pos, negatives: neg, l2: 1e-4)
+      gradients.append(model.embedding.grad.storage)
+    }
+    let scale = gradients[0].map { abs($0) }.max()!
+    #expect(scale > 0)
+    for (a, b) in zip(gradients[0], gradients[1]) { #expect(abs(a - b) <= 2e-3 * scale) }
   }
 
   @Test("scores are dot products of the propagated embeddings")

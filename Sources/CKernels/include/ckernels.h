@@ -46,20 +46,45 @@ int64_t crk_float_search(const crk_float_index *ix, const float *users,
                          const int64_t *seen_offsets, const int32_t *seen, int k, int32_t *out_idx,
                          float *out_val, int32_t *out_count);
 
-/// Sparse-dense product for rows [row_begin, row_end): y[r] = sum_e val[e] * x[col[e]] over
-/// the CSR row r, with x and y row-major [*][d]. Rows of y outside the range are untouched.
-void crk_spmm_rows(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
-                   float *y, int64_t row_begin, int64_t row_end, int d);
+/// A CSR matrix: row r's non-zeros are col[e], val[e] for e in row_ptr[r] ..< row_ptr[r + 1].
+typedef struct {
+  const int64_t *row_ptr;
+  const int32_t *col;
+  const float *val;
+} crk_csr;
 
-/// The same product for a list of rows only: y[rows[t]] = sum_e val[e] * x[col[e]].
-void crk_spmm_row_list(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
-                       float *y, const int32_t *rows, int64_t n_rows, int d);
+/// Operands of one propagation product y = scale * A x + extra_weight * extra (see
+/// crk_propagate_rows). Rows of x and y are float32, or IEEE half floats (uint16_t) when
+/// x_half / y_half is set; extra is always float32.
+typedef struct {
+  /// The dense operand, (N, d); or, when x_slot is set, a compact one: node c's row is
+  /// x[x_slot[c]] when x_slot[c] >= 0 and zero otherwise.
+  const void *x;
+  int x_half;
+  const int32_t *x_slot;
+  float scale;
+  /// Optional per-row addition: row r gets extra_weight * extra[extra_slot[r]] when extra_slot
+  /// is set and extra_slot[r] >= 0 (extra is compact, like a slotted x).
+  const float *extra;
+  const int32_t *extra_slot;
+  float extra_weight;
+  void *y;
+  int y_half;
+} crk_product;
 
-/// Scatter form for a symmetric matrix and an x that is non-zero only on `rows`:
-/// y[col[e]] += val[e] * x[r] for every non-zero e of every listed row r (y is accumulated,
-/// not cleared). Costs the listed rows' non-zeros instead of the whole matrix.
-void crk_spmm_scatter(const int64_t *row_ptr, const int32_t *col, const float *val, const float *x,
-                      float *y, const int32_t *rows, int64_t n_rows, int d);
+/// y[r] = scale * sum_e val[e] * x[col[e]] + extra_weight * extra[extra_slot[r]] for rows
+/// [row_begin, row_end) of y, (N, d). Each row is written once, whole.
+void crk_propagate_rows(const crk_csr *a, const crk_product *p, int64_t row_begin, int64_t row_end, int d);
+
+/// The same product for the listed rows only, written compactly: row rows[t] of the product
+/// goes to row t of y.
+void crk_propagate_row_list(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n, int d);
+
+/// y[i] = x[i] rounded to the nearest half float, for n elements.
+void crk_convert_to_half(const float *x, uint16_t *y, int64_t n);
+
+/// y[t] += w * x[rows[t]] for t < n (rows of d floats; x float32, or half when x_half).
+void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, float w, float *y, int d);
 
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);

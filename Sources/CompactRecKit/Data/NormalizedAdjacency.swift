@@ -5,7 +5,7 @@ import CKernels
 /// Nodes are the users (0..<users) followed by the items (users..<users + items); an edge joins
 /// a user and each item it interacted with, weighted 1 / sqrt(deg(user) deg(item)). Because the
 /// matrix is symmetric, the same product serves forward propagation and its backward pass.
-/// Building is O(nnz); products run row-parallel with the C kernel `crk_spmm_rows`.
+/// Building is O(nnz); products run row-parallel with the C kernel `crk_propagate_rows`.
 public struct NormalizedAdjacency: Sendable {
   /// Number of user nodes.
   public let users: Int
@@ -49,8 +49,14 @@ public struct NormalizedAdjacency: Sendable {
     rowOffsets = offsets
     columns = cols
     values = vals
-    // Work units: about 8 per core, cut where the running non-zero count crosses a share.
-    let units = max(1, min(n, 8 * Parallel.workers))
+    chunks = Self.cut(offsets, into: 8 * Parallel.workers)
+  }
+
+  /// At most `units` consecutive row ranges covering every row, cut where the running
+  /// non-zero count crosses each equal share.
+  private static func cut(_ offsets: [Int64], into units: Int) -> [Range<Int>] {
+    let n = offsets.count - 1
+    let units = max(1, min(n, units))
     var cuts = [0]
     let total = max(Int64(1), offsets[n])
     var next = 1
@@ -59,7 +65,7 @@ public struct NormalizedAdjacency: Sendable {
       next += 1
     }
     if cuts.last! != n { cuts.append(n) }
-    chunks = zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+    return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
   }
 
   /// Number of nodes (users + items).
@@ -70,54 +76,65 @@ public struct NormalizedAdjacency: Sendable {
   /// y = A x for x, y of shape (nodeCount x d). Every row of y is overwritten.
   public func multiply(_ x: Matrix, into y: inout Matrix) {
     precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
-    let d = Int32(x.cols)
-    withCSR { rp, cp, vp in
-      x.withUnsafePointer { xp in
-        y.withUnsafeMutablePointer { yp in
-          Parallel.forEach(chunks.count, grain: 1) { c in
-            crk_spmm_rows(
-              rp, cp, vp, xp, yp, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), d)
-          }
+    let d = x.cols
+    x.withUnsafePointer { xp in
+      y.withUnsafeMutablePointer { yp in propagate(Self.product(UnsafeRawPointer(xp), into: yp), dim: d) }
+    }
+  }
+
+  /// Rows `rows` of A x, in that order: a (rows.count x d) matrix. Costs those rows' non-zeros.
+  public func product(_ x: Matrix, atRows rows: [Int32]) -> Matrix {
+    precondition(x.rows == nodeCount, "shape mismatch")
+    precondition(rows.allSatisfy { $0 >= 0 && Int($0) < nodeCount }, "row out of range")
+    var y = Matrix(rows: rows.count, cols: x.cols)
+    let d = x.cols
+    x.withUnsafePointer { xp in
+      y.withUnsafeMutablePointer { yp in
+        rows.withUnsafeBufferPointer { propagate(Self.product(UnsafeRawPointer(xp), into: yp), dim: d, rows: $0) }
+      }
+    }
+    return y
+  }
+
+  /// The operands of a plain float32 product y = A x (scale 1, no extra term), for callers to adjust.
+  static func product(_ x: UnsafeRawPointer, into y: UnsafeMutableRawPointer) -> crk_product {
+    crk_product(
+      x: x, x_half: 0, x_slot: nil, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0)
+  }
+
+  /// Runs `product` (see `crk_product`) for every row, split over the cores.
+  func propagate(_ product: crk_product, dim: Int) {
+    withCSR { csr in
+      withUnsafePointer(to: product) { p in
+        Parallel.forEach(chunks.count, grain: 1) { c in
+          crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
         }
       }
     }
   }
 
-  /// y[r] = (A x)[r] for the listed rows only; other rows of y are untouched.
-  public func multiply(_ x: Matrix, into y: inout Matrix, rows: [Int32]) {
-    precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
-    withCSR { rp, cp, vp in
-      x.withUnsafePointer { xp in
-        y.withUnsafeMutablePointer { yp in
-          rows.withUnsafeBufferPointer { r in
-            crk_spmm_row_list(rp, cp, vp, xp, yp, r.baseAddress, Int64(r.count), Int32(x.cols))
-          }
+  /// Runs `product` for the listed rows only, writing row `rows[t]` of it to row t of its y.
+  func propagate(_ product: crk_product, dim: Int, rows: UnsafeBufferPointer<Int32>) {
+    guard let base = rows.baseAddress else { return }
+    withCSR { csr in
+      withUnsafePointer(to: product) { p in
+        Parallel.forEachChunk(of: rows.count, chunks: rows.count >= 256 ? 4 * Parallel.workers : 1) { _, range in
+          var shifted = p.pointee
+          shifted.y = shifted.y.map { $0 + range.lowerBound * dim * (shifted.y_half != 0 ? 2 : 4) }
+          crk_propagate_row_list(csr, &shifted, base + range.lowerBound, Int64(range.count), Int32(dim))
         }
       }
     }
   }
 
-  /// y += A x for an x whose only non-zero rows are `rows` (A is symmetric, so each listed
-  /// row scatters into its neighbours). O(non-zeros of the listed rows), single-threaded.
-  public func accumulateProduct(ofRows rows: [Int32], of x: Matrix, into y: inout Matrix) {
-    precondition(x.rows == nodeCount && y.rows == nodeCount && x.cols == y.cols, "shape mismatch")
-    withCSR { rp, cp, vp in
-      x.withUnsafePointer { xp in
-        y.withUnsafeMutablePointer { yp in
-          rows.withUnsafeBufferPointer { r in
-            crk_spmm_scatter(rp, cp, vp, xp, yp, r.baseAddress, Int64(r.count), Int32(x.cols))
-          }
-        }
-      }
-    }
-  }
-
-  private func withCSR<R>(
-    _ body: (UnsafePointer<Int64>, UnsafePointer<Int32>, UnsafePointer<Float>) -> R
-  ) -> R {
+  private func withCSR<R>(_ body: (UnsafePointer<crk_csr>) -> R) -> R {
     rowOffsets.withUnsafeBufferPointer { rp in
       columns.withUnsafeBufferPointer { cp in
-        values.withUnsafeBufferPointer { vp in body(rp.baseAddress!, cp.baseAddress!, vp.baseAddress!) }
+        values.withUnsafeBufferPointer { vp in
+          withUnsafePointer(to: crk_csr(row_ptr: rp.baseAddress, col: cp.baseAddress, val: vp.baseAddress)) {
+            body($0)
+          }
+        }
       }
     }
   }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// LightGCN (He et al., SIGIR 2020): user and item embeddings E0 propagated over the normalized
@@ -8,8 +9,9 @@ import Foundation
 /// dL/dE0 = sum_k w_k A^k G for the gradient G at the final embeddings, evaluated from the
 /// deepest layer up as H = w_L G; H = A H + w_k G (L sparse products, like the forward pass).
 /// A training step needs the final embeddings only at the batch's nodes, so the last forward
-/// layer is computed for those rows alone, and the first backward product, whose input is
-/// non-zero only there, scatters from them: two of the 2L products cost a few percent each.
+/// layer is computed for those rows alone, and the first backward product gathers only from
+/// them: two of the 2L sparse products are cheap. Intermediate layers are stored in the
+/// configured `PropagationPrecision` (half floats by default: the products are memory-bound).
 public final class LightGCN: Recommender {
   /// Training recipe; defaults are the paper's Gowalla setting.
   public struct Configuration: Sendable {
@@ -28,6 +30,8 @@ public final class LightGCN: Recommender {
     public var evaluateEvery = 0
     /// Validation runs without improvement before stopping.
     public var patience = 5
+    /// Storage of the propagated layers during training steps.
+    public var precision = PropagationPrecision.float16
     public init() {}
 
     /// The weights actually used.
@@ -43,25 +47,21 @@ public final class LightGCN: Recommender {
   /// Final (propagated) embeddings, refreshed by `propagate()`; what scoring reads.
   public private(set) var output: MatrixFactorization
 
-  private var layerOutputs: [Matrix]
-  private var final: Matrix
-  private var gradient: Matrix
-  private var h: Matrix
-  private var scratch: Matrix
+  private let workspace: PropagationWorkspace
 
-  /// A model over the graph of `matrix` with Gaussian-initialized layer-0 embeddings.
-  public init(matrix: InteractionMatrix, dim: Int, weights: [Float], initStd: Float, seed: UInt64) {
+  /// A model over the graph of `matrix` with Gaussian-initialized layer-0 embeddings, whose
+  /// training steps store propagated layers in `precision`.
+  public init(
+    matrix: InteractionMatrix, dim: Int, weights: [Float], initStd: Float, seed: UInt64,
+    precision: PropagationPrecision = .float16
+  ) {
     precondition(weights.count >= 1, "at least layer 0")
     graph = NormalizedAdjacency(matrix)
     self.weights = weights
     var g = SeededGenerator(seed: seed)
     let n = graph.nodeCount
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
-    layerOutputs = (1..<weights.count).map { _ in Matrix(rows: n, cols: dim) }
-    final = Matrix(rows: n, cols: dim)
-    gradient = Matrix(rows: n, cols: dim)
-    h = Matrix(rows: n, cols: dim)
-    scratch = Matrix(rows: n, cols: dim)
+    workspace = PropagationWorkspace(nodeCount: n, dim: dim, layers: weights.count - 1, precision: precision)
     output = MatrixFactorization(
       userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
     propagate()
@@ -79,33 +79,35 @@ public final class LightGCN: Recommender {
 
   public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] { output.recommend(queries, k: k) }
 
-  /// Runs the forward propagation and refreshes the final embeddings used for scoring.
+  /// Runs the forward propagation in float32 and refreshes the final embeddings used for
+  /// scoring: final = sum_k w_k E(k) at every node.
   public func propagate() {
-    forward()
+    let ws = workspace
     let d = dim
+    let n = graph.nodeCount
+    var final = [Float](repeating: 0, count: n * d)
+    embedding.value.withUnsafePointer { e0 in
+      var previous = UnsafeRawPointer(e0)
+      for k in 0..<layers {
+        graph.propagate(NormalizedAdjacency.product(previous, into: ws.layers[k]), dim: d)
+        previous = UnsafeRawPointer(ws.layers[k])
+      }
+      let w = weights
+      let layers = layers
+      final.withUnsafeMutableBufferPointer { f in
+        Parallel.forEachChunk(of: n * d) { _, range in
+          for i in range { f[i] = w[0] * e0[i] }
+          for k in 0..<layers {
+            let e = ws.layers[k].assumingMemoryBound(to: Float.self)
+            for i in range { f[i] += w[k + 1] * e[i] }
+          }
+        }
+      }
+    }
     let u = graph.users
     output = MatrixFactorization(
-      userEmbedding: Matrix(rows: u, cols: d, storage: Array(final.storage[0..<(u * d)])),
-      itemEmbedding: Matrix(rows: graph.items, cols: d, storage: Array(final.storage[(u * d)...])))
-  }
-
-  /// E(k) for k = 1...L into `layerOutputs`, and final = sum_k w_k E(k).
-  private func forward() {
-    var previous = embedding.value
-    for k in 0..<layers {
-      graph.multiply(previous, into: &layerOutputs[k])
-      previous = layerOutputs[k]
-    }
-    let count = final.storage.count
-    final.withUnsafeMutablePointer { f in
-      embedding.value.withUnsafePointer { e0 in
-        for i in 0..<count { f[i] = weights[0] * e0[i] }
-      }
-      for k in 0..<layers {
-        let w = weights[k + 1]
-        layerOutputs[k].withUnsafePointer { e in for i in 0..<count { f[i] += w * e[i] } }
-      }
-    }
+      userEmbedding: Matrix(rows: u, cols: d, storage: Array(final[0..<(u * d)])),
+      itemEmbedding: Matrix(rows: graph.items, cols: d, storage: Array(final[(u * d)...])))
   }
 
   /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch.
@@ -115,7 +117,8 @@ public final class LightGCN: Recommender {
     observer: TrainingObserver? = nil
   ) throws -> LightGCN {
     let matrix = dataset.trainMatrix()
-    let model = LightGCN(matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed)
+    let model = LightGCN(
+      matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision)
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
     let loop = BPRTrainingLoop(
@@ -126,6 +129,7 @@ public final class LightGCN: Recommender {
         "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
         "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
+        "precision": .string(c.precision.rawValue),
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(
@@ -168,113 +172,139 @@ public final class LightGCN: Recommender {
   ///
   /// forward: final = sum_k w_k E(k); x = <f_u, f_i - f_j>; loss = mean softplus(-x) +
   /// l2/2 (|e_u|^2 + |e_i|^2 + |e_j|^2) / B.
-  /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x)/B;
-  /// dE0 = sum_k w_k A^k G (Horner from layer L), plus l2 e / B on the batch rows.
+  /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x);
+  /// dE0 = sum_k w_k A^k G / B (Horner from layer L), plus l2 e / B on the batch rows.
   func accumulateGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float) -> Double {
     let d = dim
     let n = users.count
     let offset = graph.users
-    let rows = batchRows(users: users, positives: positives, negatives: negatives)
-    forwardForBatch(rows: rows)
+    let ws = workspace
+    ws.collectRows(users: users, positives: positives, negatives: negatives, offset: offset)
     let scale = 1 / Float(n)
     var loss = 0.0
-    // G (non-zero only on `rows`; kept zero elsewhere between steps).
-    gradient.withUnsafeMutablePointer { g in
-      final.withUnsafePointer { f in
-        embedding.value.withUnsafePointer { e in
-          for t in 0..<n {
-            let ru = Int(users[t])
-            let ri = offset + Int(positives[t])
-            let rj = offset + Int(negatives[t])
-            let fu = f + ru * d
-            let fi = f + ri * d
-            let fj = f + rj * d
-            var x: Float = 0
-            var reg: Float = 0
-            for c in 0..<d {
-              x += fu[c] * (fi[c] - fj[c])
-              reg += e[ru * d + c] * e[ru * d + c] + e[ri * d + c] * e[ri * d + c] + e[rj * d + c] * e[rj * d + c]
-            }
-            loss += Double(softplus(-x) + 0.5 * l2 * reg)
-            let dx = -sigmoid(-x) * scale
-            for c in 0..<d {
-              g[ru * d + c] += dx * (fi[c] - fj[c])
-              g[ri * d + c] += dx * fu[c]
-              g[rj * d + c] -= dx * fu[c]
-            }
-          }
-        }
-      }
-    }
-    // Horner from the deepest layer: h = w_L G, then h = A h + w_k G for k = L-1...0. The
-    // first product reads h only on `rows`, so it scatters from them.
-    let count = gradient.storage.count
-    if layers == 0 {
-      h.withUnsafeMutablePointer { $0.update(repeating: 0, count: count) }
-      scaleRows(rows, of: gradient, times: weights[0], into: &h, accumulate: true)
-    } else {
-      scaleRows(rows, of: gradient, times: weights[layers], into: &h, accumulate: false)
-      scratch.withUnsafeMutablePointer { $0.update(repeating: 0, count: count) }
-      graph.accumulateProduct(ofRows: rows, of: h, into: &scratch)
-      scaleRows(rows, of: gradient, times: weights[layers - 1], into: &scratch, accumulate: true)
-      swap(&h, &scratch)
-      for k in stride(from: layers - 2, through: 0, by: -1) {
-        graph.multiply(h, into: &scratch)
-        scaleRows(rows, of: gradient, times: weights[k], into: &scratch, accumulate: true)
-        swap(&h, &scratch)
-      }
-    }
     embedding.grad.withUnsafeMutablePointer { out in
-      h.withUnsafePointer { hp in out.update(from: hp, count: count) }
       embedding.value.withUnsafePointer { e in
-        let r = l2 * scale
-        for t in 0..<n {
-          for row in [Int(users[t]), offset + Int(positives[t]), offset + Int(negatives[t])] {
-            for c in 0..<d { out[row * d + c] += r * e[row * d + c] }
+        forwardForBatch(e0: e)
+        ws.slot.withUnsafeBufferPointer { slot in
+          ws.final.withUnsafeBufferPointer { fb in
+            ws.gradient.withUnsafeMutableBufferPointer { gb in
+              let f = fb.baseAddress!
+              let g = gb.baseAddress!
+              for t in 0..<n {
+                let ru = Int(users[t])
+                let ri = offset + Int(positives[t])
+                let rj = offset + Int(negatives[t])
+                let fu = Int(slot[ru]) * d
+                let fi = Int(slot[ri]) * d
+                let fj = Int(slot[rj]) * d
+                var x: Float = 0
+                var reg: Float = 0
+                for c in 0..<d {
+                  x += f[fu + c] * (f[fi + c] - f[fj + c])
+                  reg += e[ru * d + c] * e[ru * d + c] + e[ri * d + c] * e[ri * d + c] + e[rj * d + c] * e[rj * d + c]
+                }
+                loss += Double(softplus(-x) + 0.5 * l2 * reg)
+                let dx = -sigmoid(-x)
+                for c in 0..<d {
+                  g[fu + c] += dx * (f[fi + c] - f[fj + c])
+                  g[fi + c] += dx * f[fu + c]
+                  g[fj + c] -= dx * f[fu + c]
+                }
+              }
+            }
           }
+        }
+        backward(into: out, scale: scale)
+        // L2 on the layer-0 rows, once per occurrence in the batch.
+        let r = l2 * scale
+        func decay(_ row: Int) { for c in 0..<d { out[row * d + c] += r * e[row * d + c] } }
+        for t in 0..<n {
+          decay(Int(users[t]))
+          decay(offset + Int(positives[t]))
+          decay(offset + Int(negatives[t]))
         }
       }
     }
-    gradient.withUnsafeMutablePointer { g in for r in rows { (g + Int(r) * d).update(repeating: 0, count: d) } }
     return loss / Double(n)
   }
 
-  /// The distinct graph nodes of a batch (users, positive and negative items), ascending.
-  private func batchRows(users: [Int32], positives: [Int32], negatives: [Int32]) -> [Int32] {
-    var mark = [Bool](repeating: false, count: graph.nodeCount)
-    for u in users { mark[Int(u)] = true }
-    for i in positives { mark[graph.users + Int(i)] = true }
-    for i in negatives { mark[graph.users + Int(i)] = true }
-    return mark.indices.filter { mark[$0] }.map { Int32($0) }
-  }
-
-  /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) and the final
-  /// embeddings only at `rows`, which is all the loss reads.
-  private func forwardForBatch(rows: [Int32]) {
-    var previous = embedding.value
-    for k in 0..<max(0, layers - 1) {
-      graph.multiply(previous, into: &layerOutputs[k])
-      previous = layerOutputs[k]
-    }
-    if layers >= 1 { graph.multiply(previous, into: &layerOutputs[layers - 1], rows: rows) }
-    scaleRows(rows, of: embedding.value, times: weights[0], into: &final, accumulate: false)
-    for k in 0..<layers { scaleRows(rows, of: layerOutputs[k], times: weights[k + 1], into: &final, accumulate: true) }
-  }
-
-  /// target[r] = w * source[r] (or += when `accumulate`) for the listed rows.
-  private func scaleRows(
-    _ rows: [Int32], of source: Matrix, times w: Float, into target: inout Matrix, accumulate: Bool
-  ) {
+  /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) only at the batch's
+  /// rows, and the compact final embeddings there, which is all the loss reads.
+  private func forwardForBatch(e0: UnsafePointer<Float>) {
+    let ws = workspace
     let d = dim
-    source.withUnsafePointer { s in
-      target.withUnsafeMutablePointer { t in
-        for r in rows {
-          let o = Int(r) * d
-          if accumulate {
-            for c in 0..<d { t[o + c] += w * s[o + c] }
-          } else {
-            for c in 0..<d { t[o + c] = w * s[o + c] }
+    let half = ws.half
+    var previous = UnsafeRawPointer(e0)
+    var previousHalf = false
+    if half && layers >= 2, let h = ws.halfInput {
+      Parallel.forEachChunk(of: ws.count) { _, range in
+        crk_convert_to_half(
+          e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
+      }
+      previous = UnsafeRawPointer(h)
+      previousHalf = true
+    }
+    for k in 0..<max(0, layers - 1) {
+      var p = NormalizedAdjacency.product(previous, into: ws.layers[k])
+      p.x_half = previousHalf ? 1 : 0
+      p.y_half = half ? 1 : 0
+      graph.propagate(p, dim: d)
+      previous = UnsafeRawPointer(ws.layers[k])
+      previousHalf = half
+    }
+    ws.rows.withUnsafeBufferPointer { rows in
+      ws.final.withUnsafeMutableBufferPointer { fb in
+        let f = fb.baseAddress!
+        if layers >= 1 {
+          var p = NormalizedAdjacency.product(previous, into: UnsafeMutableRawPointer(f))
+          p.x_half = previousHalf ? 1 : 0
+          p.scale = weights[layers]
+          graph.propagate(p, dim: d, rows: rows)
+        } else {
+          f.update(repeating: 0, count: rows.count * d)
+        }
+        crk_add_rows(e0, 0, rows.baseAddress, Int64(rows.count), weights[0], f, Int32(d))
+        for k in 0..<max(0, layers - 1) {
+          crk_add_rows(ws.layers[k], half ? 1 : 0, rows.baseAddress, Int64(rows.count), weights[k + 1], f, Int32(d))
+        }
+      }
+    }
+  }
+
+  /// dE0 = scale * sum_k w_k A^k G into `out` (every row), by Horner from the deepest layer:
+  /// h = w_L G, then h = A h + w_k G for k = L-1...0. The first product's operand is non-zero
+  /// only at the batch's rows, so it gathers from the compact G; the last writes `out`.
+  private func backward(into out: UnsafeMutablePointer<Float>, scale: Float) {
+    let ws = workspace
+    let d = dim
+    ws.slot.withUnsafeBufferPointer { slot in
+      ws.gradient.withUnsafeBufferPointer { gb in
+        let g = gb.baseAddress!
+        guard layers > 0 else {
+          Parallel.forEachChunk(of: ws.count) { _, range in
+            (out + range.lowerBound).update(repeating: 0, count: range.count)
           }
+          for (t, r) in ws.rows.enumerated() {
+            for c in 0..<d { out[Int(r) * d + c] = weights[0] * scale * g[t * d + c] }
+          }
+          return
+        }
+        var previous = UnsafeRawPointer(g)
+        var previousHalf = false
+        for k in stride(from: layers - 1, through: 0, by: -1) {
+          let first = k == layers - 1
+          let target = k == 0 ? UnsafeMutableRawPointer(out) : ws.layers[(layers - 1 - k) % 2]
+          var p = NormalizedAdjacency.product(previous, into: target)
+          p.x_half = previousHalf ? 1 : 0
+          p.x_slot = first ? slot.baseAddress : nil
+          p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
+          p.extra = g
+          p.extra_slot = slot.baseAddress
+          p.extra_weight = weights[k] * (k == 0 ? scale : 1)
+          p.y_half = k > 0 && ws.half ? 1 : 0
+          graph.propagate(p, dim: d)
+          previous = UnsafeRawPointer(target)
+          previousHalf = p.y_half != 0
         }
       }
     }

@@ -1,0 +1,73 @@
+/// How LightGCN stores the propagated layers during training. Parameters, optimizer state,
+/// accumulations and evaluation are always float32; `float16` stores the intermediate layers
+/// E(1)...E(L-1) and the backward chain as IEEE half floats, which halves the bytes the
+/// memory-bound sparse products gather (about 1.5x faster steps; relative rounding 2^-11).
+public enum PropagationPrecision: String, Sendable, CaseIterable {
+  case float32
+  case float16
+}
+
+/// Scratch memory for LightGCN: (nodes x dim) buffers allocated once per model and compact
+/// per-batch buffers that only ever grow, so that a training step allocates nothing.
+final class PropagationWorkspace {
+  let nodeCount: Int
+  let dim: Int
+  let half: Bool
+  /// E(1)...E(L) in float32 size (a step stores E(1)...E(L-1) in its precision; the backward
+  /// chain reuses the first two).
+  let layers: [UnsafeMutableRawPointer]
+  /// Half-precision copy of E(0) (float16 only).
+  let halfInput: UnsafeMutableRawPointer?
+  /// The current batch's distinct nodes, ascending (see `collectRows`).
+  private(set) var rows: [Int32] = []
+  /// Compact position of each node in `rows`, or -1.
+  private(set) var slot: [Int32]
+  /// Final embeddings of `rows`, compact ((rows.count x dim)).
+  var final: [Float] = []
+  /// dLoss/dfinal at `rows`, compact, per triple (not yet divided by the batch size).
+  var gradient: [Float] = []
+
+  init(nodeCount: Int, dim: Int, layers: Int, precision: PropagationPrecision) {
+    self.nodeCount = nodeCount
+    self.dim = dim
+    half = precision == .float16
+    let bytes = max(64, nodeCount * dim * 4)
+    func buffer(_ bytes: Int) -> UnsafeMutableRawPointer {
+      let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+      p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+      return p
+    }
+    self.layers = (0..<layers).map { _ in buffer(bytes) }
+    halfInput = half ? buffer(bytes / 2) : nil
+    slot = [Int32](repeating: -1, count: nodeCount)
+    rows.reserveCapacity(nodeCount)
+  }
+
+  deinit {
+    for p in layers { p.deallocate() }
+    halfInput?.deallocate()
+  }
+
+  /// Elements per (nodes x dim) buffer.
+  var count: Int { nodeCount * dim }
+
+  /// Sets `rows` and `slot` to the distinct graph nodes of a batch (users, and items shifted by
+  /// `offset`) and zeroes the compact buffers for them.
+  func collectRows(users: [Int32], positives: [Int32], negatives: [Int32], offset: Int) {
+    for r in rows { slot[Int(r)] = -1 }
+    for u in users { slot[Int(u)] = 0 }
+    for i in positives { slot[offset + Int(i)] = 0 }
+    for i in negatives { slot[offset + Int(i)] = 0 }
+    rows.removeAll(keepingCapacity: true)
+    for v in 0..<nodeCount where slot[v] == 0 {
+      slot[v] = Int32(rows.count)
+      rows.append(Int32(v))
+    }
+    let size = rows.count * dim
+    if final.count < size {
+      final = [Float](repeating: 0, count: size)
+      gradient = [Float](repeating: 0, count: size)
+    }
+    for i in 0..<size { gradient[i] = 0 }
+  }
+}
