@@ -85,26 +85,29 @@ CRK_AVX2 static inline void store8(void *row, int j, __m256 v, int half, int str
 }
 
 CRK_AVX2 static inline void prefetch_source(const crk_product *p, int32_t c, int d) {
-  if (p->x_slot) return;  // compact operands are small and stay cached
   const char *row = (const char *)source_row(p, c, d);
+  if (!row) return;
   const int bytes = d * (p->x_half ? 2 : 4);
   for (int off = 0; off < bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
 }
 
-// One output row at d = 64, accumulated in eight registers. `half` is a constant at each call
-// site, so the compiler emits one loop per precision.
-CRK_AVX2 static inline __attribute__((always_inline)) void row_64(
-    const crk_csr *a, const crk_product *p, int64_t r, int64_t pf_end, void *out, int half, int stream) {
-  __m256 acc[8];
-  for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();
-  const int64_t end = a->row_ptr[r + 1];
-  for (int64_t e = a->row_ptr[r]; e < end; e++) {
-    if (e + PREFETCH_AHEAD < pf_end) prefetch_source(p, a->col[e + PREFETCH_AHEAD], 64);
-    const void *src = source_row(p, a->col[e], 64);
-    if (!src) continue;
-    const __m256 w = _mm256_set1_ps(a->val[e]);
-    for (int k = 0; k < 8; k++) acc[k] = _mm256_fmadd_ps(w, load8(src, 8 * k, half), acc[k]);
+// A position in the concatenated non-zeros of a list of rows.
+typedef struct {
+  const int32_t *rows;
+  int64_t n, t, e;
+} list_cursor;
+
+// Prefetches the source of the cursor's non-zero and moves it to the next one.
+CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_product *p, int d) {
+  while (c->t < c->n && c->e >= a->row_ptr[c->rows[c->t] + 1]) {
+    if (++c->t < c->n) c->e = a->row_ptr[c->rows[c->t]];
   }
+  if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
+}
+
+// The epilogue of one d = 64 row: scale, the optional extra row, and the store.
+CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_product *p, int64_t r, void *out,
+                                                                     int stream, __m256 acc[8]) {
   const __m256 scale = _mm256_set1_ps(p->scale);
   const float *extra = extra_row(p, r, 64);
   const __m256 ew = _mm256_set1_ps(p->extra_weight);
@@ -115,15 +118,86 @@ CRK_AVX2 static inline __attribute__((always_inline)) void row_64(
   }
 }
 
+// d = 64 products, one function per operand layout so that the inner loop holds nothing but
+// the gather: XH (half-float operand), SLOTTED (compact operand behind x_slot), LIST (rows
+// from a list, written compactly, prefetched through a cursor; otherwise rows r0 ..< r1,
+// prefetched PREFETCH_AHEAD non-zeros ahead). The row accumulates in eight registers.
+#define LOAD_ROW8(src, k, XH)                                                                    \
+  ((XH) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(src) + 8 * (k)))) \
+        : _mm256_loadu_ps((const float *)(src) + 8 * (k)))
+#define DEFINE_ROWS_64(NAME, XH, SLOTTED, LIST)                                                              \
+  CRK_AVX2 static void NAME(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t r0,     \
+                            int64_t r1, int stream) {                                                    \
+    const int64_t *rp = a->row_ptr;                                                                      \
+    const int32_t *col = a->col;                                                                         \
+    const float *val = a->val;                                                                           \
+    const char *x = (const char *)p->x;                                                                  \
+    const int32_t *slot = p->x_slot;                                                                     \
+    const int64_t x_row = (XH) ? 128 : 256;                                                              \
+    const size_t y_row = p->y_half ? 128 : 256;                                                          \
+    const int64_t pf_end = LIST ? 0 : rp[r1];                                                            \
+    list_cursor cursor = {rows, r1, r0, LIST && r0 < r1 ? rp[rows[r0]] : 0};                             \
+    if (LIST)                                                                                            \
+      for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, 64);                               \
+    for (int64_t t = r0; t < r1; t++) {                                                                  \
+      const int64_t r = LIST ? rows[t] : t;                                                              \
+      __m256 acc[8];                                                                                     \
+      for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
+      const int64_t end = rp[r + 1];                                                                     \
+      for (int64_t e = rp[r]; e < end; e++) {                                                            \
+        if (LIST) {                                                                                      \
+          advance(&cursor, a, p, 64);                                                                    \
+        } else if (e + PREFETCH_AHEAD < pf_end) {                                                        \
+          int32_t c = col[e + PREFETCH_AHEAD];                                                           \
+          if (SLOTTED) c = slot[c];                                                                      \
+          if (!SLOTTED || c >= 0) {                                                                      \
+            const char *q = x + c * x_row;                                                               \
+            _mm_prefetch(q, _MM_HINT_T0);                                                                \
+            _mm_prefetch(q + 64, _MM_HINT_T0);                                                           \
+            if (!(XH)) {                                                                                 \
+              _mm_prefetch(q + 128, _MM_HINT_T0);                                                        \
+              _mm_prefetch(q + 192, _MM_HINT_T0);                                                        \
+            }                                                                                            \
+          }                                                                                              \
+        }                                                                                                \
+        int32_t c = col[e];                                                                              \
+        if (SLOTTED) {                                                                                   \
+          c = slot[c];                                                                                   \
+          if (c < 0) continue;                                                                           \
+        }                                                                                                \
+        const char *src = x + c * x_row;                                                                 \
+        const __m256 w = _mm256_set1_ps(val[e]);                                                         \
+        acc[0] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 0, XH), acc[0]);                                      \
+        acc[1] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 1, XH), acc[1]);                                      \
+        acc[2] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 2, XH), acc[2]);                                      \
+        acc[3] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 3, XH), acc[3]);                                      \
+        acc[4] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 4, XH), acc[4]);                                      \
+        acc[5] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 5, XH), acc[5]);                                      \
+        acc[6] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 6, XH), acc[6]);                                      \
+        acc[7] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 7, XH), acc[7]);                                      \
+      }                                                                                                  \
+      finish_64(p, r, (char *)p->y + (LIST ? t - r0 : t) * y_row, stream, acc);                          \
+    }                                                                                                    \
+  }
+DEFINE_ROWS_64(rows_64_f, 0, 0, 0)
+DEFINE_ROWS_64(rows_64_h, 1, 0, 0)
+DEFINE_ROWS_64(rows_64_fs, 0, 1, 0)
+DEFINE_ROWS_64(rows_64_hs, 1, 1, 0)
+DEFINE_ROWS_64(list_64_f, 0, 0, 1)
+DEFINE_ROWS_64(list_64_h, 1, 0, 1)
+
 // Any d: the accumulator row stays in L1 while the neighbour rows stream through.
 CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t r, int64_t pf_end,
-                                 void *out, int d) {
+                                 void *out, int d, list_cursor *cursor) {
   float acc[d];
   memset(acc, 0, sizeof(float) * (size_t)d);
   const int64_t end = a->row_ptr[r + 1];
   const int d8 = d & ~7;
   for (int64_t e = a->row_ptr[r]; e < end; e++) {
-    if (e + PREFETCH_AHEAD < pf_end) prefetch_source(p, a->col[e + PREFETCH_AHEAD], d);
+    if (cursor)
+      advance(cursor, a, p, d);
+    else if (e + PREFETCH_AHEAD < pf_end)
+      prefetch_source(p, a->col[e + PREFETCH_AHEAD], d);
     const void *src = source_row(p, a->col[e], d);
     if (!src) continue;
     const float w = a->val[e];
@@ -148,30 +222,36 @@ CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r
   const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
   if (d == 64) {
     const int stream = ((uintptr_t)p->y & 31) == 0;
-    if (p->x_half) {
-      for (int64_t r = r0; r < r1; r++) row_64(a, p, r, pf_end, (char *)p->y + r * row_bytes, 1, stream);
-    } else {
-      for (int64_t r = r0; r < r1; r++) row_64(a, p, r, pf_end, (char *)p->y + r * row_bytes, 0, stream);
-    }
+    if (p->x_slot && p->x_half)
+      rows_64_hs(a, p, NULL, r0, r1, stream);
+    else if (p->x_slot)
+      rows_64_fs(a, p, NULL, r0, r1, stream);
+    else if (p->x_half)
+      rows_64_h(a, p, NULL, r0, r1, stream);
+    else
+      rows_64_f(a, p, NULL, r0, r1, stream);
     if (stream) _mm_sfence();
   } else {
-    for (int64_t r = r0; r < r1; r++) row_general(a, p, r, pf_end, (char *)p->y + r * row_bytes, d);
+    for (int64_t r = r0; r < r1; r++) row_general(a, p, r, pf_end, (char *)p->y + r * row_bytes, d, NULL);
   }
 }
 
+// Listed rows, each computed whole. A cursor walks the listed rows' non-zeros PREFETCH_AHEAD
+// ahead of the product, so short rows also get their neighbours prefetched.
 CRK_AVX2 static void row_list_avx2(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n,
                                    int d) {
-  const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
-  for (int64_t t = 0; t < n; t++) {
-    const int64_t r = rows[t];
-    void *out = (char *)p->y + t * row_bytes;
-    if (d == 64 && p->x_half)
-      row_64(a, p, r, a->row_ptr[r + 1], out, 1, 0);
-    else if (d == 64)
-      row_64(a, p, r, a->row_ptr[r + 1], out, 0, 0);
+  if (d == 64 && !p->x_slot) {
+    if (p->x_half)
+      list_64_h(a, p, rows, 0, n, 0);
     else
-      row_general(a, p, r, a->row_ptr[r + 1], out, d);
+      list_64_f(a, p, rows, 0, n, 0);
+    return;
   }
+  const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
+  list_cursor cursor = {rows, n, 0, n > 0 ? a->row_ptr[rows[0]] : 0};
+  for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, d);
+  for (int64_t t = 0; t < n; t++)
+    row_general(a, p, rows[t], 0, (char *)p->y + t * row_bytes, d, &cursor);
 }
 
 CRK_AVX2 static void convert_avx2(const float *x, uint16_t *y, int64_t n) {
@@ -185,7 +265,12 @@ CRK_AVX2 static void add_rows_avx2(const void *x, int x_half, const int32_t *row
                                    int d) {
   const __m256 vw = _mm256_set1_ps(w);
   const int d8 = d & ~7;
+  const int row_bytes = d * (x_half ? 2 : 4);
   for (int64_t t = 0; t < n; t++) {
+    if (t + 8 < n) {
+      const char *ahead = (const char *)x + (int64_t)rows[t + 8] * row_bytes;
+      for (int off = 0; off < row_bytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+    }
     const int64_t r = rows[t];
     const void *src = x_half ? (const void *)((const uint16_t *)x + r * d) : (const void *)((const float *)x + r * d);
     float *out = y + t * d;

@@ -43,7 +43,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(name: .customLong("batch-size"), help: "Triples per optimizer step.")
   var batchSize: Int = 2048
 
-  @Option(help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr, 1e-3 for lightgcn).")
+  @Option(help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr and lightgcn).")
   var lr: Float?
 
   @Option(
@@ -52,6 +52,11 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(help: "LightGCN propagation layers.")
   var layers: Int = 3
+
+  @Option(
+    name: .customLong("propagation-precision"),
+    help: "LightGCN: storage of propagated layers in training steps, float16 (faster) or float32.")
+  var propagationPrecision: PropagationPrecision = .float16
 
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
@@ -87,7 +92,10 @@ struct TrainingOptions: ParsableArguments {
       "seed": .number(Double(seed)), "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
       "patience": .number(Double(patience)),
     ]
-    if choice == .lightgcn { out["layers"] = .number(Double(layers)) }
+    if choice == .lightgcn {
+      out["layers"] = .number(Double(layers))
+      out["propagation_precision"] = .string(propagationPrecision.rawValue)
+    }
     return out
   }
 }
@@ -131,8 +139,11 @@ func trainModel(
     let (data, evaluateEvery) = withValidation()
     var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
     c.layers = options.layers
+    c.precision = options.propagationPrecision
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
     )
   }
 }
+
+extension PropagationPrecision: ExpressibleByArgument {}

@@ -86,6 +86,16 @@ void crk_convert_to_half(const float *x, uint16_t *y, int64_t n);
 /// y[t] += w * x[rows[t]] for t < n (rows of d floats; x float32, or half when x_half).
 void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, float w, float *y, int d);
 
+/// BPR loss and gradient at the final embeddings of a batch of n (user, positive, negative)
+/// triples, for LightGCN. final, grad and reg are compact [rows][d] with node v at slot[v]; e0
+/// holds the layer-0 rows of every node. For triple t with nodes u = users[t],
+/// i = item_offset + pos[t], j = item_offset + neg[t]: x = <f_u, f_i - f_j>, dx = -sigmoid(-x);
+/// grad[u] += dx (f_i - f_j), grad[i] += dx f_u, grad[j] -= dx f_u; reg[v] += e0[v] for each
+/// of u, i, j. Returns the sum over triples of softplus(-x) + l2/2 (|e_u|^2 + |e_i|^2 + |e_j|^2).
+double crk_bpr_triples(const float *final, float *grad, float *reg, const float *e0, const int32_t *slot,
+                       const int32_t *users, const int32_t *pos, const int32_t *neg, int64_t n,
+                       int64_t item_offset, int d, float l2);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

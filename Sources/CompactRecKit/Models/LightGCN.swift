@@ -13,7 +13,9 @@ import Foundation
 /// them: two of the 2L sparse products are cheap. Intermediate layers are stored in the
 /// configured `PropagationPrecision` (half floats by default: the products are memory-bound).
 public final class LightGCN: Recommender {
-  /// Training recipe; defaults are the paper's Gowalla setting.
+  /// Training recipe; defaults are the paper's Gowalla setting except the learning rate: 5e-3
+  /// instead of 1e-3, chosen on a validation split carved from Gowalla's training data
+  /// (validation Recall@20 0.140 against 0.105 after 10 epochs, 0.158 against 0.119 after 20).
   public struct Configuration: Sendable {
     public var dim = 64
     public var layers = 3
@@ -21,7 +23,7 @@ public final class LightGCN: Recommender {
     public var layerWeights: [Float]? = nil
     public var epochs = 1000
     public var batchSize = 2048
-    public var learningRate: Float = 1e-3
+    public var learningRate: Float = 5e-3
     /// L2 coefficient on the batch's layer-0 embeddings (divided by the batch size).
     public var l2: Float = 1e-4
     public var initStd: Float = 0.1
@@ -173,56 +175,40 @@ public final class LightGCN: Recommender {
   /// forward: final = sum_k w_k E(k); x = <f_u, f_i - f_j>; loss = mean softplus(-x) +
   /// l2/2 (|e_u|^2 + |e_i|^2 + |e_j|^2) / B.
   /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x);
-  /// dE0 = sum_k w_k A^k G / B (Horner from layer L), plus l2 e / B on the batch rows.
+  /// dE0 = (sum_k w_k A^k G + l2 * sum of the batch's e rows) / B (Horner from layer L).
   func accumulateGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float) -> Double {
     let d = dim
     let n = users.count
     let offset = graph.users
     let ws = workspace
     ws.collectRows(users: users, positives: positives, negatives: negatives, offset: offset)
+    let rowCount = ws.rows.count
     let scale = 1 / Float(n)
     var loss = 0.0
     embedding.grad.withUnsafeMutablePointer { out in
       embedding.value.withUnsafePointer { e in
         forwardForBatch(e0: e)
         ws.slot.withUnsafeBufferPointer { slot in
-          ws.final.withUnsafeBufferPointer { fb in
-            ws.gradient.withUnsafeMutableBufferPointer { gb in
-              let f = fb.baseAddress!
-              let g = gb.baseAddress!
-              for t in 0..<n {
-                let ru = Int(users[t])
-                let ri = offset + Int(positives[t])
-                let rj = offset + Int(negatives[t])
-                let fu = Int(slot[ru]) * d
-                let fi = Int(slot[ri]) * d
-                let fj = Int(slot[rj]) * d
-                var x: Float = 0
-                var reg: Float = 0
-                for c in 0..<d {
-                  x += f[fu + c] * (f[fi + c] - f[fj + c])
-                  reg += e[ru * d + c] * e[ru * d + c] + e[ri * d + c] * e[ri * d + c] + e[rj * d + c] * e[rj * d + c]
+          ws.final.withUnsafeBufferPointer { f in
+            ws.gradient.withUnsafeMutableBufferPointer { g in
+              ws.regularizer.withUnsafeMutableBufferPointer { r in
+                users.withUnsafeBufferPointer { u in
+                  positives.withUnsafeBufferPointer { i in
+                    negatives.withUnsafeBufferPointer { j in
+                      loss = crk_bpr_triples(
+                        f.baseAddress, g.baseAddress, r.baseAddress, e, slot.baseAddress, u.baseAddress, i.baseAddress,
+                        j.baseAddress, Int64(n), Int64(offset), Int32(d), l2)
+                    }
+                  }
                 }
-                loss += Double(softplus(-x) + 0.5 * l2 * reg)
-                let dx = -sigmoid(-x)
-                for c in 0..<d {
-                  g[fu + c] += dx * (f[fi + c] - f[fj + c])
-                  g[fi + c] += dx * f[fu + c]
-                  g[fj + c] -= dx * f[fu + c]
-                }
+                // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
+                let w0 = weights[0]
+                for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
               }
             }
           }
         }
         backward(into: out, scale: scale)
-        // L2 on the layer-0 rows, once per occurrence in the batch.
-        let r = l2 * scale
-        func decay(_ row: Int) { for c in 0..<d { out[row * d + c] += r * e[row * d + c] } }
-        for t in 0..<n {
-          decay(Int(users[t]))
-          decay(offset + Int(positives[t]))
-          decay(offset + Int(negatives[t]))
-        }
       }
     }
     return loss / Double(n)
@@ -278,33 +264,35 @@ public final class LightGCN: Recommender {
     let ws = workspace
     let d = dim
     ws.slot.withUnsafeBufferPointer { slot in
-      ws.gradient.withUnsafeBufferPointer { gb in
-        let g = gb.baseAddress!
-        guard layers > 0 else {
-          Parallel.forEachChunk(of: ws.count) { _, range in
-            (out + range.lowerBound).update(repeating: 0, count: range.count)
+      ws.gradient.withUnsafeBufferPointer { g in
+        ws.regularizer.withUnsafeBufferPointer { layerZeroTerm in
+          guard layers > 0 else {
+            Parallel.forEachChunk(of: ws.count) { _, range in
+              (out + range.lowerBound).update(repeating: 0, count: range.count)
+            }
+            for (t, r) in ws.rows.enumerated() {
+              for c in 0..<d { out[Int(r) * d + c] = scale * layerZeroTerm[t * d + c] }
+            }
+            return
           }
-          for (t, r) in ws.rows.enumerated() {
-            for c in 0..<d { out[Int(r) * d + c] = weights[0] * scale * g[t * d + c] }
+          var previous = UnsafeRawPointer(g.baseAddress!)
+          var previousHalf = false
+          for k in stride(from: layers - 1, through: 0, by: -1) {
+            let first = k == layers - 1
+            let target = k == 0 ? UnsafeMutableRawPointer(out) : ws.layers[(layers - 1 - k) % 2]
+            var p = NormalizedAdjacency.product(previous, into: target)
+            p.x_half = previousHalf ? 1 : 0
+            p.x_slot = first ? slot.baseAddress : nil
+            p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
+            // Layers above 0 add w_k G; layer 0 adds the prepared w_0 G + l2 * e0 term.
+            p.extra = k == 0 ? layerZeroTerm.baseAddress : g.baseAddress
+            p.extra_slot = slot.baseAddress
+            p.extra_weight = k == 0 ? scale : weights[k]
+            p.y_half = k > 0 && ws.half ? 1 : 0
+            graph.propagate(p, dim: d)
+            previous = UnsafeRawPointer(target)
+            previousHalf = p.y_half != 0
           }
-          return
-        }
-        var previous = UnsafeRawPointer(g)
-        var previousHalf = false
-        for k in stride(from: layers - 1, through: 0, by: -1) {
-          let first = k == layers - 1
-          let target = k == 0 ? UnsafeMutableRawPointer(out) : ws.layers[(layers - 1 - k) % 2]
-          var p = NormalizedAdjacency.product(previous, into: target)
-          p.x_half = previousHalf ? 1 : 0
-          p.x_slot = first ? slot.baseAddress : nil
-          p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
-          p.extra = g
-          p.extra_slot = slot.baseAddress
-          p.extra_weight = weights[k] * (k == 0 ? scale : 1)
-          p.y_half = k > 0 && ws.half ? 1 : 0
-          graph.propagate(p, dim: d)
-          previous = UnsafeRawPointer(target)
-          previousHalf = p.y_half != 0
         }
       }
     }

@@ -26,6 +26,9 @@ final class PropagationWorkspace {
   var final: [Float] = []
   /// dLoss/dfinal at `rows`, compact, per triple (not yet divided by the batch size).
   var gradient: [Float] = []
+  /// Sum of each row's layer-0 embedding over its occurrences in the batch, compact; the
+  /// backward pass turns it into the layer-0 gradient term w_0 G + l2 * this.
+  var regularizer: [Float] = []
 
   init(nodeCount: Int, dim: Int, layers: Int, precision: PropagationPrecision) {
     self.nodeCount = nodeCount
@@ -54,20 +57,29 @@ final class PropagationWorkspace {
   /// Sets `rows` and `slot` to the distinct graph nodes of a batch (users, and items shifted by
   /// `offset`) and zeroes the compact buffers for them.
   func collectRows(users: [Int32], positives: [Int32], negatives: [Int32], offset: Int) {
-    for r in rows { slot[Int(r)] = -1 }
-    for u in users { slot[Int(u)] = 0 }
-    for i in positives { slot[offset + Int(i)] = 0 }
-    for i in negatives { slot[offset + Int(i)] = 0 }
-    rows.removeAll(keepingCapacity: true)
-    for v in 0..<nodeCount where slot[v] == 0 {
-      slot[v] = Int32(rows.count)
-      rows.append(Int32(v))
+    precondition(!users.isEmpty, "empty batch")
+    // The previous batch's rows, moved out so appending does not copy them.
+    var rows = self.rows
+    self.rows = []
+    slot.withUnsafeMutableBufferPointer { slot in
+      for r in rows { slot[Int(r)] = -1 }
+      rows.removeAll(keepingCapacity: true)
+      for u in users { slot[Int(u)] = 0 }
+      for i in positives { slot[offset + Int(i)] = 0 }
+      for i in negatives { slot[offset + Int(i)] = 0 }
+      for v in 0..<nodeCount where slot[v] == 0 {
+        slot[v] = Int32(rows.count)
+        rows.append(Int32(v))
+      }
     }
+    self.rows = rows
     let size = rows.count * dim
     if final.count < size {
       final = [Float](repeating: 0, count: size)
       gradient = [Float](repeating: 0, count: size)
+      regularizer = [Float](repeating: 0, count: size)
     }
-    for i in 0..<size { gradient[i] = 0 }
+    gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: size) }
+    regularizer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: size) }
   }
 }
