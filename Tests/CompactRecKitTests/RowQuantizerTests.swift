@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("RowQuantizer")
+struct RowQuantizerTests {
+  @Test("the Gaussian-optimal steps match Max's (1960) table for 2, 3 and 4 bits")
+  func maxTable() {
+    #expect(abs(RowQuantizer.gaussianStep(bits: 2) - 0.9957) < 2e-3)
+    #expect(abs(RowQuantizer.gaussianStep(bits: 3) - 0.5860) < 2e-3)
+    #expect(abs(RowQuantizer.gaussianStep(bits: 4) - 0.3352) < 2e-3)
+    let s8 = RowQuantizer.gaussianStep(bits: 8)
+    #expect(s8 > 0.01 && s8 < 0.05)
+  }
+
+  @Test("1 bit is sign(x) times mean |x|, with sign(0) = +1")
+  func oneBit() {
+    let row: [Float] = [0.5, -1.5, 0, 2, -1]
+    let mean: Float = 5.0 / 5
+    var codes = [UInt8](repeating: 9, count: 5)
+    var values = [Float](repeating: 9, count: 5)
+    let step = row.withUnsafeBufferPointer { r in
+      RowQuantizer(bits: 1).quantize(r.baseAddress!, count: 5, codes: &codes, dequantized: &values)
+    }
+    #expect(step == 2 * mean)
+    #expect(codes == [1, 0, 1, 1, 0])
+    #expect(values == [mean, -mean, mean, mean, -mean])
+  }
+
+  @Test("b-bit codes are in range, values sit on the levels, error falls with more bits", arguments: [2, 3, 4, 8])
+  func levels(bits: Int) {
+    var g = SeededGenerator(seed: UInt64(bits))
+    let d = 256
+    let row = (0..<d).map { _ in 0.3 * g.gaussian() }
+    let q = RowQuantizer(bits: bits)
+    var codes = [UInt8](repeating: 0, count: d)
+    var values = [Float](repeating: 0, count: d)
+    let step = row.withUnsafeBufferPointer {
+      q.quantize($0.baseAddress!, count: d, codes: &codes, dequantized: &values)
+    }
+    let rms = (row.map { $0 * $0 }.reduce(0, +) / Float(d)).squareRoot()
+    #expect(abs(step - RowQuantizer.gaussianStep(bits: bits) * rms) < 1e-6)
+    for c in 0..<d {
+      #expect(Int(codes[c]) < q.levels)
+      #expect(values[c] == step * (Float(codes[c]) - q.zeroPoint))
+      // Inside the clipping range, the nearest level is chosen.
+      if abs(row[c]) < step * q.zeroPoint { #expect(abs(values[c] - row[c]) <= step / 2 + 1e-6) }
+    }
+    let error = zip(row, values).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Float(d) / (rms * rms)
+    // Relative mean squared error near the Gaussian optimum (0.1175 at 2 bits, 0.0374 at 3,
+    // 0.0115 at 4; far smaller at 8), with slack for a finite sample.
+    let bound: [Int: Float] = [2: 0.16, 3: 0.06, 4: 0.02, 8: 0.001]
+    #expect(error < bound[bits]!)
+  }
+
+  @Test("a zero row quantizes to zeros")
+  func zeroRow() {
+    let row = [Float](repeating: 0, count: 8)
+    for bits in RowQuantizer.supportedBits {
+      var values = [Float](repeating: 9, count: 8)
+      let step = row.withUnsafeBufferPointer {
+        RowQuantizer(bits: bits).quantize($0.baseAddress!, count: 8, codes: nil, dequantized: &values)
+      }
+      #expect(step == 0)
+      #expect(values.allSatisfy { $0 == 0 })
+    }
+  }
+}
+
+@Suite("PackedCodes")
+struct PackedCodesTests {
+  @Test(
+    "bit-plane dot products equal the dot products of the dequantized rows",
+    arguments: [(1, 64), (1, 70), (2, 64), (3, 100), (4, 64), (8, 130)])
+  func dotProducts(bits: Int, dim: Int) {
+    var g = SeededGenerator(seed: UInt64(bits * 1000 + dim))
+    let q = RowQuantizer(bits: bits)
+    let users = PackedCodes(quantizing: Matrix(rows: 5, cols: dim, gaussianStd: 0.2, generator: &g), with: q)
+    let items = PackedCodes(quantizing: Matrix(rows: 7, cols: dim, gaussianStd: 0.3, generator: &g), with: q)
+    let du = users.dequantized()
+    let di = items.dequantized()
+    for a in 0..<5 {
+      for b in 0..<7 {
+        var want = 0.0
+        for c in 0..<dim { want += Double(du[a, c]) * Double(di[b, c]) }
+        let got = users.dot(row: a, with: items, row: b)
+        #expect(abs(Double(got) - want) <= 1e-5 * max(1, abs(want)), "rows \(a), \(b)")
+      }
+    }
+  }
+
+  @Test("packing keeps the quantizer's codes and steps; padding bits stay zero")
+  func packing() {
+    var g = SeededGenerator(seed: 11)
+    let m = Matrix(rows: 3, cols: 70, gaussianStd: 1, generator: &g)
+    let q = RowQuantizer(bits: 3)
+    let packed = PackedCodes(quantizing: m, with: q)
+    #expect(packed.wordsPerPlane == 2 && packed.words.count == 3 * 3 * 2)
+    var codes = [UInt8](repeating: 0, count: 70)
+    for r in 0..<3 {
+      let step = m.withUnsafePointer { q.quantize($0 + r * 70, count: 70, codes: &codes, dequantized: nil) }
+      #expect(packed.steps[r] == step)
+      for c in 0..<70 { #expect(packed.code(row: r, dim: c) == Int(codes[c])) }
+      #expect(packed.codeSums[r] == Int32(codes.map(Int.init).reduce(0, +)))
+      for j in 0..<3 { #expect(packed.words[(r * 3 + j) * 2 + 1] >> 6 == 0) }
+    }
+  }
+}
