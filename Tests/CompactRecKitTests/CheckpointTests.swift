@@ -23,17 +23,24 @@ struct CheckpointTests {
     return c
   }
 
-  @Test("a LightGCN run stopped after 3 epochs and resumed ends exactly like an uninterrupted run")
-  func lightGCNResume() throws {
+  @Test(
+    "a LightGCN run stopped after 3 epochs and resumed ends exactly like an uninterrupted run",
+    arguments: [nil, QuantizationSettings(bits: 2, estimator: .gste(refreshEvery: 3, probes: 2))])
+  func lightGCNResume(quantization: QuantizationSettings?) throws {
     let data = demo()
     let folder = DataTestFolder()
     let path = folder.path + "/run.ckpt"
-    let straight = try LightGCN.train(on: data, configuration: lightGCNConfig(epochs: 6))
+    func config(epochs: Int) -> LightGCN.Configuration {
+      var c = lightGCNConfig(epochs: epochs)
+      c.quantization = quantization
+      return c
+    }
+    let straight = try LightGCN.train(on: data, configuration: config(epochs: 6))
     _ = try LightGCN.train(
-      on: data, configuration: lightGCNConfig(epochs: 3), checkpoint: CheckpointOptions(path: path, resume: false))
+      on: data, configuration: config(epochs: 3), checkpoint: CheckpointOptions(path: path, resume: false))
     var epochsRun: [Int] = []
     let resumed = try LightGCN.train(
-      on: data, configuration: lightGCNConfig(epochs: 6), checkpoint: CheckpointOptions(path: path, resume: true)
+      on: data, configuration: config(epochs: 6), checkpoint: CheckpointOptions(path: path, resume: true)
     ) { event in
       if case .epoch(let epoch, _, _, _) = event { epochsRun.append(epoch) }
     }

@@ -35,7 +35,9 @@ struct TrainedModelTests {
   @Test("a LightGCN model is saved as its final embeddings and scores the same after loading")
   func lightGCNRoundTrip() throws {
     let data = tinyData()
-    let model = LightGCN(matrix: data.trainMatrix(), dim: 4, weights: [0.5, 0.5], initStd: 0.3, seed: 1).deployable()
+    let model = try #require(
+      LightGCN(matrix: data.trainMatrix(), dim: 4, weights: [0.5, 0.5], initStd: 0.3, seed: 1).deployable()
+        as? LightGCNEmbeddings)
     let path = NSTemporaryDirectory() + "crm-\(UUID().uuidString).crm"
     defer { try? FileManager.default.removeItem(atPath: path) }
     try TrainedModel(model: model, dataset: data).save(to: path)

@@ -96,6 +96,15 @@ double crk_bpr_triples(const float *final, float *grad, float *reg, const float 
                        const int32_t *users, const int32_t *pos, const int32_t *neg, int64_t n,
                        int64_t item_offset, int d, float l2);
 
+/// Scores of one query row of b-bit codes against n item rows (bit-plane layout of
+/// PackedCodes.swift: a row is [bits][words_per_plane] 64-bit words, bits past d zero):
+/// out[i] = query_step * steps[i] * (sum_c u_c v_c - z (query_sum + sums[i]) + d z^2), with
+/// z = (2^bits - 1) / 2 and sum_c u_c v_c = sum_{p,q} 2^(p+q) popcount(query_p AND item_q);
+/// at 1 bit, query_step * steps[i] * (d - 2 popcount(query XOR item)) / 4.
+void crk_code_scores(const uint64_t *query, float query_step, int32_t query_sum, const uint64_t *items,
+                     const float *steps, const int32_t *sums, int64_t n, int bits, int words_per_plane, int d,
+                     float *out);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

@@ -40,9 +40,11 @@ extension LightGCNEmbeddings: PersistableModel {
 }
 
 extension LightGCN {
-  /// The final embeddings as a deployable model.
-  public func deployable() -> LightGCNEmbeddings {
+  /// The final embeddings as a deployable model: float embeddings (`LightGCNEmbeddings`), or
+  /// for a quantization-aware model their codes only (`QuantizedEmbeddings`).
+  public func deployable() -> any PersistableModel {
     propagate()
+    if let codes { return QuantizedEmbeddings(users: codes.users, items: codes.items, layers: layers) }
     return LightGCNEmbeddings(scorer: output, layers: layers)
   }
 }

@@ -34,6 +34,8 @@ public final class LightGCN: Recommender {
     public var patience = 5
     /// Storage of the propagated layers during training steps.
     public var precision = PropagationPrecision.float16
+    /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
+    public var quantization: QuantizationSettings? = nil
     public init() {}
 
     /// The weights actually used.
@@ -49,13 +51,18 @@ public final class LightGCN: Recommender {
   /// Final (propagated) embeddings, refreshed by `propagate()`; what scoring reads.
   public private(set) var output: MatrixFactorization
 
-  private let workspace: PropagationWorkspace
+  let workspace: PropagationWorkspace
+  /// Quantization-aware training state (HQ-GNN), nil for a full-precision model.
+  let quantization: QuantizationState?
+  /// With quantization: the codes of the final embeddings, refreshed by `propagate()`.
+  public private(set) var codes: (users: PackedCodes, items: PackedCodes)?
 
   /// A model over the graph of `matrix` with Gaussian-initialized layer-0 embeddings, whose
-  /// training steps store propagated layers in `precision`.
+  /// training steps store propagated layers in `precision` and, with `quantization`, train on
+  /// quantized final embeddings.
   public init(
     matrix: InteractionMatrix, dim: Int, weights: [Float], initStd: Float, seed: UInt64,
-    precision: PropagationPrecision = .float16
+    precision: PropagationPrecision = .float16, quantization: QuantizationSettings? = nil
   ) {
     precondition(weights.count >= 1, "at least layer 0")
     graph = NormalizedAdjacency(matrix)
@@ -64,6 +71,7 @@ public final class LightGCN: Recommender {
     let n = graph.nodeCount
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
     workspace = PropagationWorkspace(nodeCount: n, dim: dim, layers: weights.count - 1, precision: precision)
+    self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7) }
     output = MatrixFactorization(
       userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
     propagate()
@@ -107,9 +115,18 @@ public final class LightGCN: Recommender {
       }
     }
     let u = graph.users
-    output = MatrixFactorization(
-      userEmbedding: Matrix(rows: u, cols: d, storage: Array(final[0..<(u * d)])),
-      itemEmbedding: Matrix(rows: graph.items, cols: d, storage: Array(final[(u * d)...])))
+    let userFinal = Matrix(rows: u, cols: d, storage: Array(final[0..<(u * d)]))
+    let itemFinal = Matrix(rows: graph.items, cols: d, storage: Array(final[(u * d)...]))
+    if let q = quantization {
+      let packed = (
+        users: PackedCodes(quantizing: userFinal, with: q.quantizer),
+        items: PackedCodes(quantizing: itemFinal, with: q.quantizer)
+      )
+      codes = packed
+      output = MatrixFactorization(userEmbedding: packed.users.dequantized(), itemEmbedding: packed.items.dequantized())
+    } else {
+      output = MatrixFactorization(userEmbedding: userFinal, itemEmbedding: itemFinal)
+    }
   }
 
   /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch.
@@ -120,7 +137,8 @@ public final class LightGCN: Recommender {
   ) throws -> LightGCN {
     let matrix = dataset.trainMatrix()
     let model = LightGCN(
-      matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision)
+      matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
+      quantization: c.quantization)
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
     let loop = BPRTrainingLoop(
@@ -132,6 +150,7 @@ public final class LightGCN: Recommender {
         "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
         "precision": .string(c.precision.rawValue),
+        "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(
@@ -149,6 +168,10 @@ public final class LightGCN: Recommender {
         if let best {
           tensors.append(Tensor(name: "best/embedding", matrix: best))
         }
+        if let q = model.quantization {
+          tensors.append(Tensor(name: "quantization/delta", shape: [1], floats: [q.delta]))
+          tensors.append(Tensor(name: "quantization/steps", shape: [1], int32: [Int32(q.steps)]))
+        }
         return tensors
       },
       restoreState: { file in
@@ -156,6 +179,10 @@ public final class LightGCN: Recommender {
         let e = model.embedding.value
         if file.tensors.contains(where: { $0.name == "best/embedding" }) {
           best = try file.matrix("best/embedding", rows: e.rows, cols: e.cols)
+        }
+        if let q = model.quantization {
+          q.delta = try file.floats("quantization/delta", shape: [1])[0]
+          q.steps = Int(try file.int32s("quantization/steps", shape: [1])[0])
         }
       })
     model.propagate()
@@ -188,6 +215,7 @@ public final class LightGCN: Recommender {
     embedding.grad.withUnsafeMutablePointer { out in
       embedding.value.withUnsafePointer { e in
         forwardForBatch(e0: e)
+        if let q = quantization { quantizeBatch(q) }
         ws.slot.withUnsafeBufferPointer { slot in
           ws.final.withUnsafeBufferPointer { f in
             ws.gradient.withUnsafeMutableBufferPointer { g in
@@ -201,11 +229,16 @@ public final class LightGCN: Recommender {
                     }
                   }
                 }
-                // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
-                let w0 = weights[0]
-                for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
               }
             }
+          }
+        }
+        if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
+        // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
+        ws.regularizer.withUnsafeMutableBufferPointer { r in
+          ws.gradient.withUnsafeBufferPointer { g in
+            let w0 = weights[0]
+            for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
           }
         }
         backward(into: out, scale: scale)

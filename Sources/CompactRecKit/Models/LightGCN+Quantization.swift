@@ -1,0 +1,101 @@
+/// Quantization-aware training settings for LightGCN (HQ-GNN): the final user and item
+/// embeddings pass through a b-bit `RowQuantizer` in every training step, the BPR loss is
+/// computed on the quantized values, and `estimator` carries the gradient back through the
+/// quantizer.
+public struct QuantizationSettings: Sendable, Equatable {
+  /// Bits per dimension (1, 2, 3, 4 or 8).
+  public var bits: Int
+  /// The gradient estimator across the quantizer.
+  public var estimator: GradientEstimator
+
+  public init(bits: Int, estimator: GradientEstimator = .hessianAware) {
+    precondition(RowQuantizer.supportedBits.contains(bits), "unsupported bit width \(bits)")
+    self.bits = bits
+    self.estimator = estimator
+  }
+}
+
+/// The running state of quantization-aware training: the estimator's current delta and the
+/// step count that schedules its refresh (both saved in checkpoints).
+final class QuantizationState {
+  let settings: QuantizationSettings
+  let quantizer: RowQuantizer
+  /// The GSTE delta in use (0 for STE).
+  var delta: Float = 0
+  /// Training steps taken.
+  var steps = 0
+  /// The batch's final embeddings before quantization, compact like the workspace's.
+  var unquantized: [Float] = []
+  /// Seed of the Hutchinson probes (combined with the step count).
+  let seed: UInt64
+
+  init(settings: QuantizationSettings, seed: UInt64) {
+    self.settings = settings
+    quantizer = RowQuantizer(bits: settings.bits)
+    self.seed = seed
+    if case .gsteFixed(let d) = settings.estimator { delta = d }
+  }
+}
+
+extension LightGCN {
+  /// Replaces the batch's compact final rows by their quantized values, keeping the
+  /// originals for the estimator.
+  func quantizeBatch(_ q: QuantizationState) {
+    let ws = workspace
+    let d = dim
+    let size = ws.rows.count * d
+    if q.unquantized.count < size { q.unquantized = [Float](repeating: 0, count: ws.final.count) }
+    ws.final.withUnsafeMutableBufferPointer { f in
+      q.unquantized.withUnsafeMutableBufferPointer { u in
+        u.baseAddress!.update(from: f.baseAddress!, count: size)
+        for t in 0..<(size / max(1, d)) {
+          q.quantizer.quantize(u.baseAddress! + t * d, count: d, codes: nil, dequantized: f.baseAddress! + t * d)
+        }
+      }
+    }
+  }
+
+  /// Turns the gradient at the quantized rows into the gradient at the unquantized ones with
+  /// the configured estimator, refreshing GSTE's delta from the Hessian when it is due.
+  func estimateGradient(
+    _ q: QuantizationState, users: [Int32], positives: [Int32], negatives: [Int32]
+  ) {
+    defer { q.steps += 1 }
+    let ws = workspace
+    let size = ws.rows.count * dim
+    if case .gste(let every, let probes) = q.settings.estimator, q.steps % max(1, every) == 0 {
+      q.delta = hessianDelta(probes: probes, users: users, positives: positives, negatives: negatives, q: q)
+    }
+    ws.gradient.withUnsafeMutableBufferPointer { g in
+      q.unquantized.withUnsafeBufferPointer { x in
+        ws.final.withUnsafeBufferPointer { xq in
+          GradientEstimator.applyGSTE(
+            to: g.baseAddress!, x: x.baseAddress!, quantized: xq.baseAddress!, count: size, delta: q.delta)
+        }
+      }
+    }
+  }
+
+  /// delta = (Tr(H) / N) / (3 std(g_q)) for the mean BPR loss of this batch at its quantized
+  /// rows: H by Hutchinson's estimate, g_q the batch gradient (workspace sums over B).
+  private func hessianDelta(
+    probes: Int, users: [Int32], positives: [Int32], negatives: [Int32], q: QuantizationState
+  ) -> Float {
+    let ws = workspace
+    let offset = graph.users
+    let slot = ws.slot
+    let hessian = BPRHessian(
+      users: users.map { slot[Int($0)] }, positives: positives.map { slot[offset + Int($0)] },
+      negatives: negatives.map { slot[offset + Int($0)] }, dim: dim)
+    let rows = ws.rows.count
+    var generator = SeededGenerator(seed: q.seed ^ UInt64(q.steps))
+    let trace = ws.final.withUnsafeBufferPointer {
+      hessian.traceEstimate(at: $0.baseAddress!, rows: rows, probes: probes, generator: &generator)
+    }
+    let b = Float(users.count)
+    let meanGradient = ws.gradient[0..<(rows * dim)].map { $0 / b }
+    return meanGradient.withUnsafeBufferPointer {
+      GradientEstimator.delta(hessianTrace: trace, gradient: $0.baseAddress!, count: rows * dim)
+    }
+  }
+}

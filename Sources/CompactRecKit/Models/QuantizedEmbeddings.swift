@@ -1,0 +1,114 @@
+import CKernels
+
+/// The deployable form of a quantized LightGCN (HQ-GNN): user and item codes and their steps,
+/// no float embeddings. Scores are the dot products of the dequantized rows, computed from
+/// the codes with bit arithmetic (XOR + popcount at 1 bit, bit-plane AND + popcount above).
+public final class QuantizedEmbeddings: Recommender {
+  /// User codes.
+  public let users: PackedCodes
+  /// Item codes.
+  public let items: PackedCodes
+  /// Propagation layers the embeddings went through (recorded for `inspect`).
+  public let layers: Int
+
+  /// A model over user and item codes of the same width and bits.
+  public init(users: PackedCodes, items: PackedCodes, layers: Int) {
+    precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
+    self.users = users
+    self.items = items
+    self.layers = layers
+  }
+
+  public var itemCount: Int { items.rows }
+
+  /// Scores every item for each query. A query without a known user is folded in: the mean of
+  /// its history's dequantized item rows, quantized like a user row.
+  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    let n = items.rows
+    let start = queries.startIndex
+    items.words.withUnsafeBufferPointer { itemWords in
+      items.steps.withUnsafeBufferPointer { itemSteps in
+        items.codeSums.withUnsafeBufferPointer { itemSums in
+          Parallel.forEach(queries.count, grain: 1) { k in
+            let query = self.code(for: queries[start + k])
+            query.words.withUnsafeBufferPointer { q in
+              crk_code_scores(
+                q.baseAddress, query.steps[0], query.codeSums[0], itemWords.baseAddress, itemSteps.baseAddress,
+                itemSums.baseAddress, Int64(n), Int32(items.bits), Int32(items.wordsPerPlane), Int32(items.dim),
+                scores + k * n)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The query's codes as a one-row `PackedCodes`.
+  private func code(for query: ScoringQuery) -> PackedCodes {
+    let d = users.dim
+    if let u = query.user {
+      let w = users.wordsPerRow
+      let r = Int(u)
+      return PackedCodes(
+        bits: users.bits, dim: d, rows: 1, words: Array(users.words[(r * w)..<(r * w + w)]), steps: [users.steps[r]])
+    }
+    var mean = Matrix(rows: 1, cols: d)
+    if !query.history.isEmpty {
+      let rows = query.history.map { Int($0) }
+      let z = items.quantizer.zeroPoint
+      for i in rows {
+        for c in 0..<d { mean[0, c] += items.steps[i] * (Float(items.code(row: i, dim: c)) - z) }
+      }
+      for c in 0..<d { mean[0, c] /= Float(rows.count) }
+    }
+    return PackedCodes(quantizing: mean, with: users.quantizer)
+  }
+}
+
+extension QuantizedEmbeddings: PersistableModel {
+  public static let kind = "hqgnn"
+
+  public var hyperParameters: [String: JSONValue] {
+    ["dim": .number(Double(items.dim)), "bits": .number(Double(items.bits)), "layers": .number(Double(layers))]
+  }
+
+  public func tensors() -> [Tensor] {
+    [
+      Tensor(name: "user_codes", shape: [users.rows, users.wordsPerRow], uint64: users.words),
+      Tensor(name: "user_steps", shape: [users.rows], floats: users.steps),
+      Tensor(name: "item_codes", shape: [items.rows, items.wordsPerRow], uint64: items.words),
+      Tensor(name: "item_steps", shape: [items.rows], floats: items.steps),
+    ]
+  }
+
+  public convenience init(file: ModelFile) throws {
+    try file.requireKind(Self.kind)
+    let d = file.hyperParameters["dim"]?.intValue ?? 0
+    let bits = file.hyperParameters["bits"]?.intValue ?? 0
+    guard d > 0, RowQuantizer.supportedBits.contains(bits) else {
+      throw ModelFileError(path: file.path, reason: .invalidHeader("hqgnn model with dim \(d) and \(bits) bits"))
+    }
+    func codes(_ prefix: String, rows: Int) throws -> PackedCodes {
+      let perRow = bits * ((d + 63) / 64)
+      let words = try file.uint64s("\(prefix)_codes", shape: [rows, perRow])
+      let steps = try file.floats("\(prefix)_steps", shape: [rows])
+      // Bits past `dim` in each plane's last word must be clear, or popcounts would count them.
+      if d % 64 != 0 {
+        let padding = ~UInt64(0) << UInt64(d % 64)
+        let planeWords = (d + 63) / 64
+        for p in 0..<(rows * bits) where words[p * planeWords + planeWords - 1] & padding != 0 {
+          throw ModelFileError(
+            path: file.path, reason: .invalidHeader("\(prefix)_codes has bits set past dimension \(d)"))
+        }
+      }
+      guard steps.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+        throw ModelFileError(
+          path: file.path, reason: .invalidHeader("\(prefix)_steps holds a negative or non-finite step"))
+      }
+      return PackedCodes(bits: bits, dim: d, rows: rows, words: words, steps: steps)
+    }
+    self.init(
+      users: try codes("user", rows: file.userIDs.count), items: try codes("item", rows: file.itemIDs.count),
+      layers: file.hyperParameters["layers"]?.intValue ?? 0)
+  }
+}
