@@ -58,6 +58,30 @@ struct TrainingOptions: ParsableArguments {
     help: "LightGCN: storage of propagated layers in training steps, float16 (faster) or float32.")
   var propagationPrecision: PropagationPrecision = .float16
 
+  @Option(help: "LightGCN: train on final embeddings quantized to this many bits (1, 2, 3, 4 or 8; HQ-GNN).")
+  var bits: Int?
+
+  @Option(help: "With --bits: gradient estimator across the quantizer, ste or gste (Hessian-aware).")
+  var estimator: EstimatorChoice = .gste
+
+  @Option(
+    name: .customLong("gste-delta"), help: "With --estimator gste: a fixed delta instead of the Hessian estimate.")
+  var gsteDelta: Float?
+
+  @Option(name: .customLong("hessian-every"), help: "With --estimator gste: steps between Hessian estimates of delta.")
+  var hessianEvery: Int = 100
+
+  /// The quantization settings the options ask for, if any.
+  var quantization: QuantizationSettings? {
+    guard let bits else { return nil }
+    switch estimator {
+    case .ste: return QuantizationSettings(bits: bits, estimator: .ste)
+    case .gste:
+      if let gsteDelta { return QuantizationSettings(bits: bits, estimator: .gsteFixed(delta: gsteDelta)) }
+      return QuantizationSettings(bits: bits, estimator: .gste(refreshEvery: hessianEvery, probes: 4))
+    }
+  }
+
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
 
@@ -81,6 +105,10 @@ struct TrainingOptions: ParsableArguments {
       )
     }
     guard validation >= 0, validation < 1 else { throw ValidationError("--validation must be in [0, 1)") }
+    if let bits, !RowQuantizer.supportedBits.contains(bits) {
+      throw ValidationError("--bits must be one of 1, 2, 3, 4, 8 (got \(bits))")
+    }
+    guard hessianEvery > 0 else { throw ValidationError("--hessian-every must be positive") }
   }
 
   /// The hyper-parameters as printed and stored (reproducible from these and the seed).
@@ -95,6 +123,10 @@ struct TrainingOptions: ParsableArguments {
     if choice == .lightgcn {
       out["layers"] = .number(Double(layers))
       out["propagation_precision"] = .string(propagationPrecision.rawValue)
+      if let q = quantization {
+        out["bits"] = .number(Double(q.bits))
+        out["estimator"] = .string("\(q.estimator)")
+      }
     }
     return out
   }
@@ -140,6 +172,7 @@ func trainModel(
     var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
     c.layers = options.layers
     c.precision = options.propagationPrecision
+    c.quantization = options.quantization
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
     )
@@ -147,3 +180,9 @@ func trainModel(
 }
 
 extension PropagationPrecision: ExpressibleByArgument {}
+
+/// The `--estimator` values.
+enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {
+  case ste
+  case gste
+}
