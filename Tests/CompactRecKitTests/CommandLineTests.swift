@@ -73,6 +73,19 @@ struct CommandLineTests {
     let info = try #require(JSONSerialization.jsonObject(with: Data(inspected.out.utf8)) as? [String: Any])
     #expect(info["kind"] as? String == "mf-bpr")
     #expect(info["parameters"] as? Int == (40 + 48) * 8)  // 40 users, 4 groups x 12 items
+
+    // Quantization-aware LightGCN: a code-only model that evaluate and recommend read.
+    let codes = folder.path + "/hq.crm"
+    let quantized = try run([
+      "train", "--model", "lightgcn", "--bits", "2", "--estimator", "gste", "--hessian-every", "1", "--data",
+      folder.path, "--epochs", "2", "--dim", "70", "--out", codes,
+    ])
+    #expect(quantized.status == 0, "\(quantized.err)")
+    let hq = try run(["inspect", codes, "--json"])
+    let hqInfo = try #require(JSONSerialization.jsonObject(with: Data(hq.out.utf8)) as? [String: Any])
+    #expect(hqInfo["kind"] as? String == "hqgnn")
+    #expect(try run(["evaluate", codes, "--data", folder.path, "--json"]).status == 0)
+    #expect(try run(["recommend", codes, "--user", "user3", "-k", "4"]).status == 0)
   }
 
   @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))
@@ -87,6 +100,12 @@ struct CommandLineTests {
     let badK = try run(["evaluate", folder.path + "/none.crm", "--data", folder.path, "--k", "5,x"])
     #expect(badK.status != 0)
     #expect(badK.err.contains("--k"))
+
+    let badBits = try run([
+      "train", "--model", "lightgcn", "--bits", "5", "--data", folder.path, "--out", folder.path + "/q.crm",
+    ])
+    #expect(badBits.status != 0)
+    #expect(badBits.err.contains("--bits must be one of 1, 2, 3, 4, 8"), "\(badBits.err)")
 
     let corrupt = folder.write("broken.crm", "not a model\n")
     let refused = try run(["inspect", corrupt])
