@@ -68,6 +68,13 @@ struct TrainingOptions: ParsableArguments {
     name: .customLong("gste-delta"), help: "With --estimator gste: a fixed delta instead of the Hessian estimate.")
   var gsteDelta: Float?
 
+  @Option(
+    name: .customLong("warm-start"),
+    help:
+      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data."
+  )
+  var warmStart: String?
+
   @Option(name: .customLong("hessian-every"), help: "With --estimator gste: steps between Hessian estimates of delta.")
   var hessianEvery: Int = 100
 
@@ -173,6 +180,9 @@ func trainModel(
     c.layers = options.layers
     c.precision = options.propagationPrecision
     c.quantization = options.quantization
+    if let path = options.warmStart {
+      c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim)
+    }
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
     )
@@ -185,4 +195,23 @@ extension PropagationPrecision: ExpressibleByArgument {}
 enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {
   case ste
   case gste
+}
+
+/// The layer-0 embeddings saved in a LightGCN checkpoint: its best snapshot when it has one,
+/// else its current embeddings. Refuses checkpoints of other models, data or widths.
+func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int) throws -> Matrix {
+  let file = try ModelFile.read(from: path)
+  guard file.kind == "checkpoint", file.hyperParameters["model"] == "lightgcn" else {
+    throw ValidationError("--warm-start: \(path) is not a LightGCN checkpoint")
+  }
+  guard file.dataFingerprint == dataset.fingerprint() else {
+    throw ValidationError("--warm-start: \(path) was trained on other data (or another validation split)")
+  }
+  let rows = dataset.userCount + dataset.itemCount
+  let name = file.tensors.contains { $0.name == "best/embedding" } ? "best/embedding" : "embedding/value"
+  do {
+    return try file.matrix(name, rows: rows, cols: dim)
+  } catch {
+    throw ValidationError("--warm-start: \(path) does not hold \(rows) x \(dim) embeddings (\(error))")
+  }
 }

@@ -23,6 +23,11 @@ struct TrainCommand: ParsableCommand {
   @Flag(name: .customLong("no-checkpoint"), help: "Do not write checkpoints.")
   var noCheckpoint = false
 
+  @Flag(
+    name: .customLong("keep-checkpoint"),
+    help: "Keep the last checkpoint after the model is written (e.g. for a later --warm-start).")
+  var keepCheckpoint = false
+
   @Flag(help: "Continue from the checkpoint of an interrupted run with the same data and settings.")
   var resume = false
 
@@ -54,7 +59,7 @@ struct TrainCommand: ParsableCommand {
         "recipe": .object(training.summary(for: model)),
       ])
     try bundle.save(to: out)
-    if options != nil { try? FileManager.default.removeItem(atPath: checkpointPath) }
+    if options != nil && !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.tensors().reduce(0) { $0 + $1.elementCount }
     if json {

@@ -74,11 +74,19 @@ struct CommandLineTests {
     #expect(info["kind"] as? String == "mf-bpr")
     #expect(info["parameters"] as? Int == (40 + 48) * 8)  // 40 users, 4 groups x 12 items
 
-    // Quantization-aware LightGCN: a code-only model that evaluate and recommend read.
+    // Quantization-aware LightGCN warm-started from a full-precision run's kept checkpoint: a
+    // code-only model that evaluate and recommend read.
+    let full = folder.path + "/lgcn.crm"
+    let fullRun = try run([
+      "train", "--model", "lightgcn", "--data", folder.path, "--epochs", "2", "--dim", "70", "--out", full,
+      "--keep-checkpoint",
+    ])
+    #expect(fullRun.status == 0, "\(fullRun.err)")
+    #expect(FileManager.default.fileExists(atPath: full + ".ckpt"))
     let codes = folder.path + "/hq.crm"
     let quantized = try run([
       "train", "--model", "lightgcn", "--bits", "2", "--estimator", "gste", "--hessian-every", "1", "--data",
-      folder.path, "--epochs", "2", "--dim", "70", "--out", codes,
+      folder.path, "--epochs", "2", "--dim", "70", "--out", codes, "--warm-start", full + ".ckpt",
     ])
     #expect(quantized.status == 0, "\(quantized.err)")
     let hq = try run(["inspect", codes, "--json"])
@@ -86,6 +94,12 @@ struct CommandLineTests {
     #expect(hqInfo["kind"] as? String == "hqgnn")
     #expect(try run(["evaluate", codes, "--data", folder.path, "--json"]).status == 0)
     #expect(try run(["recommend", codes, "--user", "user3", "-k", "4"]).status == 0)
+    let badStart = try run([
+      "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--out", folder.path + "/q.crm",
+      "--warm-start", model,
+    ])
+    #expect(badStart.status != 0)
+    #expect(badStart.err.contains("is not a LightGCN checkpoint"), "\(badStart.err)")
   }
 
   @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))

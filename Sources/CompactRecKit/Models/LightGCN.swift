@@ -36,6 +36,9 @@ public final class LightGCN: Recommender {
     public var precision = PropagationPrecision.float16
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
     public var quantization: QuantizationSettings? = nil
+    /// Layer-0 embeddings to start from instead of a random initialization (for instance a
+    /// trained full-precision model's, to fine-tune it with quantization).
+    public var warmStart: Matrix? = nil
     public init() {}
 
     /// The weights actually used.
@@ -139,6 +142,10 @@ public final class LightGCN: Recommender {
     let model = LightGCN(
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
       quantization: c.quantization)
+    if let start = c.warmStart {
+      precondition(start.rows == model.embedding.value.rows && start.cols == c.dim, "warm start has another shape")
+      model.embedding.value = start
+    }
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
     let loop = BPRTrainingLoop(
@@ -150,6 +157,7 @@ public final class LightGCN: Recommender {
         "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
         "precision": .string(c.precision.rawValue),
+        "warm_start": .bool(c.warmStart != nil),
         "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
       ],
       dataFingerprint: dataset.fingerprint())
