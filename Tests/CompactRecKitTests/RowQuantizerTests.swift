@@ -107,3 +107,31 @@ struct PackedCodesTests {
     }
   }
 }
+
+@Suite("CodeSearchIndex")
+struct CodeSearchIndexTests {
+  @Test(
+    "exact search over codes equals brute-force scoring with the same exclusions and tie order",
+    arguments: [(1, 64), (1, 16), (1, 70), (2, 64), (4, 40), (8, 64)])
+  func equalsBruteForce(bits: Int, dim: Int) {
+    var g = SeededGenerator(seed: UInt64(bits * 100 + dim))
+    let q = RowQuantizer(bits: bits)
+    // Items with spread-out norms (as trained embeddings have), so the bound prunes.
+    var itemRows = Matrix(rows: 300, cols: dim, gaussianStd: 1, generator: &g)
+    for r in 0..<300 {
+      let scale = 0.2 + Float(r % 17) / 5
+      for c in 0..<dim { itemRows[r, c] *= scale }
+    }
+    let items = PackedCodes(quantizing: itemRows, with: q)
+    let users = PackedCodes(quantizing: Matrix(rows: 50, cols: dim, gaussianStd: 1, generator: &g), with: q)
+    let exclude = (0..<50).map { u in (0..<(u % 7)).map { _ in Int32(g.next() % 300) } }
+    let model = QuantizedEmbeddings(users: users, items: items, layers: 0)
+    let queries = (0..<50).map { ScoringQuery(user: Int32($0), exclude: exclude[$0]) }
+    let brute = BruteForceSearch.recommend(model, queries, k: 20)
+    let index = CodeSearchIndex(items: items)
+    let fast = index.search(users: users, exclude: queries.map(\.exclude), k: 20)
+    #expect(fast == brute)
+    #expect(model.recommend(queries, k: 20) == brute)
+    if dim >= 40 { #expect(index.lastScanned < 50 * 300) }
+  }
+}

@@ -105,6 +105,32 @@ void crk_code_scores(const uint64_t *query, float query_step, int32_t query_sum,
                      const float *steps, const int32_t *sums, int64_t n, int bits, int words_per_plane, int d,
                      float *out);
 
+/// Item codes prepared for exact top-k search (see code_search.c and CodeSearchIndex.swift):
+/// items in descending order of the norm of their dequantized rows, rows in the bit-plane
+/// layout of crk_code_scores.
+typedef struct {
+  int64_t n_items;
+  int bits;
+  int words_per_plane;
+  int d;
+  const uint64_t *codes;    // [n_items][bits][words_per_plane], permuted
+  const float *steps;       // [n_items], permuted
+  const float *norms;       // [n_items], dequantized row norms, descending
+  const int32_t *sums;      // [n_items], code sums, permuted
+  const int32_t *original;  // permuted position -> item index
+} crk_code_index;
+
+/// Exact top-k items for m users (codes [m][bits][words_per_plane], steps, code sums and
+/// dequantized row norms), with
+/// the scores of crk_code_scores; ties go to the lower item index. The items
+/// seen[seen_offsets[u] ..< seen_offsets[u + 1]] of user u are never returned. seen_bits is
+/// caller scratch of ceil(items / 64) words, all zero (and left zero). Writes item indices and
+/// scores best first to out_idx/out_val ([m][k]) and the count to out_count; returns how many
+/// (user, item) pairs were scanned before the bound stopped the scan.
+int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
+                        const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets, const int32_t *seen, int k,
+                        uint64_t *seen_bits, int32_t *out_idx, float *out_val, int32_t *out_count);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

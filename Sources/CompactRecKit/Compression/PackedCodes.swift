@@ -80,6 +80,19 @@ public struct PackedCodes: Sendable, Equatable {
     return u
   }
 
+  /// Euclidean norm of each dequantized row, steps[r] * |u - z|. O(rows x dim x bits).
+  public func norms() -> [Float] {
+    let z = Double(quantizer.zeroPoint)
+    return (0..<rows).map { r in
+      var total = 0.0
+      for c in 0..<dim {
+        let v = Double(code(row: r, dim: c)) - z
+        total += v * v
+      }
+      return Float(Double(steps[r]) * total.squareRoot())
+    }
+  }
+
   /// The float rows the codes stand for: steps[r] * (u - z).
   public func dequantized() -> Matrix {
     var m = Matrix(rows: rows, cols: dim)

@@ -21,6 +21,23 @@ public final class QuantizedEmbeddings: Recommender {
 
   public var itemCount: Int { items.rows }
 
+  /// The search structure over the item codes, built on first use.
+  public private(set) lazy var index = CodeSearchIndex(items: items)
+
+  /// The `k` best items of each query by exact search over the codes (`CodeSearchIndex`).
+  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    var words: [UInt64] = []
+    var steps: [Float] = []
+    words.reserveCapacity(queries.count * users.wordsPerRow)
+    for q in queries {
+      let c = code(for: q)
+      words.append(contentsOf: c.words)
+      steps.append(c.steps[0])
+    }
+    let codes = PackedCodes(bits: users.bits, dim: users.dim, rows: queries.count, words: words, steps: steps)
+    return index.search(users: codes, exclude: queries.map(\.exclude), k: k)
+  }
+
   /// Scores every item for each query. A query without a known user is folded in: the mean of
   /// its history's dequantized item rows, quantized like a user row.
   public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {

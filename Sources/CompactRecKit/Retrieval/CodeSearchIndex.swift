@@ -1,0 +1,116 @@
+import CKernels
+
+/// Exact top-K retrieval over bit-plane item codes (HQ-GNN), with seen items excluded.
+///
+/// Scores are those of `PackedCodes.dot` (the dot products of the dequantized rows), computed
+/// with XOR + popcount at 1 bit and bit-plane AND + popcount above. Items are kept in
+/// descending order of the norm of their dequantized rows, so the scan of a user stops as soon
+/// as no remaining item can reach its current K-th score by Cauchy-Schwarz (see
+/// code_search.c); users are split over the cores.
+public final class CodeSearchIndex {
+  /// The indexed item codes, in item order.
+  public let items: PackedCodes
+  private let permutedWords: [UInt64]
+  private let permutedSteps: [Float]
+  private let permutedNorms: [Float]
+  private let permutedSums: [Int32]
+  private let original: [Int32]
+
+  /// Prepares `items` for search. O(items log items).
+  public init(items: PackedCodes) {
+    self.items = items
+    let norms = items.norms()
+    let order = (0..<items.rows).sorted { norms[$0] != norms[$1] ? norms[$0] > norms[$1] : $0 < $1 }
+    let w = items.wordsPerRow
+    var words = [UInt64](repeating: 0, count: items.words.count)
+    for (p, i) in order.enumerated() {
+      for k in 0..<w { words[p * w + k] = items.words[i * w + k] }
+    }
+    permutedWords = words
+    permutedSteps = order.map { items.steps[$0] }
+    permutedNorms = order.map { norms[$0] }
+    permutedSums = order.map { items.codeSums[$0] }
+    original = order.map { Int32($0) }
+  }
+
+  /// How many (user, item) pairs the last `search` scored before its bound stopped each scan.
+  public private(set) var lastScanned: Int64 = 0
+
+  /// The `k` best items for each row of `users` (same bits and width as the items), items in
+  /// `exclude[u]` left out. Ties go to the lower item index.
+  public func search(users: PackedCodes, exclude: [[Int32]], k: Int) -> [Ranking] {
+    precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
+    precondition(exclude.count == users.rows, "one exclusion list per user")
+    let m = users.rows
+    let kk = min(k, items.rows)
+    var offsets = [Int64](repeating: 0, count: m + 1)
+    var seen: [Int32] = []
+    for u in 0..<m {
+      seen.append(contentsOf: exclude[u])
+      offsets[u + 1] = Int64(seen.count)
+    }
+    var outIdx = [Int32](repeating: 0, count: max(1, m * kk))
+    var outVal = [Float](repeating: 0, count: max(1, m * kk))
+    var outCount = [Int32](repeating: 0, count: max(1, m))
+    let chunk = 64
+    let chunks = (m + chunk - 1) / chunk
+    var scanned = [Int64](repeating: 0, count: max(1, chunks))
+    let bitsetWords = (items.rows + 63) / 64 + 1
+    let row = users.wordsPerRow
+    let userNorms = users.norms()
+    permutedWords.withUnsafeBufferPointer { pw in
+      permutedSteps.withUnsafeBufferPointer { ps in
+        permutedNorms.withUnsafeBufferPointer { pn in
+          permutedSums.withUnsafeBufferPointer { psum in
+            original.withUnsafeBufferPointer { orig in
+              var index = crk_code_index(
+                n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
+                d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
+                sums: psum.baseAddress, original: orig.baseAddress)
+              users.words.withUnsafeBufferPointer { uw in
+                users.steps.withUnsafeBufferPointer { us in
+                  users.codeSums.withUnsafeBufferPointer { usum in
+                    userNorms.withUnsafeBufferPointer { un in
+                      offsets.withUnsafeBufferPointer { op in
+                        seen.withUnsafeBufferPointer { sp in
+                          outIdx.withUnsafeMutableBufferPointer { oi in
+                            outVal.withUnsafeMutableBufferPointer { ov in
+                              outCount.withUnsafeMutableBufferPointer { oc in
+                                scanned.withUnsafeMutableBufferPointer { sc in
+                                  Parallel.forEach(chunks, grain: 1) { c in
+                                    let lo = c * chunk
+                                    let count = min(chunk, m - lo)
+                                    var bits = [UInt64](repeating: 0, count: bitsetWords)
+                                    sc[c] = bits.withUnsafeMutableBufferPointer { scratch in
+                                      withUnsafePointer(to: &index) { ix in
+                                        crk_code_search(
+                                          ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
+                                          un.baseAddress! + lo, Int64(count), op.baseAddress! + lo, sp.baseAddress,
+                                          Int32(kk),
+                                          scratch.baseAddress, oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk,
+                                          oc.baseAddress! + lo)
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    lastScanned = scanned.reduce(0, +)
+    return (0..<m).map { u in
+      let n = Int(outCount[u])
+      return Ranking(items: Array(outIdx[(u * kk)..<(u * kk + n)]), scores: Array(outVal[(u * kk)..<(u * kk + n)]))
+    }
+  }
+}
