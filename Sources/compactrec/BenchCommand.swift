@@ -5,7 +5,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Benchmarks that print one JSON object.",
-    subcommands: [TopKBench.self, LightGCNEpochBench.self])
+    subcommands: [TopKBench.self, RetrievalBench.self, LightGCNEpochBench.self])
 }
 
 /// All-users full-ranking top-K from float embeddings, seen items excluded.
@@ -73,6 +73,71 @@ struct TopKBench: ParsableCommand {
         "all_seconds": .array(times.map { .number($0) }),
         "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
       ]))
+  }
+}
+
+/// All-users top-K from a model file, seen items (stored in the file) excluded: from codes for
+/// a quantized (hqgnn) model, from float embeddings otherwise.
+struct RetrievalBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "retrieval",
+    abstract: "Time top-K for every user of a model file over every item, seen items excluded.")
+
+  @Option(help: "A trained model file (.crm): hqgnn codes, or lightgcn / mf-bpr float embeddings.")
+  var model: String
+
+  @Option(name: .short, help: "Items per user.")
+  var k: Int = 20
+
+  @Option(name: .customLong("repeat"), help: "Timed repetitions (the best and all are reported).")
+  var repetitions: Int = 3
+
+  func run() throws {
+    let bundle = try TrainedModel.load(from: model)
+    let users = bundle.users.count
+    let items = bundle.items.count
+    let queries = (0..<users).map { u in ScoringQuery(user: Int32(u), exclude: bundle.seen.row(u).map { $0 }) }
+    var info: [String: JSONValue] = [:]
+    let search: ([ScoringQuery]) -> [Ranking]
+    let buildStart = Date()
+    switch bundle.model {
+    case let codes as QuantizedEmbeddings:
+      _ = codes.index
+      search = { codes.recommend($0, k: k) }
+      info["bits"] = .number(Double(codes.items.bits))
+      info["dim"] = .number(Double(codes.items.dim))
+      // Codes plus the step of each item row.
+      info["bytes_per_item"] = .number(Double(codes.items.wordsPerRow * 8 + 4))
+    case let floats as LightGCNEmbeddings:
+      floats.scorer.prepareSearch()
+      search = { floats.recommend($0, k: k) }
+      info["dim"] = .number(Double(floats.scorer.dim))
+      info["bytes_per_item"] = .number(Double(floats.scorer.dim * 4))
+    case let floats as MatrixFactorization:
+      floats.prepareSearch()
+      search = { floats.recommend($0, k: k) }
+      info["dim"] = .number(Double(floats.dim))
+      info["bytes_per_item"] = .number(Double(floats.dim * 4))
+    default:
+      throw ValidationError("\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn or mf-bpr")
+    }
+    let indexSeconds = Date().timeIntervalSince(buildStart)
+    var times: [Double] = []
+    for _ in 0..<max(1, repetitions) {
+      let start = Date()
+      let result = search(queries)
+      times.append(Date().timeIntervalSince(start))
+      precondition(result.count == queries.count)
+    }
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
+    info.merge([
+      "benchmark": .string("retrieval"), "model": .string(model), "kind": .string(bundle.kind),
+      "users": .number(Double(users)), "items": .number(Double(items)), "k": .number(Double(k)),
+      "seen_excluded": .bool(true), "seconds": .number(times.min()!), "index_seconds": .number(indexSeconds),
+      "all_seconds": .array(times.map { .number($0) }), "file_bytes": .number(Double(fileBytes)),
+      "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
+    ]) { $1 }
+    try printJSON(.object(info))
   }
 }
 

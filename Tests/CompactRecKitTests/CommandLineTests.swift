@@ -94,6 +94,11 @@ struct CommandLineTests {
     #expect(hqInfo["kind"] as? String == "hqgnn")
     #expect(try run(["evaluate", codes, "--data", folder.path, "--json"]).status == 0)
     #expect(try run(["recommend", codes, "--user", "user3", "-k", "4"]).status == 0)
+    let bench = try run(["bench", "retrieval", "--model", codes, "--repeat", "1"])
+    let benchInfo = try #require(JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
+    #expect(benchInfo["kind"] as? String == "hqgnn")
+    #expect(benchInfo["bytes_per_item"] as? Int == 2 * 2 * 8 + 4)  // 2 bits x 2 words per plane + step
+    #expect((benchInfo["seconds"] as? Double ?? -1) >= 0)
     let badStart = try run([
       "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--out", folder.path + "/q.crm",
       "--warm-start", model,
