@@ -159,6 +159,9 @@ struct LightGCNEpochBench: ParsableCommand {
   @Option(help: "Propagation layers.")
   var layers: Int = 3
 
+  @Option(help: "Storage of the propagated layers in training steps: float16 or float32.")
+  var precision: PropagationPrecision = .float16
+
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
 
@@ -167,6 +170,7 @@ struct LightGCNEpochBench: ParsableCommand {
     var c = LightGCN.Configuration()
     c.dim = dim
     c.layers = layers
+    c.precision = precision
     c.batchSize = batch
     c.epochs = epochs
     var seconds: [Double] = []
@@ -181,6 +185,7 @@ struct LightGCNEpochBench: ParsableCommand {
         "benchmark": .string("lightgcn-epoch"), "nodes": .number(Double(dataset.userCount + dataset.itemCount)),
         "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
         "layers": .number(Double(layers)), "batch": .number(Double(batch)),
+        "precision": .string(precision.rawValue),
         "batches_per_epoch": .number(Double(batches)),
         "seconds_per_epoch": .number(seconds.min() ?? 0), "all_epoch_seconds": .array(seconds.map { .number($0) }),
         "total_seconds": .number(Date().timeIntervalSince(start)), "threads": .number(Double(Parallel.workers)),
