@@ -98,6 +98,11 @@ struct TrainingOptions: ParsableArguments {
   )
   var validation: Double = 0.1
 
+  @Option(
+    name: .customLong("validation-seed"),
+    help: "Seed of the carved validation split (default: --seed); fix it to compare seeds on one split.")
+  var validationSeed: UInt64?
+
   @Option(name: .customLong("eval-every"), help: "Evaluate on validation every N epochs for early stopping (0: never).")
   var evalEvery: Int = 5
 
@@ -124,7 +129,8 @@ struct TrainingOptions: ParsableArguments {
     var out: [String: JSONValue] = [
       "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
       "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
-      "seed": .number(Double(seed)), "validation": .number(validation), "eval_every": .number(Double(evalEvery)),
+      "seed": .number(Double(seed)), "validation": .number(validation),
+      "validation_seed": .number(Double(validationSeed ?? seed)), "eval_every": .number(Double(evalEvery)),
       "patience": .number(Double(patience)),
     ]
     if choice == .lightgcn {
@@ -150,7 +156,7 @@ func trainModel(
   func withValidation() -> (Dataset, evaluateEvery: Int) {
     var data = dataset
     if options.evalEvery > 0 && options.validation > 0 && !data.validation.contains(where: { !$0.isEmpty }) {
-      data = data.carvingValidation(fraction: options.validation, seed: options.seed)
+      data = data.carvingValidation(fraction: options.validation, seed: options.validationSeed ?? options.seed)
     }
     return (data, data.validation.contains { !$0.isEmpty } ? options.evalEvery : 0)
   }

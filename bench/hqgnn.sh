@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# HQ-GNN on Gowalla (issue 4): quantization-aware fine-tuning of the full-precision LightGCN
+# at 1, 2, 4 and 8 bits (d = 64), GSTE against STE at 1 and 2 bits over three seeds, and 1 bit
+# at d = 256; each model is evaluated (Recall/NDCG@20,50) and its all-users top-20 timed.
+# Results go to bench/results/hqgnn-*.json, models to runs/. Every run warm-starts from the
+# full-precision checkpoint runs/gowalla-lightgcn.crm.ckpt (train it with bench/run.sh, which
+# keeps it) and stops on the validation split carved from train.txt, never on test.txt.
+# Usage: bench/hqgnn.sh [d64|gste|d256]...   (default: all three groups; hours on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=../shared/data/gowalla
+if [ ! -d "$data" ]; then
+  echo "skipping: $data is absent (see ../shared/data/README.md)" >&2
+  exit 0
+fi
+make release >/dev/null
+bin=.build/release/compactrec
+out=bench/results
+mkdir -p "$out" runs
+base=runs/gowalla-lightgcn.crm.ckpt
+[ -f "$base" ] || { echo "missing $base: run bench/run.sh first (it keeps the LightGCN checkpoint)" >&2; exit 1; }
+
+# qat NAME ARGS...: fine-tune, evaluate, time retrieval.
+qat() {
+  local name=$1
+  shift
+  local model=runs/gowalla-$name.crm
+  [ -f "$model" ] || $bin train --model lightgcn --data "$data" --epochs 100 --eval-every 2 --patience 3 \
+    --out "$model" --json "$@" > "$out/hqgnn-$name-train.json"
+  $bin evaluate "$model" --data "$data" --k 20,50 --json > "$out/hqgnn-$name-eval.json"
+  $bin bench retrieval --model "$model" --repeat 3 > "$out/hqgnn-$name-retrieval.json"
+}
+
+groups=${*:-d64 gste d256}
+for group in $groups; do
+  case $group in
+    d64)
+      for bits in 1 2 4 8; do qat "hqgnn-b$bits" --bits "$bits" --warm-start "$base"; done
+      ;;
+    gste)
+      for bits in 1 2; do
+        for seed in 1 2 3; do
+          qat "hqgnn-b$bits-gste-s$seed" --bits "$bits" --estimator gste --seed "$seed" --validation-seed 2020 --warm-start "$base"
+          qat "hqgnn-b$bits-ste-s$seed" --bits "$bits" --estimator ste --seed "$seed" --validation-seed 2020 --warm-start "$base"
+        done
+      done
+      ;;
+    d256)
+      wide=runs/gowalla-lightgcn-d256.crm
+      [ -f "$wide.ckpt" ] || $bin train --model lightgcn --data "$data" --dim 256 --epochs 400 --eval-every 5 \
+        --patience 5 --keep-checkpoint --out "$wide" --json > "$out/hqgnn-lightgcn-d256-train.json"
+      $bin evaluate "$wide" --data "$data" --k 20,50 --json > "$out/hqgnn-lightgcn-d256-eval.json"
+      qat "hqgnn-b1-d256" --bits 1 --dim 256 --warm-start "$wide.ckpt"
+      ;;
+    *) echo "unknown group $group (d64, gste, d256)" >&2; exit 1 ;;
+  esac
+done
+grep -h -E '"(recall@20|ndcg@20|seconds|bytes_per_item)"' "$out"/hqgnn-*.json
