@@ -89,6 +89,12 @@ struct TrainingOptions: ParsableArguments {
     }
   }
 
+  @Option(
+    help:
+      "How epochs draw (user, positive) pairs: interactions (each once) or users (a uniform user, then one of its items, as the LightGCN reference code)."
+  )
+  var sampling: PositiveSampling = .interactions
+
   @Option(help: "Random seed for initialization and sampling.")
   var seed: UInt64 = 2020
 
@@ -131,7 +137,7 @@ struct TrainingOptions: ParsableArguments {
       "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
       "seed": .number(Double(seed)), "validation": .number(validation),
       "validation_seed": .number(Double(validationSeed ?? seed)), "eval_every": .number(Double(evalEvery)),
-      "patience": .number(Double(patience)),
+      "patience": .number(Double(patience)), "sampling": .string(sampling.rawValue),
     ]
     if choice == .lightgcn {
       out["layers"] = .number(Double(layers))
@@ -171,6 +177,7 @@ func trainModel(
     c.seed = options.seed
     c.evaluateEvery = evaluateEvery
     c.patience = options.patience
+    c.sampling = options.sampling
     return c
   }
   switch choice {
@@ -196,6 +203,7 @@ func trainModel(
 }
 
 extension PropagationPrecision: ExpressibleByArgument {}
+extension PositiveSampling: ExpressibleByArgument {}
 
 /// The `--estimator` values.
 enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {

@@ -8,6 +8,7 @@ public protocol BPRRecipe {
   var seed: UInt64 { get set }
   var evaluateEvery: Int { get set }
   var patience: Int { get set }
+  var sampling: PositiveSampling { get set }
 }
 
 extension MatrixFactorization.Configuration: BPRRecipe {}

@@ -1,17 +1,34 @@
+/// How an epoch picks the (user, positive item) pairs of its BPR triples.
+public enum PositiveSampling: String, Sendable, CaseIterable {
+  /// Every training interaction once, in a random order: active users weigh more.
+  case interactions
+  /// As many pairs as interactions, each a user drawn uniformly (among users with training
+  /// items) and one of that user's items drawn uniformly, as the LightGCN reference code
+  /// samples: every user weighs the same.
+  case users
+}
+
 /// Draws BPR training triples (user, positive item, negative item).
 ///
-/// Each epoch visits every training interaction once in a seeded random order and pairs it
-/// with a negative drawn uniformly from the items the user has not interacted with in
-/// training (rejection sampling against the CSR row).
+/// Each epoch draws as many (user, positive) pairs as there are training interactions, as
+/// `PositiveSampling` says, in a seeded random order, and pairs each with a negative drawn
+/// uniformly from the items the user has not interacted with in training (rejection
+/// sampling against the CSR row).
 public struct BPRSampler {
   /// The user-item training matrix (deduplicated).
   public let interactions: InteractionMatrix
+  /// How positives are drawn.
+  public let sampling: PositiveSampling
   private var pairs: [(user: Int32, item: Int32)]
   private var generator: SeededGenerator
+  /// Users with at least one training item (for `.users`).
+  private let activeUsers: [Int32]
 
   /// A sampler over the fitted training interactions of `matrix`.
-  public init(matrix: InteractionMatrix, seed: UInt64) {
+  public init(matrix: InteractionMatrix, seed: UInt64, sampling: PositiveSampling = .interactions) {
     interactions = matrix
+    self.sampling = sampling
+    activeUsers = (0..<matrix.rowCount).filter { matrix.rowLength($0) > 0 }.map { Int32($0) }
     var p: [(Int32, Int32)] = []
     p.reserveCapacity(matrix.nonZeroCount)
     for u in 0..<matrix.rowCount {
@@ -38,8 +55,19 @@ public struct BPRSampler {
   /// Number of triples per epoch.
   public var count: Int { pairs.count }
 
-  /// Reshuffles the epoch order.
-  public mutating func shuffle() { pairs.shuffle(using: &generator) }
+  /// Draws the next epoch's pairs: a new order of the interactions, or new uniform draws.
+  public mutating func shuffle() {
+    switch sampling {
+    case .interactions:
+      pairs.shuffle(using: &generator)
+    case .users:
+      for t in pairs.indices {
+        let u = activeUsers[generator.index(below: activeUsers.count)]
+        let row = interactions.row(Int(u))
+        pairs[t] = (u, row[row.startIndex + generator.index(below: row.count)])
+      }
+    }
+  }
 
   /// Fills `users`, `positives` and `negatives` with triples `range` of the current order.
   public mutating func fill(

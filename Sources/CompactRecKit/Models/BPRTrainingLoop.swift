@@ -13,6 +13,7 @@ struct BPRTrainingLoop {
   var evaluateEvery: Int
   var patience: Int
   var samplerSeed: UInt64
+  var sampling = PositiveSampling.interactions
   var checkpoint: CheckpointOptions?
   /// Settings a resumed run must share with the checkpoint (everything but `epochs`).
   var settings: [String: JSONValue] = [:]
@@ -31,7 +32,7 @@ struct BPRTrainingLoop {
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in }
   ) throws {
-    var sampler = BPRSampler(matrix: matrix, seed: samplerSeed)
+    var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
     var snapshotTaken = false
     var firstEpoch = 1

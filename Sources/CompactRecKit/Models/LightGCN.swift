@@ -32,6 +32,8 @@ public final class LightGCN: Recommender {
     public var evaluateEvery = 0
     /// Validation runs without improvement before stopping.
     public var patience = 5
+    /// How each epoch draws its (user, positive) pairs.
+    public var sampling = PositiveSampling.interactions
     /// Storage of the propagated layers during training steps.
     public var precision = PropagationPrecision.float16
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
@@ -150,14 +152,14 @@ public final class LightGCN: Recommender {
     var best: Matrix?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: c.seed &+ 1, checkpoint: checkpoint,
+      samplerSeed: c.seed &+ 1, sampling: c.sampling, checkpoint: checkpoint,
       settings: [
         "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
         "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
         "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
         "precision": .string(c.precision.rawValue),
-        "warm_start": .bool(c.warmStart != nil),
+        "warm_start": .bool(c.warmStart != nil), "sampling": .string(c.sampling.rawValue),
         "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
       ],
       dataFingerprint: dataset.fingerprint())

@@ -24,6 +24,8 @@ public final class MatrixFactorization: Recommender {
     public var evaluateEvery = 0
     /// Validation runs without improvement before stopping.
     public var patience = 5
+    /// How each epoch draws its (user, positive) pairs.
+    public var sampling = PositiveSampling.interactions
     public init() {}
   }
 
@@ -114,12 +116,12 @@ public final class MatrixFactorization: Recommender {
     var best: (Matrix, Matrix)?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: generator.next(), checkpoint: checkpoint,
+      samplerSeed: generator.next(), sampling: c.sampling, checkpoint: checkpoint,
       settings: [
         "model": "mf-bpr", "dim": .number(Double(c.dim)), "batch_size": .number(Double(c.batchSize)),
         "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
         "init_std": .number(Double(c.initStd)), "evaluate_every": .number(Double(c.evaluateEvery)),
-        "patience": .number(Double(c.patience)),
+        "patience": .number(Double(c.patience)), "sampling": .string(c.sampling.rawValue),
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(
