@@ -129,6 +129,10 @@ struct RetrievalBench: ParsableCommand {
       times.append(Date().timeIntervalSince(start))
       precondition(result.count == queries.count)
     }
+    if let codes = bundle.model as? QuantizedEmbeddings {
+      // Share of (user, item) pairs scored before the bound stopped each user's scan.
+      info["scanned_fraction"] = .number(Double(codes.index.lastScanned) / Double(max(1, users * items)))
+    }
     let fileBytes = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
     info.merge([
       "benchmark": .string("retrieval"), "model": .string(model), "kind": .string(bundle.kind),
