@@ -4,7 +4,8 @@
 # at d = 256; each model is evaluated (Recall/NDCG@20,50) and its all-users top-20 timed.
 # Results go to bench/results/hqgnn-*.json, models to runs/. Every run warm-starts from the
 # full-precision checkpoint runs/gowalla-lightgcn.crm.ckpt (train it with bench/run.sh, which
-# keeps it) and stops on the validation split carved from train.txt, never on test.txt.
+# keeps it; BASE=PATH picks another) and stops on the validation split carved from train.txt,
+# never on test.txt.
 # Usage: bench/hqgnn.sh [d64|gste|d256]...   (default: all three groups; hours on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ make release >/dev/null
 bin=.build/release/compactrec
 out=bench/results
 mkdir -p "$out" runs
-base=runs/gowalla-lightgcn.crm.ckpt
+base=${BASE:-runs/gowalla-lightgcn.crm.ckpt}
 [ -f "$base" ] || { echo "missing $base: run bench/run.sh first (it keeps the LightGCN checkpoint)" >&2; exit 1; }
 
 # qat NAME ARGS...: fine-tune, evaluate, time retrieval.
