@@ -25,7 +25,7 @@ base=${BASE:-runs/gowalla-lightgcn.crm.ckpt}
 qat() {
   local name=$1
   shift
-  local model=runs/gowalla-$name.crm
+  local model=runs/gowalla-hqgnn-$name.crm
   [ -f "$model" ] || $bin train --model lightgcn --data "$data" --epochs 100 --eval-every 2 --patience 3 \
     --out "$model" --json "$@" > "$out/hqgnn-$name-train.json"
   $bin evaluate "$model" --data "$data" --k 20,50 --json > "$out/hqgnn-$name-eval.json"
@@ -36,13 +36,13 @@ groups=${*:-d64 gste d256}
 for group in $groups; do
   case $group in
     d64)
-      for bits in 1 2 4 8; do qat "hqgnn-b$bits" --bits "$bits" --warm-start "$base"; done
+      for bits in 1 2 4 8; do qat "b$bits" --bits "$bits" --warm-start "$base"; done
       ;;
     gste)
       for bits in 1 2; do
         for seed in 1 2 3; do
-          qat "hqgnn-b$bits-gste-s$seed" --bits "$bits" --estimator gste --seed "$seed" --validation-seed 2020 --warm-start "$base"
-          qat "hqgnn-b$bits-ste-s$seed" --bits "$bits" --estimator ste --seed "$seed" --validation-seed 2020 --warm-start "$base"
+          qat "b$bits-gste-s$seed" --bits "$bits" --estimator gste --seed "$seed" --validation-seed 2020 --warm-start "$base"
+          qat "b$bits-ste-s$seed" --bits "$bits" --estimator ste --seed "$seed" --validation-seed 2020 --warm-start "$base"
         done
       done
       ;;
@@ -51,7 +51,7 @@ for group in $groups; do
       [ -f "$wide.ckpt" ] || $bin train --model lightgcn --data "$data" --dim 256 --epochs 400 --eval-every 5 \
         --patience 5 --keep-checkpoint --out "$wide" --json > "$out/hqgnn-lightgcn-d256-train.json"
       $bin evaluate "$wide" --data "$data" --k 20,50 --json > "$out/hqgnn-lightgcn-d256-eval.json"
-      qat "hqgnn-b1-d256" --bits 1 --dim 256 --warm-start "$wide.ckpt"
+      qat "b1-d256" --bits 1 --dim 256 --warm-start "$wide.ckpt"
       ;;
     *) echo "unknown group $group (d64, gste, d256)" >&2; exit 1 ;;
   esac
