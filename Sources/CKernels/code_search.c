@@ -74,34 +74,45 @@ CRK_AVX2 static inline __m256i popcount_epi64(__m256i x) {
   return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
 }
 
-// 1 bit, one word per row, user step > 0: keys s_i (d - 2 h_i) in registers, exact scores
-// only for items whose key reaches the current threshold (with a rounding margin).
+// The key threshold an item must reach to be scored exactly: the heap's k-th score in key
+// units (key = score * 4 / user_step), lowered by a rounding margin.
+static inline float key_margin(const crk_heap *h, float to_key) {
+  const float tk = threshold(h) * to_key;
+  return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
+}
+
+// Keys s_i (d - 2 h_i) of the 8 items at codes[i ..< i + 8], h_i = popcount(user XOR code).
+CRK_AVX2 static inline __m256 keys8(const crk_code_index *ix, __m256i q, int64_t i) {
+  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  const __m256i c0 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i))));
+  const __m256i c1 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i + 4))));
+  const __m256i counts = _mm256_permutevar8x32_epi32(_mm256_or_si256(c0, _mm256_slli_epi64(c1, 32)), order);
+  const __m256 dv = _mm256_set1_ps((float)ix->d), two = _mm256_set1_ps(2);
+  return _mm256_mul_ps(_mm256_loadu_ps(ix->steps + i), _mm256_fnmadd_ps(two, _mm256_cvtepi32_ps(counts), dv));
+}
+
+// 1 bit, one word per row, user step > 0: keys in registers, 16 items an iteration; exact
+// scores only for items whose key reaches the current threshold. The threshold is re-read
+// only after an offer, and the norm bound is checked once per 64 items (the largest norm of
+// the next 64 is the first one's).
 CRK_AVX2 static int64_t scan_1bit(const crk_code_index *ix, uint64_t user, float user_step, float user_norm,
                                   const uint64_t *seen_bits, crk_heap *h) {
-  const int64_t n8 = ix->n_items & ~(int64_t)7;
+  const int64_t n16 = ix->n_items & ~(int64_t)15;
   const __m256i q = _mm256_set1_epi64x((long long)user);
-  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  const __m256 dv = _mm256_set1_ps((float)ix->d), two = _mm256_set1_ps(2);
   const float to_key = 4 / user_step;  // score = key * user_step / 4
+  __m256 margin = _mm256_set1_ps(key_margin(h, to_key));
   int64_t i = 0;
-  for (; i < n8; i += 8) {
-    const float t = threshold(h);
-    if (bound_stops(ix, h, user_norm, i)) return i;
-    const __m256i c0 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i))));
-    const __m256i c1 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i + 4))));
-    const __m256i counts = _mm256_permutevar8x32_epi32(_mm256_or_si256(c0, _mm256_slli_epi64(c1, 32)), order);
-    const __m256 keys =
-        _mm256_mul_ps(_mm256_loadu_ps(ix->steps + i), _mm256_fnmadd_ps(two, _mm256_cvtepi32_ps(counts), dv));
-    const float tk = t * to_key;
-    const float margin = isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
-    int mask = _mm256_movemask_ps(_mm256_cmp_ps(keys, _mm256_set1_ps(margin), _CMP_GE_OQ));
-    while (mask) {
-      const int j = __builtin_ctz(mask);
-      mask &= mask - 1;
-      const int64_t item = i + j;
+  for (; i < n16; i += 16) {
+    if ((i & 63) == 0 && bound_stops(ix, h, user_norm, i)) return i;
+    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(keys8(ix, q, i), margin, _CMP_GE_OQ)) |
+                     _mm256_movemask_ps(_mm256_cmp_ps(keys8(ix, q, i + 8), margin, _CMP_GE_OQ)) << 8;
+    if (!mask) continue;
+    for (int rest = mask; rest; rest &= rest - 1) {
+      const int64_t item = i + __builtin_ctz(rest);
       const float s = exact_score(ix, &user, user_step, 0, item);
       if (s >= threshold(h)) offer(h, ix, seen_bits, item, s);
     }
+    margin = _mm256_set1_ps(key_margin(h, to_key));
   }
   return i + scan_scalar(ix, &user, user_step, 0, user_norm, seen_bits, h, i);
 }
