@@ -7,31 +7,17 @@
 // and one float comparison in AVX2 registers; only items that can enter the top k are scored
 // exactly, with the same formula as crk_code_scores.
 #include "ckernels.h"
+#include "code_score.h"
 #include "dispatch.h"
 
 #include <math.h>
-#include <string.h>
 
 // The exact score of permuted item i for a user (crk_code_scores' formula).
-static inline float exact_score(const crk_code_index *ix, const uint64_t *user, float user_step, int32_t user_sum,
-                                int64_t i) {
-  const int wpp = ix->words_per_plane, bits = ix->bits, d = ix->d;
-  const uint64_t *item = ix->codes + i * bits * wpp;
-  if (bits == 1) {
-    int64_t diff = 0;
-    for (int w = 0; w < wpp; w++) diff += __builtin_popcountll(user[w] ^ item[w]);
-    return (float)((double)user_step * ix->steps[i] * (double)(d - 2 * diff) / 4);
-  }
-  int64_t total = 0;
-  for (int p = 0; p < bits; p++)
-    for (int q = 0; q < bits; q++) {
-      int64_t count = 0;
-      for (int w = 0; w < wpp; w++) count += __builtin_popcountll(user[p * wpp + w] & item[q * wpp + w]);
-      total += count << (p + q);
-    }
-  const double z = ((double)(1 << bits) - 1) / 2;
-  const double centered = (double)total - z * (double)(user_sum + ix->sums[i]) + d * z * z;
-  return (float)((double)user_step * ix->steps[i] * centered);
+static inline __attribute__((always_inline)) float exact_score(const crk_code_index *ix, const uint64_t *user,
+                                                               float user_step, int32_t user_sum, int64_t i) {
+  const int row = ix->bits * ix->words_per_plane;
+  return crk_code_score(user, user_step, user_sum, ix->codes + i * row, ix->steps[i], ix->sums[i], ix->bits,
+                        ix->words_per_plane, ix->d);
 }
 
 static inline float threshold(const crk_heap *h) { return h->count == h->capacity ? h->val[0] : -INFINITY; }
@@ -50,9 +36,12 @@ static inline int bound_stops(const crk_code_index *ix, const crk_heap *h, float
   return h->count == h->capacity && (double)user_norm * ix->norms[i] * (1 + 1e-5) < h->val[0];
 }
 
-// Scans items [from, n) in norm order for one user; returns how many were scored.
-static int64_t scan_scalar(const crk_code_index *ix, const uint64_t *user, float user_step, int32_t user_sum,
-                           float user_norm, const uint64_t *seen_bits, crk_heap *h, int64_t from) {
+// Scans items [from, n) in norm order for one user; returns how many were scored. Inlined
+// into a plain and a popcnt-enabled wrapper, like crk_code_scores' loop.
+static inline __attribute__((always_inline)) int64_t scan_scalar(const crk_code_index *ix, const uint64_t *user,
+                                                                 float user_step, int32_t user_sum, float user_norm,
+                                                                 const uint64_t *seen_bits, crk_heap *h,
+                                                                 int64_t from) {
   int64_t i = from;
   for (; i < ix->n_items; i++) {
     if (bound_stops(ix, h, user_norm, i)) break;
@@ -62,8 +51,18 @@ static int64_t scan_scalar(const crk_code_index *ix, const uint64_t *user, float
   return i - from;
 }
 
+static int64_t scan_portable(const crk_code_index *ix, const uint64_t *user, float user_step, int32_t user_sum,
+                             float user_norm, const uint64_t *seen_bits, crk_heap *h) {
+  return scan_scalar(ix, user, user_step, user_sum, user_norm, seen_bits, h, 0);
+}
+
 #if CRK_X86
 #include <immintrin.h>
+
+CRK_AVX2 static int64_t scan_popcnt(const crk_code_index *ix, const uint64_t *user, float user_step,
+                                    int32_t user_sum, float user_norm, const uint64_t *seen_bits, crk_heap *h) {
+  return scan_scalar(ix, user, user_step, user_sum, user_norm, seen_bits, h, 0);
+}
 
 CRK_AVX2 static inline __m256i popcount_epi64(__m256i x) {
   const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3,
@@ -119,8 +118,9 @@ CRK_AVX2 static int64_t scan_1bit(const crk_code_index *ix, uint64_t user, float
 #endif
 
 int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
-                        const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets, const int32_t *seen, int k,
-                        uint64_t *seen_bits, int32_t *out_idx, float *out_val, int32_t *out_count) {
+                        const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets,
+                        const int32_t *seen, int k, uint64_t *seen_bits, int32_t *out_idx, float *out_val,
+                        int32_t *out_count) {
   const int row = ix->bits * ix->words_per_plane;
   int64_t scanned = 0;
   for (int64_t u = 0; u < m; u++) {
@@ -130,9 +130,11 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
 #if CRK_X86
     if (crk_has_avx2() && ix->bits == 1 && ix->words_per_plane == 1 && user_steps[u] > 0)
       scanned += scan_1bit(ix, user[0], user_steps[u], user_norms[u], seen_bits, &h);
+    else if (crk_has_avx2())
+      scanned += scan_popcnt(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
     else
 #endif
-      scanned += scan_scalar(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h, 0);
+      scanned += scan_portable(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
     out_count[u] = crk_heap_finish(&h);
     for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) seen_bits[seen[s] >> 6] = 0;
   }

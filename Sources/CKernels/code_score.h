@@ -1,0 +1,32 @@
+// Internal: the score of one pair of bit-plane code rows, shared by crk_code_scores and
+// crk_code_search so that both give exactly the same float.
+#ifndef COMPACTREC_CODE_SCORE_H
+#define COMPACTREC_CODE_SCORE_H
+
+#include <stdint.h>
+
+// Rows are [bits][wpp] words (PackedCodes.swift). score = su * si * (sum_c u_c v_c - z (U + V)
+// + d z^2), z = (2^bits - 1) / 2, sum_c u_c v_c = sum_{p,q} 2^(p+q) popcount(a_p AND b_q); at
+// 1 bit, su * si * (d - 2 popcount(a XOR b)) / 4. Inlined, so a caller compiled with popcnt
+// gets the instruction.
+static inline __attribute__((always_inline)) float crk_code_score(const uint64_t *a, float su, int32_t sum_a,
+                                                                  const uint64_t *b, float si, int32_t sum_b,
+                                                                  int bits, int wpp, int d) {
+  if (bits == 1) {
+    int64_t diff = 0;
+    for (int w = 0; w < wpp; w++) diff += __builtin_popcountll(a[w] ^ b[w]);
+    return (float)((double)su * si * (double)(d - 2 * diff) / 4);
+  }
+  int64_t total = 0;
+  for (int p = 0; p < bits; p++)
+    for (int q = 0; q < bits; q++) {
+      int64_t count = 0;
+      for (int w = 0; w < wpp; w++) count += __builtin_popcountll(a[p * wpp + w] & b[q * wpp + w]);
+      total += count << (p + q);
+    }
+  const double z = ((double)(1 << bits) - 1) / 2;
+  const double centered = (double)total - z * (double)(sum_a + sum_b) + d * z * z;
+  return (float)((double)su * si * centered);
+}
+
+#endif
