@@ -15,12 +15,21 @@
 
 #define PREFETCH_AHEAD 16
 
-static inline float load_half(const uint16_t *p) { return (float)*(const _Float16 *)p; }
 static inline uint16_t to_half(float f) {
   _Float16 h = (_Float16)f;
   uint16_t u;
   memcpy(&u, &h, 2);
   return u;
+}
+
+// Row r of an (N, d) matrix of float32 or half floats.
+static inline const void *row_at(const void *x, int half, int64_t r, int d) {
+  return half ? (const void *)((const uint16_t *)x + r * d) : (const void *)((const float *)x + r * d);
+}
+
+// Element j of a row of float32 or half floats.
+static inline float load_at(const void *row, int j, int half) {
+  return half ? (float)((const _Float16 *)row)[j] : ((const float *)row)[j];
 }
 
 // The operand row holding node c, or NULL when it is zero (compact operand without c).
@@ -30,14 +39,25 @@ static inline const void *source_row(const crk_product *p, int32_t c, int d) {
     if (s < 0) return NULL;
     c = s;
   }
-  return p->x_half ? (const void *)((const uint16_t *)p->x + (int64_t)c * d)
-                   : (const void *)((const float *)p->x + (int64_t)c * d);
+  return row_at(p->x, p->x_half, c, d);
 }
 
-// acc = scale * acc + extra_weight * extra[extra_slot[r]], the row's epilogue.
+// The extra row of output row r, or NULL when it has none.
 static inline const float *extra_row(const crk_product *p, int64_t r, int d) {
   if (!p->extra_slot || p->extra_slot[r] < 0) return NULL;
   return p->extra + (int64_t)p->extra_slot[r] * d;
+}
+
+// The row's epilogue: out = scale * acc + extra_weight * extra row, in y's precision.
+static inline void finish_row(const crk_product *p, int64_t r, const float *acc, void *out, int d) {
+  const float *extra = extra_row(p, r, d);
+  for (int j = 0; j < d; j++) {
+    const float v = p->scale * acc[j] + (extra ? p->extra_weight * extra[j] : 0);
+    if (p->y_half)
+      ((uint16_t *)out)[j] = to_half(v);
+    else
+      ((float *)out)[j] = v;
+  }
 }
 
 static void row_portable(const crk_csr *a, const crk_product *p, int64_t r, void *out, int d) {
@@ -47,19 +67,9 @@ static void row_portable(const crk_csr *a, const crk_product *p, int64_t r, void
     const void *src = source_row(p, a->col[e], d);
     if (!src) continue;
     const float w = a->val[e];
-    if (p->x_half)
-      for (int j = 0; j < d; j++) acc[j] += w * load_half((const uint16_t *)src + j);
-    else
-      for (int j = 0; j < d; j++) acc[j] += w * ((const float *)src)[j];
+    for (int j = 0; j < d; j++) acc[j] += w * load_at(src, j, p->x_half);
   }
-  const float *extra = extra_row(p, r, d);
-  for (int j = 0; j < d; j++) {
-    const float v = p->scale * acc[j] + (extra ? p->extra_weight * extra[j] : 0);
-    if (p->y_half)
-      ((uint16_t *)out)[j] = to_half(v);
-    else
-      ((float *)out)[j] = v;
-  }
+  finish_row(p, r, acc, out, d);
 }
 
 #if CRK_X86
@@ -204,17 +214,9 @@ CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t
     const __m256 vw = _mm256_set1_ps(w);
     for (int j = 0; j < d8; j += 8)
       _mm256_storeu_ps(acc + j, _mm256_fmadd_ps(vw, load8(src, j, p->x_half), _mm256_loadu_ps(acc + j)));
-    for (int j = d8; j < d; j++)
-      acc[j] += w * (p->x_half ? load_half((const uint16_t *)src + j) : ((const float *)src)[j]);
+    for (int j = d8; j < d; j++) acc[j] += w * load_at(src, j, p->x_half);
   }
-  const float *extra = extra_row(p, r, d);
-  for (int j = 0; j < d; j++) {
-    const float v = p->scale * acc[j] + (extra ? p->extra_weight * extra[j] : 0);
-    if (p->y_half)
-      ((uint16_t *)out)[j] = to_half(v);
-    else
-      ((float *)out)[j] = v;
-  }
+  finish_row(p, r, acc, out, d);
 }
 
 CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r0, int64_t r1, int d) {
@@ -272,12 +274,11 @@ CRK_AVX2 static void add_rows_avx2(const void *x, int x_half, const int32_t *row
       for (int off = 0; off < row_bytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
     }
     const int64_t r = rows[t];
-    const void *src = x_half ? (const void *)((const uint16_t *)x + r * d) : (const void *)((const float *)x + r * d);
+    const void *src = row_at(x, x_half, r, d);
     float *out = y + t * d;
     for (int j = 0; j < d8; j += 8)
       _mm256_storeu_ps(out + j, _mm256_fmadd_ps(vw, load8(src, j, x_half), _mm256_loadu_ps(out + j)));
-    for (int j = d8; j < d; j++)
-      out[j] += w * (x_half ? load_half((const uint16_t *)src + j) : ((const float *)src)[j]);
+    for (int j = d8; j < d; j++) out[j] += w * load_at(src, j, x_half);
   }
 }
 #endif
@@ -323,7 +324,7 @@ void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, flo
 #endif
   for (int64_t t = 0; t < n; t++) {
     const int64_t r = rows[t];
-    for (int j = 0; j < d; j++)
-      y[t * d + j] += w * (x_half ? load_half((const uint16_t *)x + r * d + j) : ((const float *)x)[r * d + j]);
+    const void *src = row_at(x, x_half, r, d);
+    for (int j = 0; j < d; j++) y[t * d + j] += w * load_at(src, j, x_half);
   }
 }
