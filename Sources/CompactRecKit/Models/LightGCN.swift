@@ -265,7 +265,7 @@ public final class LightGCN: Recommender {
     let half = ws.half
     var previous = UnsafeRawPointer(e0)
     var previousHalf = false
-    if half && layers >= 2, let h = ws.halfInput {
+    if let h = ws.halfInput {
       Parallel.forEachChunk(of: ws.count) { _, range in
         crk_convert_to_half(
           e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))

@@ -16,7 +16,7 @@ final class PropagationWorkspace {
   /// E(1)...E(L) in float32 size (a step stores E(1)...E(L-1) in its precision; the backward
   /// chain reuses the first two).
   let layers: [UnsafeMutableRawPointer]
-  /// Half-precision copy of E(0) (float16 only).
+  /// Half-precision copy of E(0), the first full product's operand (float16 with two or more layers).
   let halfInput: UnsafeMutableRawPointer?
   /// The current batch's distinct nodes, ascending (see `collectRows`).
   private(set) var rows: [Int32] = []
@@ -41,7 +41,7 @@ final class PropagationWorkspace {
       return p
     }
     self.layers = (0..<layers).map { _ in buffer(bytes) }
-    halfInput = half ? buffer(bytes / 2) : nil
+    halfInput = half && layers >= 2 ? buffer(bytes / 2) : nil
     slot = [Int32](repeating: -1, count: nodeCount)
     rows.reserveCapacity(nodeCount)
   }
