@@ -57,13 +57,7 @@ struct TopKBench: ParsableCommand {
     let indexSeconds = Date().timeIntervalSince(buildStart)
     let seen = dataset.historyBeforeTest()
     let queries = (0..<dataset.userCount).map { ScoringQuery(user: Int32($0), exclude: seen[$0]) }
-    var times: [Double] = []
-    for _ in 0..<max(1, repetitions) {
-      let start = Date()
-      let result = search.recommend(queries, k: k)
-      times.append(Date().timeIntervalSince(start))
-      precondition(result.count == queries.count)
-    }
+    let times = timeSearch(queries, repetitions: repetitions) { search.recommend($0, k: k) }
     try printJSON(
       .object([
         "benchmark": .string("topk"), "users": .number(Double(dataset.userCount)),
@@ -100,35 +94,24 @@ struct RetrievalBench: ParsableCommand {
     var info: [String: JSONValue] = [:]
     let search: ([ScoringQuery]) -> [Ranking]
     let buildStart = Date()
-    switch bundle.model {
-    case let codes as QuantizedEmbeddings:
+    if let codes = bundle.model as? QuantizedEmbeddings {
       _ = codes.index
       search = { codes.recommend($0, k: k) }
       info["bits"] = .number(Double(codes.items.bits))
       info["dim"] = .number(Double(codes.items.dim))
       // Codes plus the step of each item row.
       info["bytes_per_item"] = .number(Double(codes.items.wordsPerRow * 8 + 4))
-    case let floats as LightGCNEmbeddings:
-      floats.scorer.prepareSearch()
-      search = { floats.recommend($0, k: k) }
-      info["dim"] = .number(Double(floats.scorer.dim))
-      info["bytes_per_item"] = .number(Double(floats.scorer.dim * 4))
-    case let floats as MatrixFactorization:
-      floats.prepareSearch()
-      search = { floats.recommend($0, k: k) }
-      info["dim"] = .number(Double(floats.dim))
-      info["bytes_per_item"] = .number(Double(floats.dim * 4))
-    default:
+    } else if let scorer = (bundle.model as? LightGCNEmbeddings)?.scorer ?? (bundle.model as? MatrixFactorization) {
+      // A LightGCN file holds its final embeddings as an MF scorer, searched the same way.
+      scorer.prepareSearch()
+      search = { scorer.recommend($0, k: k) }
+      info["dim"] = .number(Double(scorer.dim))
+      info["bytes_per_item"] = .number(Double(scorer.dim * 4))
+    } else {
       throw ValidationError("\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn or mf-bpr")
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)
-    var times: [Double] = []
-    for _ in 0..<max(1, repetitions) {
-      let start = Date()
-      let result = search(queries)
-      times.append(Date().timeIntervalSince(start))
-      precondition(result.count == queries.count)
-    }
+    let times = timeSearch(queries, repetitions: repetitions, search)
     if let codes = bundle.model as? QuantizedEmbeddings {
       // Share of (user, item) pairs scored before the bound stopped each user's scan.
       info["scanned_fraction"] = .number(Double(codes.index.lastScanned) / Double(max(1, users * items)))
@@ -195,6 +178,19 @@ struct LightGCNEpochBench: ParsableCommand {
         "total_seconds": .number(Date().timeIntervalSince(start)), "threads": .number(Double(Parallel.workers)),
         "machine": machineDescription(),
       ]))
+  }
+}
+
+/// Seconds of each of `repetitions` (at least one) runs of `search` over all `queries`.
+func timeSearch(
+  _ queries: [ScoringQuery], repetitions: Int, _ search: ([ScoringQuery]) -> [Ranking]
+) -> [Double] {
+  (0..<max(1, repetitions)).map { _ in
+    let start = Date()
+    let result = search(queries)
+    let seconds = Date().timeIntervalSince(start)
+    precondition(result.count == queries.count)
+    return seconds
   }
 }
 
