@@ -7,17 +7,7 @@
 # keeps it; BASE=PATH picks another) and stops on the validation split carved from train.txt,
 # never on test.txt.
 # Usage: bench/hqgnn.sh [d64|gste|d256]...   (default: all three groups; hours on 2 cores)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-data=../shared/data/gowalla
-if [ ! -d "$data" ]; then
-  echo "skipping: $data is absent (see ../shared/data/README.md)" >&2
-  exit 0
-fi
-make release >/dev/null
-bin=.build/release/compactrec
-out=bench/results
-mkdir -p "$out" runs
+source "$(dirname "$0")/setup.sh"
 base=${BASE:-runs/gowalla-lightgcn.crm.ckpt}
 [ -f "$base" ] || { echo "missing $base: run bench/run.sh first (it keeps the LightGCN checkpoint)" >&2; exit 1; }
 

@@ -3,17 +3,7 @@
 # writes their JSON to bench/results/. Trains the Gowalla models when runs/ lacks them.
 # Usage: bench/run.sh   (from the repository root; about 10 minutes on 2 cores, plus
 # about 7 minutes when MF-BPR must be trained and about 35 when LightGCN must be)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-data=../shared/data/gowalla
-if [ ! -d "$data" ]; then
-  echo "skipping: $data is absent (see ../shared/data/README.md)" >&2
-  exit 0
-fi
-make release >/dev/null
-bin=.build/release/compactrec
-out=bench/results
-mkdir -p "$out" runs
+source "$(dirname "$0")/setup.sh"
 mf=runs/gowalla-mf-bpr.crm
 pop=runs/gowalla-mostpop.crm
 lgcn=runs/gowalla-lightgcn.crm
