@@ -3,14 +3,21 @@
 // Items are stored in descending order of the norm of their dequantized row, so a user's best
 // possible score for every remaining item, |x_u| |x_i| (Cauchy-Schwarz), only falls: the scan
 // stops at the first item whose bound is below the k-th best score so far. At 1 bit and
-// d <= 64 (one word per row), eight items at a time go through XOR, a nibble-table popcount
-// and one float comparison in AVX2 registers; only items that can enter the top k are scored
-// exactly, with the same formula as crk_code_scores.
+// d <= 64 (one word per row), a second copy of the codes holds one nibble per byte, transposed
+// so that 32 items share a register (crk_code_index_nibbles): a user's Hamming distances to
+// 256 items then take 16 table lookups of 32 items each (the XOR folded into per-user tables),
+// and only items within the distance that can still reach the top k are scored exactly, with
+// the same formula as crk_code_scores.
 #include "ckernels.h"
 #include "code_score.h"
 #include "dispatch.h"
 
 #include <math.h>
+#include <string.h>
+
+#define CRK_NIBBLE_GROUP 256
+#define CRK_NIBBLE_GROUP_BYTES (16 * CRK_NIBBLE_GROUP)
+#define CRK_TILE_GROUPS 4  // 1024 items (16 KB of nibbles) are scanned by every user of a batch
 
 // The exact score of permuted item i for a user (crk_code_scores' formula).
 static inline __attribute__((always_inline)) float exact_score(const crk_code_index *ix, const uint64_t *user,
@@ -64,56 +71,146 @@ CRK_AVX2 static int64_t scan_popcnt(const crk_code_index *ix, const uint64_t *us
   return scan_scalar(ix, user, user_step, user_sum, user_norm, seen_bits, h, 0);
 }
 
-CRK_AVX2 static inline __m256i popcount_epi64(__m256i x) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3,
-                                         1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(x, low));
-  const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
-  return _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256());
-}
-
-// The key threshold an item must reach to be scored exactly: the heap's k-th score in key
-// units (key = score * 4 / user_step), lowered by a rounding margin.
-static inline float key_margin(const crk_heap *h, float to_key) {
-  const float tk = threshold(h) * to_key;
+// The key an item must reach to be scored exactly: a score threshold in key units (key = score
+// * 4 / user_step), lowered by a rounding margin.
+static inline float key_margin(float threshold, float to_key) {
+  const float tk = threshold * to_key;
   return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
 }
 
-// Keys s_i (d - 2 h_i) of the 8 items at codes[i ..< i + 8], h_i = popcount(user XOR code).
-CRK_AVX2 static inline __m256 keys8(const crk_code_index *ix, __m256i q, int64_t i) {
-  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  const __m256i c0 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i))));
-  const __m256i c1 = popcount_epi64(_mm256_xor_si256(q, _mm256_loadu_si256((const __m256i *)(ix->codes + i + 4))));
-  const __m256i counts = _mm256_permutevar8x32_epi32(_mm256_or_si256(c0, _mm256_slli_epi64(c1, 32)), order);
-  const __m256 dv = _mm256_set1_ps((float)ix->d), two = _mm256_set1_ps(2);
-  return _mm256_mul_ps(_mm256_loadu_ps(ix->steps + i), _mm256_fnmadd_ps(two, _mm256_cvtepi32_ps(counts), dv));
+// The largest Hamming distance at which an item of a group whose steps are at most smax can
+// still reach the heap, given the key margin: its key s_i (d - 2 h) must reach the margin. 64
+// while the margin is not positive (the heap is not full, or its k-th score is not positive),
+// -1 when no item of the group can enter.
+static inline int hamming_limit(float margin, float smax, int d) {
+  if (!(margin > 0)) return 64;
+  if (!(smax > 0)) return -1;
+  const double x = ((double)d - (double)margin / smax) / 2 + 1e-3;
+  return x < 0 ? -1 : x >= 64 ? 64 : (int)x;
 }
 
-// 1 bit, one word per row, user step > 0: keys in registers, 16 items an iteration; exact
-// scores only for items whose key reaches the current threshold. The threshold is re-read
-// only after an offer, and the norm bound is checked once per 64 items (the largest norm of
-// the next 64 is the first one's).
-CRK_AVX2 static int64_t scan_1bit(const crk_code_index *ix, uint64_t user, float user_step, float user_norm,
-                                  const uint64_t *seen_bits, crk_heap *h) {
-  const int64_t n16 = ix->n_items & ~(int64_t)15;
-  const __m256i q = _mm256_set1_epi64x((long long)user);
-  const float to_key = 4 / user_step;  // score = key * user_step / 4
-  __m256 margin = _mm256_set1_ps(key_margin(h, to_key));
-  int64_t i = 0;
-  for (; i < n16; i += 16) {
-    if ((i & 63) == 0 && bound_stops(ix, h, user_norm, i)) return i;
-    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(keys8(ix, q, i), margin, _CMP_GE_OQ)) |
-                     _mm256_movemask_ps(_mm256_cmp_ps(keys8(ix, q, i + 8), margin, _CMP_GE_OQ)) << 8;
-    if (!mask) continue;
-    for (int rest = mask; rest; rest &= rest - 1) {
-      const int64_t item = i + __builtin_ctz(rest);
-      const float s = exact_score(ix, &user, user_step, 0, item);
-      if (s >= threshold(h)) offer(h, ix, seen_bits, item, s);
-    }
-    margin = _mm256_set1_ps(key_margin(h, to_key));
+// Per-user lookup tables of the nibble layout: tables[16 j + v] = popcount(nibble j of the
+// user's code XOR v), so the distance of an item is the sum over j of its nibbles' entries.
+static void nibble_tables(uint64_t user, uint8_t *tables) {
+  for (int j = 0; j < 16; j++)
+    for (int v = 0; v < 16; v++) tables[16 * j + v] = (uint8_t)__builtin_popcount((unsigned)(((user >> (4 * j)) & 15) ^ v));
+}
+
+
+// Hamming distances of the 256 items of one group (nibble layout) to the user of `tables`, one
+// byte per item: 16 table lookups of 32 items each per nibble position.
+CRK_AVX2 static inline void hamming_group(const uint8_t *group, const uint8_t *tables, __m256i out[8]) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (int j = 0; j < 16; j++) {
+    const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(tables + 16 * j)));
+    const __m256i *p = (const __m256i *)(group + CRK_NIBBLE_GROUP * j);
+#define CRK_LOOKUP(a, b) a = _mm256_add_epi8(a, _mm256_shuffle_epi8(t, _mm256_loadu_si256(p + b)))
+    CRK_LOOKUP(a0, 0); CRK_LOOKUP(a1, 1); CRK_LOOKUP(a2, 2); CRK_LOOKUP(a3, 3);
+    CRK_LOOKUP(a4, 4); CRK_LOOKUP(a5, 5); CRK_LOOKUP(a6, 6); CRK_LOOKUP(a7, 7);
+#undef CRK_LOOKUP
   }
-  return i + scan_scalar(ix, &user, user_step, 0, user_norm, seen_bits, h, i);
+  out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3; out[4] = a4; out[5] = a5; out[6] = a6; out[7] = a7;
+}
+
+// One user's state while the 1-bit search goes over the tiles.
+typedef struct {
+  crk_heap heap;        // the user's best k so far, by original item index
+  uint8_t tables[256];  // nibble_tables of the user's code
+  float to_key;         // 4 / user step
+  float margin;         // key_margin of the heap's k-th score, refreshed after every offer
+  int live;             // the norm bound has not stopped the scan yet
+} user_scan;
+
+// Scans group g for one user: distances of its 256 items in registers, one branch when none is
+// within the group's Hamming limit (the common case); otherwise each item within the limit
+// whose key reaches the margin is scored exactly (from its distance, as crk_code_score does)
+// and offered.
+CRK_AVX2 static void scan_group(const crk_code_index *ix, float user_step, const uint64_t *seen_bits, user_scan *us,
+                                int64_t g) {
+  const int limit = hamming_limit(us->margin, ix->group_steps[g], ix->d);
+  if (limit < 0) return;
+  __m256i dist[8];
+  hamming_group(ix->nibbles + g * CRK_NIBBLE_GROUP_BYTES, us->tables, dist);
+  const __m256i bound = _mm256_set1_epi8((char)(limit + 1));
+  __m256i within[8], any = _mm256_setzero_si256();
+  for (int b = 0; b < 8; b++) {
+    within[b] = _mm256_cmpgt_epi8(bound, dist[b]);
+    any = _mm256_or_si256(any, within[b]);
+  }
+  if (!_mm256_movemask_epi8(any)) return;
+  const int64_t first = g * CRK_NIBBLE_GROUP;
+  const int64_t valid = ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
+  uint8_t h[CRK_NIBBLE_GROUP];
+  for (int b = 0; b < 8; b++) _mm256_storeu_si256((__m256i *)(h + 32 * b), dist[b]);
+  for (int b = 0; b < 8 && 32 * b < valid; b++) {
+    uint32_t mask = (uint32_t)_mm256_movemask_epi8(within[b]);
+    if (valid - 32 * b < 32) mask &= (1u << (valid - 32 * b)) - 1;
+    for (; mask; mask &= mask - 1) {
+      const int lane = 32 * b + __builtin_ctz(mask);
+      const int64_t i = first + lane;
+      const int d2h = ix->d - 2 * h[lane];
+      if (ix->steps[i] * (float)d2h < us->margin) continue;
+      const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
+      if (s < threshold(&us->heap)) continue;
+      offer(&us->heap, ix, seen_bits, i, s);
+      us->margin = key_margin(threshold(&us->heap), us->to_key);
+    }
+  }
+}
+
+// 1 bit, one word per row, with the nibble layout: users in batches of CRK_SEARCH_USERS, each
+// batch scanning the items tile by tile (a tile stays in cache while every user of the batch
+// goes over it); per user and group of 256 items, one Hamming count in registers and exact
+// scores only for items within the group's Hamming limit.
+CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
+                                    const int32_t *user_sums, const float *user_norms, int64_t m,
+                                    const int64_t *seen_offsets, const int32_t *seen, int k, uint64_t *seen_bits,
+                                    int32_t *out_idx, float *out_val, int32_t *out_count) {
+  const int64_t words = (ix->n_items + 63) / 64;
+  const int64_t groups = (ix->n_items + CRK_NIBBLE_GROUP - 1) / CRK_NIBBLE_GROUP;
+  user_scan scans[CRK_SEARCH_USERS];
+  int64_t scanned = 0;
+  for (int64_t base = 0; base < m; base += CRK_SEARCH_USERS) {
+    const int batch = m - base < CRK_SEARCH_USERS ? (int)(m - base) : CRK_SEARCH_USERS;
+    for (int r = 0; r < batch; r++) {
+      const int64_t u = base + r;
+      uint64_t *bits = seen_bits + r * words;
+      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] |= 1ull << (seen[s] & 63);
+      user_scan *us = &scans[r];
+      us->heap = (crk_heap){out_val + u * k, out_idx + u * k, 0, k};
+      us->margin = -INFINITY;
+      us->live = user_steps[u] > 0;
+      if (us->live) {
+        us->to_key = 4 / user_steps[u];
+        nibble_tables(users[u], us->tables);
+      } else {  // every score is 0 (or the step is not finite): the plain scan handles it
+        scanned += scan_popcnt(ix, users + u, user_steps[u], user_sums[u], user_norms[u], bits, &us->heap);
+      }
+    }
+    for (int64_t g0 = 0; g0 < groups; g0 += CRK_TILE_GROUPS) {
+      const int64_t g1 = g0 + CRK_TILE_GROUPS < groups ? g0 + CRK_TILE_GROUPS : groups;
+      for (int r = 0; r < batch; r++) {
+        const int64_t u = base + r;
+        user_scan *us = &scans[r];
+        for (int64_t g = g0; us->live && g < g1; g++) {
+          const int64_t first = g * CRK_NIBBLE_GROUP;
+          if (bound_stops(ix, &us->heap, user_norms[u], first)) {
+            us->live = 0;
+            break;
+          }
+          scan_group(ix, user_steps[u], seen_bits + r * words, us, g);
+          scanned += ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
+        }
+      }
+    }
+    for (int r = 0; r < batch; r++) {
+      const int64_t u = base + r;
+      out_count[u] = crk_heap_finish(&scans[r].heap);
+      uint64_t *bits = seen_bits + r * words;
+      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] = 0;
+    }
+  }
+  return scanned;
 }
 #endif
 
@@ -121,6 +218,11 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
                         const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets,
                         const int32_t *seen, int k, uint64_t *seen_bits, int32_t *out_idx, float *out_val,
                         int32_t *out_count) {
+#if CRK_X86
+  if (crk_has_avx2() && ix->bits == 1 && ix->words_per_plane == 1 && ix->nibbles)
+    return search_1bit(ix, users, user_steps, user_sums, user_norms, m, seen_offsets, seen, k, seen_bits, out_idx,
+                       out_val, out_count);
+#endif
   const int row = ix->bits * ix->words_per_plane;
   int64_t scanned = 0;
   for (int64_t u = 0; u < m; u++) {
@@ -128,9 +230,7 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
     crk_heap h = {out_val + u * k, out_idx + u * k, 0, k};
     const uint64_t *user = users + u * row;
 #if CRK_X86
-    if (crk_has_avx2() && ix->bits == 1 && ix->words_per_plane == 1 && user_steps[u] > 0)
-      scanned += scan_1bit(ix, user[0], user_steps[u], user_norms[u], seen_bits, &h);
-    else if (crk_has_avx2())
+    if (crk_has_avx2())
       scanned += scan_popcnt(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
     else
 #endif
@@ -139,4 +239,21 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
     for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) seen_bits[seen[s] >> 6] = 0;
   }
   return scanned;
+}
+
+int64_t crk_code_index_nibble_bytes(int64_t n_items) {
+  return (n_items + CRK_NIBBLE_GROUP - 1) / CRK_NIBBLE_GROUP * CRK_NIBBLE_GROUP_BYTES;
+}
+
+void crk_code_index_nibbles(const uint64_t *codes, const float *steps, int64_t n, uint8_t *nibbles,
+                            float *group_steps) {
+  const int64_t groups = (n + CRK_NIBBLE_GROUP - 1) / CRK_NIBBLE_GROUP;
+  memset(nibbles, 0, (size_t)crk_code_index_nibble_bytes(n));
+  for (int64_t g = 0; g < groups; g++) group_steps[g] = -INFINITY;
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t g = i / CRK_NIBBLE_GROUP, lane = i % CRK_NIBBLE_GROUP;
+    for (int j = 0; j < 16; j++)
+      nibbles[g * CRK_NIBBLE_GROUP_BYTES + j * CRK_NIBBLE_GROUP + lane] = (uint8_t)((codes[i] >> (4 * j)) & 15);
+    if (steps[i] > group_steps[g]) group_steps[g] = steps[i];
+  }
 }

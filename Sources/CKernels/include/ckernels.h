@@ -118,13 +118,30 @@ typedef struct {
   const float *norms;       // [n_items], dequantized row norms, descending
   const int32_t *sums;      // [n_items], code sums, permuted
   const int32_t *original;  // permuted position -> item index
+  const uint8_t *nibbles;   // NULL, or the 1-bit layout of crk_code_index_nibbles
+  const float *group_steps; // with nibbles: the largest step of each group of 256 items
 } crk_code_index;
+
+/// Users a 1-bit search handles together (the rows of seen_bits scratch it needs).
+#define CRK_SEARCH_USERS 64
+
+/// Bytes of the 1-bit nibble layout of n items: ceil(n / 256) groups of 4096.
+int64_t crk_code_index_nibble_bytes(int64_t n_items);
+
+/// Fills the nibble layout of the n permuted 1-bit, one-word codes of an index: for each
+/// group g of 256 items and each nibble position j (bits 4j ..< 4j + 4 of the code
+/// word), 256 bytes holding that nibble of items 256 g ..< 256 g + 256 (zero past the end), and
+/// the largest step of the group in group_steps[g]. The search counts Hamming distances of 256
+/// items at a time from it with one table lookup per nibble.
+void crk_code_index_nibbles(const uint64_t *codes, const float *steps, int64_t n, uint8_t *nibbles,
+                            float *group_steps);
 
 /// Exact top-k items for m users (codes [m][bits][words_per_plane], steps, code sums and
 /// dequantized row norms), with
 /// the scores of crk_code_scores; ties go to the lower item index. The items
 /// seen[seen_offsets[u] ..< seen_offsets[u + 1]] of user u are never returned. seen_bits is
-/// caller scratch of ceil(items / 64) words, all zero (and left zero). Writes item indices and
+/// caller scratch of min(m, CRK_SEARCH_USERS) rows of ceil(items / 64) words, all zero (and
+/// left zero). Writes item indices and
 /// scores best first to out_idx/out_val ([m][k]) and the count to out_count; returns how many
 /// (user, item) pairs were scanned before the bound stopped the scan.
 int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,

@@ -5,8 +5,9 @@ import CKernels
 /// Scores are those of `PackedCodes.dot` (the dot products of the dequantized rows), computed
 /// with XOR + popcount at 1 bit and bit-plane AND + popcount above. Items are kept in
 /// descending order of the norm of their dequantized rows, so the scan of a user stops as soon
-/// as no remaining item can reach its current K-th score by Cauchy-Schwarz (see
-/// code_search.c); users are split over the cores.
+/// as no remaining item can reach its current K-th score by Cauchy-Schwarz; at 1 bit a
+/// transposed nibble copy of the codes lets a user's Hamming distances to 256 items come from
+/// 16 register table lookups (see code_search.c). Users are split over the cores.
 public final class CodeSearchIndex {
   /// The indexed item codes, in item order.
   public let items: PackedCodes
@@ -15,6 +16,10 @@ public final class CodeSearchIndex {
   private let permutedNorms: [Float]
   private let permutedSums: [Int32]
   private let original: [Int32]
+  /// At 1 bit and one word per row: the codes again, one nibble per byte in the transposed
+  /// layout of `crk_code_index_nibbles`, and the largest step of each group of 256 items.
+  private let nibbles: [UInt8]
+  private let groupSteps: [Float]
 
   /// Prepares `items` for search. O(items log items).
   public init(items: PackedCodes) {
@@ -31,6 +36,40 @@ public final class CodeSearchIndex {
     permutedNorms = order.map { norms[$0] }
     permutedSums = order.map { items.codeSums[$0] }
     original = order.map { Int32($0) }
+    if items.bits == 1 && items.wordsPerPlane == 1 {
+      var nibbles = [UInt8](repeating: 0, count: Int(crk_code_index_nibble_bytes(Int64(items.rows))))
+      var groupSteps = [Float](repeating: 0, count: (items.rows + 255) / 256)
+      crk_code_index_nibbles(permutedWords, permutedSteps, Int64(items.rows), &nibbles, &groupSteps)
+      self.nibbles = nibbles
+      self.groupSteps = groupSteps
+    } else {
+      nibbles = []
+      groupSteps = []
+    }
+  }
+
+  /// Calls `body` with the C view of this index (valid only during the call).
+  private func withIndex<R>(_ body: (UnsafePointer<crk_code_index>) -> R) -> R {
+    permutedWords.withUnsafeBufferPointer { pw in
+      permutedSteps.withUnsafeBufferPointer { ps in
+        permutedNorms.withUnsafeBufferPointer { pn in
+          permutedSums.withUnsafeBufferPointer { psum in
+            original.withUnsafeBufferPointer { orig in
+              nibbles.withUnsafeBufferPointer { nb in
+                groupSteps.withUnsafeBufferPointer { gs in
+                  var index = crk_code_index(
+                    n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
+                    d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
+                    sums: psum.baseAddress, original: orig.baseAddress, nibbles: nb.isEmpty ? nil : nb.baseAddress,
+                    group_steps: gs.isEmpty ? nil : gs.baseAddress)
+                  return withUnsafePointer(to: &index) { body($0) }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// How many (user, item) pairs the last `search` scored before its bound stopped each scan.
@@ -52,48 +91,34 @@ public final class CodeSearchIndex {
     var outIdx = [Int32](repeating: 0, count: max(1, m * kk))
     var outVal = [Float](repeating: 0, count: max(1, m * kk))
     var outCount = [Int32](repeating: 0, count: max(1, m))
-    let chunk = 64
-    let chunks = (m + chunk - 1) / chunk
-    var scanned = [Int64](repeating: 0, count: max(1, chunks))
-    let bitsetWords = (items.rows + 63) / 64 + 1
+    // Contiguous user ranges, several per core for balance; each allocates its seen-item
+    // bitsets (one per user the kernel handles at a time) once.
+    let chunks = max(1, min(m, Parallel.workers * 8))
+    var scanned = [Int64](repeating: 0, count: chunks)
+    let bitsetWords = (items.rows + 63) / 64
     let row = users.wordsPerRow
     let userNorms = users.norms()
-    permutedWords.withUnsafeBufferPointer { pw in
-      permutedSteps.withUnsafeBufferPointer { ps in
-        permutedNorms.withUnsafeBufferPointer { pn in
-          permutedSums.withUnsafeBufferPointer { psum in
-            original.withUnsafeBufferPointer { orig in
-              var index = crk_code_index(
-                n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
-                d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
-                sums: psum.baseAddress, original: orig.baseAddress)
-              users.words.withUnsafeBufferPointer { uw in
-                users.steps.withUnsafeBufferPointer { us in
-                  users.codeSums.withUnsafeBufferPointer { usum in
-                    userNorms.withUnsafeBufferPointer { un in
-                      offsets.withUnsafeBufferPointer { op in
-                        seen.withUnsafeBufferPointer { sp in
-                          outIdx.withUnsafeMutableBufferPointer { oi in
-                            outVal.withUnsafeMutableBufferPointer { ov in
-                              outCount.withUnsafeMutableBufferPointer { oc in
-                                scanned.withUnsafeMutableBufferPointer { sc in
-                                  Parallel.forEach(chunks, grain: 1) { c in
-                                    let lo = c * chunk
-                                    let count = min(chunk, m - lo)
-                                    var bits = [UInt64](repeating: 0, count: bitsetWords)
-                                    sc[c] = bits.withUnsafeMutableBufferPointer { scratch in
-                                      withUnsafePointer(to: &index) { ix in
-                                        crk_code_search(
-                                          ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
-                                          un.baseAddress! + lo, Int64(count), op.baseAddress! + lo, sp.baseAddress,
-                                          Int32(kk),
-                                          scratch.baseAddress, oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk,
-                                          oc.baseAddress! + lo)
-                                      }
-                                    }
-                                  }
-                                }
-                              }
+    withIndex { ix in
+      users.words.withUnsafeBufferPointer { uw in
+        users.steps.withUnsafeBufferPointer { us in
+          users.codeSums.withUnsafeBufferPointer { usum in
+            userNorms.withUnsafeBufferPointer { un in
+              offsets.withUnsafeBufferPointer { op in
+                seen.withUnsafeBufferPointer { sp in
+                  outIdx.withUnsafeMutableBufferPointer { oi in
+                    outVal.withUnsafeMutableBufferPointer { ov in
+                      outCount.withUnsafeMutableBufferPointer { oc in
+                        scanned.withUnsafeMutableBufferPointer { sc in
+                          Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
+                            let lo = range.lowerBound
+                            let rows = min(range.count, Int(CRK_SEARCH_USERS))
+                            var bits = [UInt64](repeating: 0, count: max(1, rows * bitsetWords))
+                            sc[c] = bits.withUnsafeMutableBufferPointer { scratch in
+                              crk_code_search(
+                                ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
+                                un.baseAddress! + lo, Int64(range.count), op.baseAddress! + lo, sp.baseAddress,
+                                Int32(kk), scratch.baseAddress, oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk,
+                                oc.baseAddress! + lo)
                             }
                           }
                         }
