@@ -38,8 +38,8 @@ for group in $groups; do
       ;;
     d256)
       wide=runs/gowalla-lightgcn-d256.crm
-      [ -f "$wide.ckpt" ] || $bin train --model lightgcn --data "$data" --dim 256 --epochs 400 --eval-every 5 \
-        --patience 5 --keep-checkpoint --out "$wide" --json > "$out/hqgnn-lightgcn-d256-train.json"
+      [ -f "$wide.ckpt" ] || $bin train --model lightgcn --data "$data" --dim 256 --epochs 100 --eval-every 5 \
+        --patience 3 --keep-checkpoint --out "$wide" --json > "$out/hqgnn-lightgcn-d256-train.json"
       $bin evaluate "$wide" --data "$data" --k 20,50 --json > "$out/hqgnn-lightgcn-d256-eval.json"
       qat "b1-d256" --bits 1 --dim 256 --warm-start "$wide.ckpt"
       ;;

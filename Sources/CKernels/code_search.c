@@ -72,10 +72,65 @@ CRK_AVX2 static int64_t scan_popcnt(const crk_code_index *ix, const uint64_t *us
 }
 
 // The key an item must reach to be scored exactly: a score threshold in key units (key = score
-// * 4 / user_step), lowered by a rounding margin.
+// * to_key), lowered by a rounding margin.
 static inline float key_margin(float threshold, float to_key) {
   const float tk = threshold * to_key;
   return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
+}
+
+// b >= 2 bits, one word per plane, user step > 0, with b a compile-time constant so the b^2
+// plane pairs unroll: per item, the integer part T = sum_{p,q} 2^(p+q) popcount(u_p AND v_q)
+// and a float key s_i (T - z (U + V_i) + d z^2) (score / user_step) against the margin; only
+// items that reach it are scored exactly. The norm bound is checked every 64 items.
+static inline __attribute__((always_inline)) int64_t scan_planes(const crk_code_index *ix, const uint64_t *user,
+                                                                 float user_step, int32_t user_sum,
+                                                                 float user_norm, const uint64_t *seen_bits,
+                                                                 crk_heap *h, const int bits) {
+  const float z = (float)((1 << bits) - 1) / 2;
+  const float user_term = (float)ix->d * z * z - z * (float)user_sum;
+  const float to_key = 1 / user_step;
+  float margin = key_margin(threshold(h), to_key);
+  int64_t i = 0;
+  for (; i < ix->n_items; i++) {
+    if ((i & 63) == 0 && bound_stops(ix, h, user_norm, i)) break;
+    const uint64_t *v = ix->codes + i * bits;
+    int64_t total = 0;
+    for (int q = 0; q < bits; q++) {
+      int64_t t = 0;
+      for (int p = 0; p < bits; p++) t += (int64_t)__builtin_popcountll(user[p] & v[q]) << p;
+      total += t << q;
+    }
+    const float key = ix->steps[i] * ((float)total + user_term - z * (float)ix->sums[i]);
+    if (key < margin) continue;
+    const float s = exact_score(ix, user, user_step, user_sum, i);
+    if (s < threshold(h)) continue;
+    offer(h, ix, seen_bits, i, s);
+    margin = key_margin(threshold(h), to_key);
+  }
+  return i;
+}
+
+#define CRK_SCAN_PLANES(b)                                                                                         \
+  CRK_AVX2 static int64_t scan_planes_##b(const crk_code_index *ix, const uint64_t *user, float user_step,         \
+                                          int32_t user_sum, float user_norm, const uint64_t *seen_bits, crk_heap *h) { \
+    return scan_planes(ix, user, user_step, user_sum, user_norm, seen_bits, h, b);                                 \
+  }
+CRK_SCAN_PLANES(2)
+CRK_SCAN_PLANES(3)
+CRK_SCAN_PLANES(4)
+CRK_SCAN_PLANES(8)
+#undef CRK_SCAN_PLANES
+
+// The scan for one user above 1 bit (or without the nibble layout).
+CRK_AVX2 static int64_t scan_avx2(const crk_code_index *ix, const uint64_t *user, float user_step,
+                                  int32_t user_sum, float user_norm, const uint64_t *seen_bits, crk_heap *h) {
+  if (ix->words_per_plane == 1 && user_step > 0) switch (ix->bits) {
+      case 2: return scan_planes_2(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+      case 3: return scan_planes_3(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+      case 4: return scan_planes_4(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+      case 8: return scan_planes_8(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+    }
+  return scan_popcnt(ix, user, user_step, user_sum, user_norm, seen_bits, h);
 }
 
 // The largest Hamming distance at which an item of a group whose steps are at most smax can
@@ -231,7 +286,7 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
     const uint64_t *user = users + u * row;
 #if CRK_X86
     if (crk_has_avx2())
-      scanned += scan_popcnt(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
+      scanned += scan_avx2(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
     else
 #endif
       scanned += scan_portable(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
