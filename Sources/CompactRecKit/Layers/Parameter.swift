@@ -22,6 +22,7 @@ public final class Parameter {
 
   /// Sets the gradient to zero.
   public func zeroGrad() {
-    grad.withUnsafeMutablePointer { $0.update(repeating: 0, count: grad.storage.count) }
+    let n = grad.storage.count
+    grad.withUnsafeMutablePointer { $0.update(repeating: 0, count: n) }
   }
 }
