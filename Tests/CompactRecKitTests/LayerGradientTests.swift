@@ -189,4 +189,61 @@ struct LayerGradientTests {
     #expect(clipGradients([a, b], maxNorm: 1) == 5)
     #expect(abs(a.grad.storage[0] - 0.6) < 1e-6 && abs(b.grad.storage[0] - 0.8) < 1e-6)
   }
+
+  @Test("GRU: dx and all four parameters through time; left padding keeps the state at zero")
+  func gru() {
+    var g = SeededGenerator(seed: 19)
+    let layer = GRU(name: "gru", inputs: 3, hidden: 4, generator: &g)
+    layer.inputBias.value = Matrix(rows: 1, cols: 12, gaussianStd: 0.5, generator: &g)
+    layer.recurrentBias.value = Matrix(rows: 1, cols: 12, gaussianStd: 0.5, generator: &g)
+    let length = 5
+    // Sequence 0 is left-padded by two positions.
+    let valid = [false, false, true, true, true, true, true, true, true, true]
+    let x = Matrix(rows: 2 * length, cols: 3, gaussianStd: 1, generator: &g)
+    check(
+      input: x, parameters: layer.parameters, seed: 20,
+      forward: { layer.forward($0, length: length, valid: valid) }, backward: layer.backward)
+    let out = layer.forward(x, length: length, valid: valid)
+    #expect(out.row(0) == [0, 0, 0, 0] && out.row(1) == [0, 0, 0, 0])
+    // A one-step sequence from the zero state: h' = (1 - z) n with x W_i + b_i + b_h.
+    let single = layer.forward(Matrix(rows: 1, cols: 3, storage: [0.3, -0.2, 0.1]), length: 1)
+    for j in 0..<4 {
+      func gate(_ k: Int) -> Float {
+        var s = layer.inputBias.value[0, k] + layer.recurrentBias.value[0, k]
+        for c in 0..<3 { s += [0.3, -0.2, 0.1][c] * layer.inputWeight.value[c, k] }
+        return s
+      }
+      let r = 1 / (1 + exp(-gate(j)))
+      let z = 1 / (1 + exp(-gate(4 + j)))
+      var nIn = layer.inputBias.value[0, 8 + j]
+      for c in 0..<3 { nIn += [0.3, -0.2, 0.1][c] * layer.inputWeight.value[c, 8 + j] }
+      let n = tanh(nIn + r * layer.recurrentBias.value[0, 8 + j])
+      #expect(abs(single[0, j] - (1 - z) * n) < 1e-5)
+    }
+  }
+
+  @Test("CausalSelfAttention: dx and every projection; no position sees a later one or a padding key")
+  func attention() {
+    var g = SeededGenerator(seed: 23)
+    let layer = CausalSelfAttention(name: "att", width: 6, heads: 2, generator: &g)
+    let length = 4
+    let valid = [false, true, true, true, true, true, true, true]
+    let x = Matrix(rows: 2 * length, cols: 6, gaussianStd: 1, generator: &g)
+    check(
+      input: x, parameters: layer.parameters, seed: 24,
+      forward: { layer.forward($0, length: length, valid: valid) }, backward: layer.backward)
+    let before = layer.forward(x, length: length, valid: valid)
+    // Changing sequence 1 at t = 2 moves only its rows t = 2, 3.
+    var later = x
+    for c in 0..<6 { later[length + 2, c] += 1 }
+    let moved = layer.forward(later, length: length, valid: valid)
+    for r in 0..<(2 * length) {
+      let changed = (0..<6).contains { before[r, $0] != moved[r, $0] }
+      #expect(changed == (r == length + 2 || r == length + 3), "row \(r)")
+    }
+    // Changing the padding position of sequence 0 moves nothing.
+    var padded = x
+    for c in 0..<6 { padded[0, c] += 1 }
+    #expect(layer.forward(padded, length: length, valid: valid) == before)
+  }
 }
