@@ -1,0 +1,82 @@
+/// NextItNet (Yuan et al., WSDM 2019): a stack of residual blocks, each two causal dilated
+/// convolutions (kernel 3, dilations r then 2r), each followed by LayerNorm and ReLU, the
+/// block's result added to its input.
+public final class NextItNet: SequenceEncoder {
+  /// One residual block: out = x + relu(ln2(conv2(relu(ln1(conv1(x)))))).
+  final class Block {
+    let conv1: CausalConv1d
+    let norm1: LayerNorm
+    let relu1 = ReLU()
+    let conv2: CausalConv1d
+    let norm2: LayerNorm
+    let relu2 = ReLU()
+
+    init(conv1: CausalConv1d, conv2: CausalConv1d, norm1: LayerNorm, norm2: LayerNorm) {
+      self.conv1 = conv1
+      self.conv2 = conv2
+      self.norm1 = norm1
+      self.norm2 = norm2
+    }
+
+    func forward(_ x: Matrix, length: Int) -> Matrix {
+      let a = relu1.forward(norm1.forward(conv1.forward(x, length: length)))
+      var out = relu2.forward(norm2.forward(conv2.forward(a, length: length)))
+      for i in 0..<out.storage.count { out.storage[i] += x.storage[i] }
+      return out
+    }
+
+    /// out = x + f(x), so dx = dout + f'(dout) through the chain in reverse.
+    func backward(_ dout: Matrix) -> Matrix {
+      let da = conv2.backward(norm2.backward(relu2.backward(dout)))
+      var dx = conv1.backward(norm1.backward(relu1.backward(da)))
+      for i in 0..<dx.storage.count { dx.storage[i] += dout.storage[i] }
+      return dx
+    }
+  }
+
+  let blocks: [Block]
+  public let width: Int
+  /// The dilation r of each block.
+  public let dilations: [Int]
+
+  /// The default dilations: 1, 2, 4, 8 twice.
+  public static let defaultDilations = [1, 2, 4, 8, 1, 2, 4, 8]
+
+  public init(width: Int, dilations: [Int] = NextItNet.defaultDilations, generator: inout SeededGenerator) {
+    precondition(!dilations.isEmpty && dilations.allSatisfy { $0 >= 1 }, "dilations must be positive")
+    self.width = width
+    self.dilations = dilations
+    blocks = dilations.enumerated().map { (i, r) in
+      Block(
+        conv1: CausalConv1d(
+          name: "block\(i).conv1", channels: width, outputs: width, dilation: r, generator: &generator),
+        conv2: CausalConv1d(
+          name: "block\(i).conv2", channels: width, outputs: width, dilation: 2 * r, generator: &generator),
+        norm1: LayerNorm(name: "block\(i).norm1", width: width), norm2: LayerNorm(name: "block\(i).norm2", width: width)
+      )
+    }
+  }
+
+  public var parameters: [Parameter] {
+    blocks.flatMap { b in
+      [
+        b.conv1.weight, b.conv1.bias, b.norm1.gain, b.norm1.shift, b.conv2.weight, b.conv2.bias, b.norm2.gain,
+        b.norm2.shift,
+      ]
+    }
+  }
+
+  public func setTraining(_ training: Bool) {}
+
+  public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    var h = x
+    for b in blocks { h = b.forward(h, length: length) }
+    return h
+  }
+
+  public func backward(_ dout: Matrix) -> Matrix {
+    var d = dout
+    for b in blocks.reversed() { d = b.backward(d) }
+    return d
+  }
+}

@@ -1,0 +1,112 @@
+/// SASRec (Kang & McAuley, ICDM 2018) as a sequence encoder: item embeddings scaled by
+/// sqrt(width) plus learned position embeddings, then pre-LayerNorm transformer blocks of
+/// causal self-attention and a two-layer GELU feed-forward network, each with dropout and a
+/// residual connection, padding positions zeroed after every block, and a final LayerNorm.
+public final class SASRec: SequenceEncoder {
+  final class Block {
+    let norm1: LayerNorm
+    let attention: CausalSelfAttention
+    let dropAttention: Dropout
+    let norm2: LayerNorm
+    let inner: Linear
+    let activation = GELU()
+    let outer: Linear
+    let dropFeedForward: Dropout
+
+    init(index i: Int, width: Int, heads: Int, dropout: Float, seed: UInt64, generator: inout SeededGenerator) {
+      norm1 = LayerNorm(name: "block\(i).norm1", width: width)
+      attention = CausalSelfAttention(name: "block\(i).attention", width: width, heads: heads, generator: &generator)
+      dropAttention = Dropout(rate: dropout, seed: seed &+ UInt64(2 * i + 1))
+      norm2 = LayerNorm(name: "block\(i).norm2", width: width)
+      inner = Linear(name: "block\(i).inner", inputs: width, outputs: width, generator: &generator)
+      outer = Linear(name: "block\(i).outer", inputs: width, outputs: width, generator: &generator)
+      dropFeedForward = Dropout(rate: dropout, seed: seed &+ UInt64(2 * i + 2))
+    }
+
+    var parameters: [Parameter] {
+      [norm1.gain, norm1.shift] + attention.parameters + [norm2.gain, norm2.shift]
+        + [inner.weight, inner.bias!, outer.weight, outer.bias!]
+    }
+
+    /// h1 = x + drop(attention(ln1(x))); out = mask(h1 + drop(ffn(ln2(h1)))).
+    func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+      var h = dropAttention.forward(attention.forward(norm1.forward(x), length: length, valid: valid))
+      for i in 0..<h.storage.count { h.storage[i] += x.storage[i] }
+      var out = dropFeedForward.forward(outer.forward(activation.forward(inner.forward(norm2.forward(h)))))
+      for i in 0..<out.storage.count { out.storage[i] += h.storage[i] }
+      SASRec.zeroPadding(&out, valid)
+      return out
+    }
+
+    func backward(_ dout: Matrix, valid: [Bool]) -> Matrix {
+      var d = dout
+      SASRec.zeroPadding(&d, valid)
+      var dh = norm2.backward(inner.backward(activation.backward(outer.backward(dropFeedForward.backward(d)))))
+      for i in 0..<dh.storage.count { dh.storage[i] += d.storage[i] }
+      var dx = norm1.backward(attention.backward(dropAttention.backward(dh)))
+      for i in 0..<dx.storage.count { dx.storage[i] += dh.storage[i] }
+      return dx
+    }
+  }
+
+  let positions: Embedding
+  let dropInput: Dropout
+  let blocks: [Block]
+  let finalNorm: LayerNorm
+  public let width: Int
+  private var valid: [Bool] = []
+
+  public init(
+    width: Int, maxLength: Int, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2, seed: UInt64,
+    generator: inout SeededGenerator
+  ) {
+    self.width = width
+    positions = Embedding(name: "positions", count: maxLength, width: width, paddingID: nil, generator: &generator)
+    dropInput = Dropout(rate: dropout, seed: seed)
+    self.blocks = (0..<blocks).map {
+      Block(index: $0, width: width, heads: heads, dropout: dropout, seed: seed, generator: &generator)
+    }
+    finalNorm = LayerNorm(name: "final_norm", width: width)
+  }
+
+  public var parameters: [Parameter] {
+    [positions.table] + blocks.flatMap(\.parameters) + [finalNorm.gain, finalNorm.shift]
+  }
+
+  public func setTraining(_ training: Bool) {
+    dropInput.training = training
+    for b in blocks {
+      b.dropAttention.training = training
+      b.dropFeedForward.training = training
+    }
+  }
+
+  static func zeroPadding(_ m: inout Matrix, _ valid: [Bool]) {
+    let w = m.cols
+    for r in 0..<m.rows where !valid[r] { for c in 0..<w { m.storage[r * w + c] = 0 } }
+  }
+
+  public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    precondition(length <= positions.count, "sequences longer than the \(positions.count) learned positions")
+    self.valid = valid
+    let p = positions.forward((0..<x.rows).map { Int32($0 % length) })
+    let scale = Float(width).squareRoot()
+    var h = x
+    for i in 0..<h.storage.count { h.storage[i] = h.storage[i] * scale + p.storage[i] }
+    h = dropInput.forward(h)
+    SASRec.zeroPadding(&h, valid)
+    for b in blocks { h = b.forward(h, length: length, valid: valid) }
+    return finalNorm.forward(h)
+  }
+
+  public func backward(_ dout: Matrix) -> Matrix {
+    var d = finalNorm.backward(dout)
+    for b in blocks.reversed() { d = b.backward(d, valid: valid) }
+    SASRec.zeroPadding(&d, valid)
+    d = dropInput.backward(d)
+    positions.backward(d)
+    let scale = Float(width).squareRoot()
+    for i in 0..<d.storage.count { d.storage[i] *= scale }
+    return d
+  }
+}

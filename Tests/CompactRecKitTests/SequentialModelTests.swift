@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("Sequential models")
+struct SequentialModelTests {
+  @Test("SequenceBatch: teacher-forced pairs, left padding, the length cap, histories")
+  func batches() {
+    let b = SequenceBatch(training: [[1, 2, 3], [4, 5, 6, 7, 8], [9]], length: 3, padding: 0)
+    let none = SoftmaxCrossEntropy.noTarget
+    #expect(b.inputs == [0, 1, 2, 5, 6, 7, 0, 0, 0])
+    #expect(b.targets == [none, 2, 3, 6, 7, 8, none, none, none])
+    #expect(b.valid == [false, true, true, true, true, true, false, false, false])
+    let h = SequenceBatch(histories: [[1, 2], [3, 4, 5, 6], []], length: 3, padding: 0)
+    #expect(h.inputs == [0, 1, 2, 4, 5, 6, 0, 0, 0])
+    #expect(h.valid == [false, true, true, true, true, true, false, false, false])
+    #expect(h.targets.allSatisfy { $0 == none })
+  }
+
+  static func model(_ kind: String, items: Int, width: Int, length: Int, seed: UInt64) -> SequentialModel {
+    var g = SeededGenerator(seed: seed)
+    let encoder: SequenceEncoder
+    switch kind {
+    case "nextitnet": encoder = NextItNet(width: width, dilations: [1, 2], generator: &g)
+    case "gru4rec": encoder = GRU4Rec(width: width, dropout: 0, seed: seed, generator: &g)
+    default:
+      encoder = SASRec(width: width, maxLength: length, blocks: 2, heads: 2, dropout: 0, seed: seed, generator: &g)
+    }
+    return SequentialModel(
+      items: items, maxLength: length,
+      embedding: Embedding(
+        name: "items", count: items + 1, width: width, paddingID: Int32(items), std: 0.5, generator: &g),
+      encoder: encoder, output: SoftmaxCrossEntropy(name: "output", items: items, width: width, generator: &g))
+  }
+
+  @Test(
+    "whole-model gradients match finite differences of the batch loss", arguments: ["nextitnet", "gru4rec", "sasrec"])
+  func wholeModelGradients(kind: String) {
+    let model = Self.model(kind, items: 7, width: 4, length: 5, seed: 3)
+    let batch = SequenceBatch(training: [[0, 1, 2, 3, 4, 5, 6], [2, 6, 1], [5, 5, 3, 0]], length: 5, padding: 7)
+    var g = SeededGenerator(seed: 4)
+    // Non-zero biases: a zero bias makes a padding row exactly zero before a LayerNorm, where
+    // the normalization is not smooth on the scale of a finite difference.
+    for p in model.parameters where p.name.hasSuffix("bias") || p.name.hasSuffix("shift") {
+      p.value = Matrix(rows: p.value.rows, cols: p.value.cols, gaussianStd: 0.5, generator: &g)
+    }
+    model.zeroGradients()
+    _ = model.lossAndGradients(batch)
+    let output = model.output
+    let loss = {
+      // The loss alone: the output layer's gradient accumulators are put back after the call.
+      let kept = (output.weight.grad, output.bias.grad)
+      defer { (output.weight.grad, output.bias.grad) = kept }
+      return Double(output.lossAndGradient(model.hidden(batch), targets: batch.targets).loss)
+    }
+    for p in model.parameters {
+      let error = GradientCheck.parameterError(p, samples: 12, eps: 2e-3, generator: &g, loss: loss)
+      #expect(error < 3e-2, "\(kind) \(p.name): \(error)")
+    }
+  }
+
+  @Test("each model learns a deterministic next-item rule", arguments: ["nextitnet", "gru4rec", "sasrec"])
+  func learnsARule(kind: String) {
+    // Item i is followed by (3 i + 1) mod 11; sequences start anywhere.
+    let items = 11
+    let next = { (i: Int32) in (3 * i + 1) % Int32(items) }
+    // Long and short sequences, so training sees padded windows like the queries below.
+    let sequences: [[Int32]] = (0..<(2 * items)).map { k in
+      var s: [Int32] = [Int32(k % items)]
+      for _ in 0..<(k < items ? 7 : 2) { s.append(next(s.last!)) }
+      return s
+    }
+    let model = Self.model(kind, items: items, width: 16, length: 6, seed: 9)
+    let adam = Adam(learningRate: 1e-2)
+    let batch = SequenceBatch(training: sequences, length: 6, padding: Int32(items))
+    var loss: Float = 0
+    for _ in 0..<150 { loss = model.step(batch, optimizer: adam, clipNorm: 5) }
+    #expect(loss < 0.2, "\(kind) loss \(loss)")
+    // Three-item histories (padded to six) from every start: the next item is the rule's.
+    let histories = (0..<items).map { start in [Int32(start), next(Int32(start)), next(next(Int32(start)))] }
+    let top = model.recommend(histories.map { ScoringQuery(user: nil, history: $0) }, k: 1)
+    for (h, r) in zip(histories, top) { #expect(r.items == [next(h[2])], "\(kind) after \(h)") }
+  }
+}
