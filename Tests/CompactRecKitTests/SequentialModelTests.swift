@@ -7,15 +7,18 @@ import Testing
 struct SequentialModelTests {
   @Test("SequenceBatch: teacher-forced pairs, left padding, the length cap, histories")
   func batches() {
-    let b = SequenceBatch(training: [[1, 2, 3], [4, 5, 6, 7, 8], [9]], length: 3, padding: 0)
+    let b = SequenceBatch(training: [[1, 2, 3], [4, 5, 6, 7, 8], [9]], maxLength: 3, padding: 0)
     let none = SoftmaxCrossEntropy.noTarget
     #expect(b.inputs == [0, 1, 2, 5, 6, 7, 0, 0, 0])
     #expect(b.targets == [none, 2, 3, 6, 7, 8, none, none, none])
     #expect(b.valid == [false, true, true, true, true, true, false, false, false])
-    let h = SequenceBatch(histories: [[1, 2], [3, 4, 5, 6], []], length: 3, padding: 0)
+    let h = SequenceBatch(histories: [[1, 2], [3, 4, 5, 6], []], maxLength: 3, padding: 0)
     #expect(h.inputs == [0, 1, 2, 4, 5, 6, 0, 0, 0])
     #expect(h.valid == [false, true, true, true, true, true, false, false, false])
     #expect(h.targets.allSatisfy { $0 == none })
+    // The window is the longest sequence's when that is shorter than the cap.
+    #expect(SequenceBatch(training: [[1, 2, 3], [4, 5]], maxLength: 50, padding: 0).length == 2)
+    #expect(SequenceBatch(histories: [[1], [2, 3]], maxLength: 50, padding: 0).length == 2)
   }
 
   static func model(_ kind: String, items: Int, width: Int, length: Int, seed: UInt64) -> SequentialModel {
@@ -38,7 +41,7 @@ struct SequentialModelTests {
     "whole-model gradients match finite differences of the batch loss", arguments: ["nextitnet", "gru4rec", "sasrec"])
   func wholeModelGradients(kind: String) {
     let model = Self.model(kind, items: 7, width: 4, length: 5, seed: 3)
-    let batch = SequenceBatch(training: [[0, 1, 2, 3, 4, 5, 6], [2, 6, 1], [5, 5, 3, 0]], length: 5, padding: 7)
+    let batch = SequenceBatch(training: [[0, 1, 2, 3, 4, 5, 6], [2, 6, 1], [5, 5, 3, 0]], maxLength: 5, padding: 7)
     var g = SeededGenerator(seed: 4)
     // Non-zero biases: a zero bias makes a padding row exactly zero before a LayerNorm, where
     // the normalization is not smooth on the scale of a finite difference.
@@ -73,7 +76,7 @@ struct SequentialModelTests {
     }
     let model = Self.model(kind, items: items, width: 16, length: 6, seed: 9)
     let adam = Adam(learningRate: 1e-2)
-    let batch = SequenceBatch(training: sequences, length: 6, padding: Int32(items))
+    let batch = SequenceBatch(training: sequences, maxLength: 6, padding: Int32(items))
     var loss: Float = 0
     for _ in 0..<150 { loss = model.step(batch, optimizer: adam, clipNorm: 5) }
     #expect(loss < 0.2, "\(kind) loss \(loss)")
@@ -81,5 +84,23 @@ struct SequentialModelTests {
     let histories = (0..<items).map { start in [Int32(start), next(Int32(start)), next(next(Int32(start)))] }
     let top = model.recommend(histories.map { ScoringQuery(user: nil, history: $0) }, k: 1)
     for (h, r) in zip(histories, top) { #expect(r.items == [next(h[2])], "\(kind) after \(h)") }
+  }
+
+  @Test(
+    "a history scores the same alone and beside a longer one (padding does not leak)",
+    arguments: ["nextitnet", "gru4rec", "sasrec"])
+  func paddingInvariance(kind: String) {
+    let model = Self.model(kind, items: 9, width: 8, length: 6, seed: 5)
+    for p in model.parameters where p.name.hasSuffix("bias") || p.name.hasSuffix("shift") {
+      var g = SeededGenerator(seed: 6)
+      p.value = Matrix(rows: p.value.rows, cols: p.value.cols, gaussianStd: 0.5, generator: &g)
+    }
+    let short = ScoringQuery(user: nil, history: [3, 1])
+    let long = ScoringQuery(user: nil, history: [0, 2, 4, 6, 8])
+    var alone = [Float](repeating: 0, count: 9)
+    var paired = [Float](repeating: 0, count: 18)
+    model.score([short][...], into: &alone)
+    model.score([long, short][...], into: &paired)
+    for j in 0..<9 { #expect(abs(alone[j] - paired[9 + j]) < 1e-4, "\(kind) item \(j)") }
   }
 }

@@ -1,6 +1,8 @@
 /// NextItNet (Yuan et al., WSDM 2019): a stack of residual blocks, each two causal dilated
 /// convolutions (kernel 3, dilations r then 2r), each followed by LayerNorm and ReLU, the
-/// block's result added to its input.
+/// block's result added to its input. Padding positions are held at zero after every
+/// convolution stage, so they read like the zeros before a sequence's start: the output at an
+/// item does not depend on how much padding precedes it.
 public final class NextItNet: SequenceEncoder {
   /// One residual block: out = x + relu(ln2(conv2(relu(ln1(conv1(x)))))).
   final class Block {
@@ -18,16 +20,21 @@ public final class NextItNet: SequenceEncoder {
       self.norm2 = norm2
     }
 
-    func forward(_ x: Matrix, length: Int) -> Matrix {
-      let a = relu1.forward(norm1.forward(conv1.forward(x, length: length)))
+    func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+      var a = relu1.forward(norm1.forward(conv1.forward(x, length: length)))
+      zeroPadding(&a, valid)
       var out = relu2.forward(norm2.forward(conv2.forward(a, length: length)))
+      zeroPadding(&out, valid)
       for i in 0..<out.storage.count { out.storage[i] += x.storage[i] }
       return out
     }
 
-    /// out = x + f(x), so dx = dout + f'(dout) through the chain in reverse.
-    func backward(_ dout: Matrix) -> Matrix {
-      let da = conv2.backward(norm2.backward(relu2.backward(dout)))
+    /// out = x + mask f(x), so dx = dout + f'(mask dout) through the chain in reverse.
+    func backward(_ dout: Matrix, valid: [Bool]) -> Matrix {
+      var d = dout
+      zeroPadding(&d, valid)
+      var da = conv2.backward(norm2.backward(relu2.backward(d)))
+      zeroPadding(&da, valid)
       var dx = conv1.backward(norm1.backward(relu1.backward(da)))
       for i in 0..<dx.storage.count { dx.storage[i] += dout.storage[i] }
       return dx
@@ -38,6 +45,7 @@ public final class NextItNet: SequenceEncoder {
   public let width: Int
   /// The dilation r of each block.
   public let dilations: [Int]
+  private var valid: [Bool] = []
 
   /// The default dilations: 1, 2, 4, 8 twice.
   public static let defaultDilations = [1, 2, 4, 8, 1, 2, 4, 8]
@@ -69,14 +77,15 @@ public final class NextItNet: SequenceEncoder {
   public func setTraining(_ training: Bool) {}
 
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    self.valid = valid
     var h = x
-    for b in blocks { h = b.forward(h, length: length) }
+    for b in blocks { h = b.forward(h, length: length, valid: valid) }
     return h
   }
 
   public func backward(_ dout: Matrix) -> Matrix {
     var d = dout
-    for b in blocks.reversed() { d = b.backward(d) }
+    for b in blocks.reversed() { d = b.backward(d, valid: valid) }
     return d
   }
 }

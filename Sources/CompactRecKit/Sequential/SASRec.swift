@@ -2,6 +2,8 @@
 /// sqrt(width) plus learned position embeddings, then pre-LayerNorm transformer blocks of
 /// causal self-attention and a two-layer GELU feed-forward network, each with dropout and a
 /// residual connection, padding positions zeroed after every block, and a final LayerNorm.
+/// Position embeddings count back from the end of the window, so trimming leading padding
+/// does not change any output.
 public final class SASRec: SequenceEncoder {
   final class Block {
     let norm1: LayerNorm
@@ -34,13 +36,13 @@ public final class SASRec: SequenceEncoder {
       for i in 0..<h.storage.count { h.storage[i] += x.storage[i] }
       var out = dropFeedForward.forward(outer.forward(activation.forward(inner.forward(norm2.forward(h)))))
       for i in 0..<out.storage.count { out.storage[i] += h.storage[i] }
-      SASRec.zeroPadding(&out, valid)
+      zeroPadding(&out, valid)
       return out
     }
 
     func backward(_ dout: Matrix, valid: [Bool]) -> Matrix {
       var d = dout
-      SASRec.zeroPadding(&d, valid)
+      zeroPadding(&d, valid)
       var dh = norm2.backward(inner.backward(activation.backward(outer.backward(dropFeedForward.backward(d)))))
       for i in 0..<dh.storage.count { dh.storage[i] += d.storage[i] }
       var dx = norm1.backward(attention.backward(dropAttention.backward(dh)))
@@ -81,20 +83,18 @@ public final class SASRec: SequenceEncoder {
     }
   }
 
-  static func zeroPadding(_ m: inout Matrix, _ valid: [Bool]) {
-    let w = m.cols
-    for r in 0..<m.rows where !valid[r] { for c in 0..<w { m.storage[r * w + c] = 0 } }
-  }
-
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
     precondition(length <= positions.count, "sequences longer than the \(positions.count) learned positions")
     self.valid = valid
-    let p = positions.forward((0..<x.rows).map { Int32($0 % length) })
+    // Position ids count back from the last learned position, so an item's position depends
+    // only on its distance from the end, however long the (trimmed) window is.
+    let offset = positions.count - length
+    let p = positions.forward((0..<x.rows).map { Int32(offset + $0 % length) })
     let scale = Float(width).squareRoot()
     var h = x
     for i in 0..<h.storage.count { h.storage[i] = h.storage[i] * scale + p.storage[i] }
     h = dropInput.forward(h)
-    SASRec.zeroPadding(&h, valid)
+    zeroPadding(&h, valid)
     for b in blocks { h = b.forward(h, length: length, valid: valid) }
     return finalNorm.forward(h)
   }
@@ -102,7 +102,7 @@ public final class SASRec: SequenceEncoder {
   public func backward(_ dout: Matrix) -> Matrix {
     var d = finalNorm.backward(dout)
     for b in blocks.reversed() { d = b.backward(d, valid: valid) }
-    SASRec.zeroPadding(&d, valid)
+    zeroPadding(&d, valid)
     d = dropInput.backward(d)
     positions.backward(d)
     let scale = Float(width).squareRoot()

@@ -2,7 +2,9 @@
 ///
 /// Shapes: `inputs`, `targets` and `valid` are (count * length), sequence b's positions at
 /// b * length ..< (b + 1) * length. Padding positions read the padding id, are not valid and
-/// have no target.
+/// have no target. The window `length` is the longest sequence's, capped at `maxLength`, so a
+/// batch of short sequences carries little padding (the encoders' outputs do not depend on
+/// it).
 public struct SequenceBatch: Sendable, Equatable {
   /// Positions per sequence (T).
   public let length: Int
@@ -16,8 +18,9 @@ public struct SequenceBatch: Sendable, Equatable {
   public var count: Int { inputs.count / length }
 
   /// Teacher forcing: for each sequence s (oldest first, at least two items), position t reads
-  /// s[t] and predicts s[t + 1], keeping the last `length` such pairs.
-  public init(training sequences: [[Int32]], length: Int, padding: Int32) {
+  /// s[t] and predicts s[t + 1], keeping the last `maxLength` such pairs.
+  public init(training sequences: [[Int32]], maxLength: Int, padding: Int32) {
+    let length = max(1, min(maxLength, sequences.map { $0.count - 1 }.max() ?? 1))
     self.length = length
     inputs = [Int32](repeating: padding, count: sequences.count * length)
     targets = [Int32](repeating: SoftmaxCrossEntropy.noTarget, count: sequences.count * length)
@@ -34,9 +37,10 @@ public struct SequenceBatch: Sendable, Equatable {
     }
   }
 
-  /// Histories to score: the last `length` items of each, no targets. An empty history gives
-  /// an all-padding row.
-  public init(histories: [[Int32]], length: Int, padding: Int32) {
+  /// Histories to score: the last `maxLength` items of each, no targets. An empty history
+  /// gives an all-padding row.
+  public init(histories: [[Int32]], maxLength: Int, padding: Int32) {
+    let length = max(1, min(maxLength, histories.map(\.count).max() ?? 1))
     self.length = length
     inputs = [Int32](repeating: padding, count: histories.count * length)
     targets = [Int32](repeating: SoftmaxCrossEntropy.noTarget, count: histories.count * length)

@@ -2,7 +2,8 @@
 /// sequences to one hidden state per position, seeing only the current and earlier positions.
 ///
 /// Shapes: x (B*T, width) -> (B*T, width). `backward` differentiates the last `forward` and
-/// accumulates into `parameters`' gradients.
+/// accumulates into `parameters`' gradients. Outputs at items must not depend on how much
+/// padding precedes them, so batches can be trimmed to their longest window.
 public protocol SequenceEncoder: AnyObject {
   var width: Int { get }
   /// Every trainable parameter (a shared one may appear more than once).
@@ -11,4 +12,13 @@ public protocol SequenceEncoder: AnyObject {
   func setTraining(_ training: Bool)
   func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix
   func backward(_ dout: Matrix) -> Matrix
+}
+
+/// Sets the rows of padding positions to zero: m (B*T, width), valid (B*T).
+func zeroPadding(_ m: inout Matrix, _ valid: [Bool]) {
+  let w = m.cols
+  let rows = m.rows
+  m.withUnsafeMutablePointer { p in
+    for r in 0..<rows where !valid[r] { (p + r * w).update(repeating: 0, count: w) }
+  }
 }

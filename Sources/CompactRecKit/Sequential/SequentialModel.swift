@@ -65,12 +65,13 @@ public final class SequentialModel: Recommender {
   /// Scores of every item after each query's history (`ScoringQuery.history`).
   public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
     encoder.setTraining(false)
-    let batch = SequenceBatch(histories: queries.map(\.history), length: maxLength, padding: padding)
+    let batch = SequenceBatch(histories: queries.map(\.history), maxLength: maxLength, padding: padding)
     let h = hidden(batch)
     var last = Matrix(rows: queries.count, cols: encoder.width)
     let w = encoder.width
+    let t = batch.length
     for q in 0..<queries.count {
-      for c in 0..<w { last.storage[q * w + c] = h.storage[((q + 1) * maxLength - 1) * w + c] }
+      for c in 0..<w { last.storage[q * w + c] = h.storage[((q + 1) * t - 1) * w + c] }
     }
     let logits = output.logits(last)
     logits.withUnsafePointer { scores.update(from: $0, count: queries.count * items) }
