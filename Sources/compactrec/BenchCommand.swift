@@ -5,7 +5,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Benchmarks that print one JSON object.",
-    subcommands: [TopKBench.self, RetrievalBench.self, LightGCNEpochBench.self])
+    subcommands: [TopKBench.self, RetrievalBench.self, LightGCNEpochBench.self, SeqEpochBench.self])
 }
 
 /// All-users full-ranking top-K from float embeddings, seen items excluded.
@@ -177,6 +177,60 @@ struct LightGCNEpochBench: ParsableCommand {
         "seconds_per_epoch": .number(seconds.min() ?? 0), "all_epoch_seconds": .array(seconds.map { .number($0) }),
         "total_seconds": .number(Date().timeIntervalSince(start)), "threads": .number(Double(Parallel.workers)),
         "machine": machineDescription(),
+      ]))
+  }
+}
+
+/// Sequential model training speed: teacher-forced epochs over every user's training sequence
+/// (leave-one-out split), full softmax over all items.
+struct SeqEpochBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "seq-epoch", abstract: "Time training epochs of a sequential model (leave-one-out split).")
+
+  @Option(help: "nextitnet, gru4rec or sasrec.")
+  var model: SequentialArchitecture
+
+  @Option(help: "Sequences, one user per line (e.g. ../shared/data/amazon-beauty).")
+  var data: String
+
+  @Option(help: "Embedding width.")
+  var dim: Int = 64
+
+  @Option(help: "Positions per training window.")
+  var maxLength: Int = 50
+
+  @Option(help: "Sequences per batch.")
+  var batch: Int = 128
+
+  @Option(help: "Timed epochs.")
+  var epochs: Int = 1
+
+  func run() throws {
+    let dataset = try DataLoader.load(path: data, options: LoadOptions(split: .leaveOneOut))
+    var c = SequentialConfiguration(architecture: model)
+    c.dim = dim
+    c.maxLength = maxLength
+    c.batchSize = batch
+    c.epochs = epochs
+    c.evaluateEvery = 0
+    var seconds: [Double] = []
+    var batches = 0
+    let start = Date()
+    _ = SequentialModel.train(on: dataset, configuration: c) { event in
+      if case .epoch(_, _, _, let s) = event { seconds.append(s) }
+      if case .batch(_, _, _, let total, _, _) = event { batches = total }
+    }
+    let positions = dataset.train.reduce(0) { $0 + max(0, min($1.count - 1, maxLength)) }
+    try printJSON(
+      .object([
+        "benchmark": .string("seq-epoch"), "model": .string(model.rawValue), "data": .string(data),
+        "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
+        "trained_positions": .number(Double(positions)), "dim": .number(Double(dim)),
+        "max_length": .number(Double(maxLength)), "batch": .number(Double(batch)),
+        "batches_per_epoch": .number(Double(batches)), "seconds_per_epoch": .number(seconds.min() ?? 0),
+        "all_epoch_seconds": .array(seconds.map { .number($0) }),
+        "total_seconds": .number(Date().timeIntervalSince(start)),
+        "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
       ]))
   }
 }

@@ -204,6 +204,7 @@ func trainModel(
 
 extension PropagationPrecision: ExpressibleByArgument {}
 extension PositiveSampling: ExpressibleByArgument {}
+extension SequentialArchitecture: ExpressibleByArgument {}
 
 /// The `--estimator` values.
 enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 
@@ -176,6 +177,23 @@ struct LayerGradientTests {
     #expect(GradientCheck.parameterError(layer.weight, generator: &g, loss: loss) < 2e-2)
     layer.bias.grad = biasGrad
     #expect(GradientCheck.parameterError(layer.bias, generator: &g, loss: loss) < 2e-2)
+  }
+
+  @Test("the vectorized softmax row kernel matches a Double reference, tiny probabilities included")
+  func softmaxKernel() {
+    var g = SeededGenerator(seed: 29)
+    for n in [8, 37, 1000] {
+      var row = (0..<n).map { _ in 30 * g.gaussian() }
+      row[n / 2] = -200  // far below the maximum: e^x underflows to 0
+      let target = Int32(n / 3)
+      let top = Double(row.max()!)
+      let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
+      let expectedLoss = log(sum) - (Double(row[Int(target)]) - top)
+      let expected = row.enumerated().map { j, v in 0.5 * (exp(Double(v) - top) / sum - (j == Int(target) ? 1 : 0)) }
+      let loss = crk_softmax_xent_row(&row, Int64(n), target, 0.5)
+      #expect(abs(loss - expectedLoss) < 1e-5 * max(1, abs(expectedLoss)))
+      for j in 0..<n { #expect(abs(Double(row[j]) - expected[j]) < 1e-6 + 1e-5 * abs(expected[j]), "n \(n) j \(j)") }
+    }
   }
 
   @Test("clipGradients: the global norm, a shared parameter counted once, scaling only above the limit")

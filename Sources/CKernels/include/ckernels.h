@@ -148,6 +148,11 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
                         const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets, const int32_t *seen, int k,
                         uint64_t *seen_bits, int32_t *out_idx, float *out_val, int32_t *out_count);
 
+/// Softmax cross-entropy of one row of n logits with the given target, in place: the row
+/// becomes scale * (softmax(row) - onehot(target)), the gradient of scale * loss by the
+/// logits. Returns the loss, log(sum_j e^(row_j - max)) - (row_target - max).
+double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

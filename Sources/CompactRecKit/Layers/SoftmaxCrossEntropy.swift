@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Next-item softmax cross-entropy over every item, fused with its backward.
@@ -74,6 +75,7 @@ public final class SoftmaxCrossEntropy {
     var p = Matrix(rows: h.rows, cols: n)
     var dh = Matrix(rows: h.rows, cols: d)
     var rowLoss = [Double](repeating: 0, count: h.rows)
+    let ones = Matrix(rows: 1, cols: h.rows, repeating: 1)
     for start in stride(from: 0, to: rows.count, by: chunk) {
       let part = rows[start..<min(rows.count, start + chunk)]
       let m = part.count
@@ -93,21 +95,8 @@ public final class SoftmaxCrossEntropy {
               rowLoss.withUnsafeMutableBufferPointer { lossBuffer in
                 let lossOut = lossBuffer.baseAddress!
                 Parallel.forEach(m, grain: 16) { k in
-                  let row = pp + k * n
-                  let target = Int(targets[part[part.startIndex + k]])
-                  var top = -Float.infinity
-                  for j in 0..<n { top = max(top, row[j]) }
-                  let targetLogit = row[target] - top
-                  var sum: Float = 0
-                  for j in 0..<n {
-                    let e = exp(row[j] - top)
-                    row[j] = e
-                    sum += e
-                  }
-                  lossOut[k] = Double(log(sum)) - Double(targetLogit)
-                  let inv = scale / sum
-                  for j in 0..<n { row[j] *= inv }
-                  row[target] -= scale
+                  let target = targets[part[part.startIndex + k]]
+                  lossOut[k] = crk_softmax_xent_row(pp + k * n, Int64(n), target, scale)
                 }
               }
             }
@@ -120,8 +109,10 @@ public final class SoftmaxCrossEntropy {
           weight.grad.withUnsafeMutablePointer { g in
             BLAS.gemm(transposeA: true, m: n, n: d, k: m, a: pp, lda: n, b: hp, ldb: d, beta: 1, c: g, ldc: d)
           }
-          bias.grad.withUnsafeMutablePointer { g in
-            for k in 0..<m { for j in 0..<n { g[j] += pp[k * n + j] } }
+          ones.withUnsafePointer { one in
+            bias.grad.withUnsafeMutablePointer { g in
+              BLAS.gemv(transpose: true, rows: m, cols: n, a: pp, lda: n, x: one, beta: 1, y: g)
+            }
           }
           weight.value.withUnsafePointer { w in
             dh.withUnsafeMutablePointer { o in
