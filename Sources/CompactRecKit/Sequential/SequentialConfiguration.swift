@@ -52,6 +52,7 @@ public struct SequentialConfiguration: Sendable {
       items: items, maxLength: maxLength,
       embedding: Embedding(
         name: "item_embedding", count: items + 1, width: dim, paddingID: Int32(items), generator: &g),
-      encoder: encoder, output: SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g))
+      encoder: encoder, output: SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g),
+      configuration: self)
   }
 }

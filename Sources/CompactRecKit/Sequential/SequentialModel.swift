@@ -12,9 +12,14 @@ public final class SequentialModel: Recommender {
   public let embedding: Embedding
   public let encoder: SequenceEncoder
   public let output: SoftmaxCrossEntropy
+  /// The settings the model was built from (saved with it).
+  public let configuration: SequentialConfiguration
 
-  public init(
-    items: Int, maxLength: Int, embedding: Embedding, encoder: SequenceEncoder, output: SoftmaxCrossEntropy
+  /// The parts of a model built by `SequentialConfiguration.makeModel`, which `configuration`
+  /// describes.
+  init(
+    items: Int, maxLength: Int, embedding: Embedding, encoder: SequenceEncoder, output: SoftmaxCrossEntropy,
+    configuration: SequentialConfiguration
   ) {
     precondition(embedding.count == items + 1 && embedding.paddingID == Int32(items), "embedding shape")
     precondition(output.items == items && output.width == encoder.width, "output shape")
@@ -23,6 +28,7 @@ public final class SequentialModel: Recommender {
     self.embedding = embedding
     self.encoder = encoder
     self.output = output
+    self.configuration = configuration
   }
 
   public var padding: Int32 { Int32(items) }

@@ -17,7 +17,7 @@ public protocol PersistableModel: Recommender {
 public enum ModelRegistry {
   /// Every persistable model type.
   public static let types: [any PersistableModel.Type] = [
-    MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self, QuantizedEmbeddings.self,
+    MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self, QuantizedEmbeddings.self, SequentialModel.self,
   ]
 
   /// The type for a header kind, if this build knows it.
