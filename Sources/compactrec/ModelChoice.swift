@@ -6,15 +6,24 @@ enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
   case mostpop
   case mfBPR = "mf-bpr"
   case lightgcn
+  case nextitnet
+  case gru4rec
+  case sasrec
 
   init?(argument: String) {
     switch argument.lowercased() {
     case "mostpop", "pop": self = .mostpop
     case "mf-bpr", "mf", "bpr", "mfbpr": self = .mfBPR
     case "lightgcn", "lgcn": self = .lightgcn
+    case "nextitnet": self = .nextitnet
+    case "gru4rec", "gru": self = .gru4rec
+    case "sasrec": self = .sasrec
     default: return nil
     }
   }
+
+  /// The sequence encoder, for the sequential models.
+  var architecture: SequentialArchitecture? { SequentialArchitecture(rawValue: rawValue) }
 
   static var allValueStrings: [String] { allCases.map(\.rawValue) }
 
@@ -28,8 +37,14 @@ enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
     case .lightgcn:
       let c = LightGCN.Configuration()
       return (c.learningRate, c.l2)
+    case .nextitnet, .gru4rec, .sasrec:
+      let c = SequentialConfiguration(architecture: .nextitnet)
+      return (c.learningRate, c.weightDecay)
     }
   }
+
+  /// Training examples per optimizer step when the command line gives none.
+  var defaultBatchSize: Int { architecture == nil ? 2048 : SequentialConfiguration(architecture: .sasrec).batchSize }
 }
 
 /// Hyper-parameters common to the trainable models; each model reads what applies to it.
@@ -40,15 +55,46 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Maximum training epochs.")
   var epochs: Int = 400
 
-  @Option(name: .customLong("batch-size"), help: "Triples per optimizer step.")
-  var batchSize: Int = 2048
+  @Option(
+    name: .customLong("batch-size"),
+    help: "Examples per optimizer step: triples (default 2048) or sequences (default 128, sequential models).")
+  var batchSize: Int?
 
-  @Option(help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr and lightgcn).")
+  @Option(
+    help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr and lightgcn, 1e-3 for sequential models).")
   var lr: Float?
 
   @Option(
-    help: "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr, 1e-4 for lightgcn).")
+    help:
+      "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr, 1e-4 for lightgcn); for sequential models, decoupled (AdamW) weight decay, default 0."
+  )
   var l2: Float?
+
+  @Option(name: .customLong("max-length"), help: "Sequential models: positions per training window and scored history.")
+  var maxLength: Int = 50
+
+  @Option(help: "Sequential models: dropout rate (GRU4Rec input, SASRec embeddings and blocks).")
+  var dropout: Float = 0.2
+
+  @Option(help: "NextItNet: the dilation of each residual block, comma separated.")
+  var dilations: String = NextItNet.defaultDilations.map(String.init).joined(separator: ",")
+
+  @Option(help: "SASRec: transformer blocks.")
+  var blocks: Int = 2
+
+  @Option(help: "SASRec: attention heads (a divisor of --dim).")
+  var heads: Int = 1
+
+  @Option(name: .customLong("gru-layers"), help: "GRU4Rec: stacked GRU layers.")
+  var gruLayers: Int = 1
+
+  @Option(help: "Sequential models: global gradient-norm limit (0: none).")
+  var clip: Float = 5
+
+  /// The parsed `--dilations`.
+  var dilationList: [Int] {
+    dilations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+  }
 
   @Option(help: "LightGCN propagation layers.")
   var layers: Int = 3
@@ -116,7 +162,8 @@ struct TrainingOptions: ParsableArguments {
   var patience: Int = 5
 
   func validate() throws {
-    guard dim > 0, epochs > 0, batchSize > 0, (lr ?? 1) > 0, (l2 ?? 0) >= 0, patience > 0, evalEvery >= 0, layers >= 0
+    guard dim > 0, epochs > 0, (batchSize ?? 1) > 0, (lr ?? 1) > 0, (l2 ?? 0) >= 0, patience > 0, evalEvery >= 0,
+      layers >= 0
     else {
       throw ValidationError(
         "--dim, --epochs, --batch-size, --lr and --patience must be positive; --l2, --layers and --eval-every non-negative"
@@ -127,18 +174,47 @@ struct TrainingOptions: ParsableArguments {
       throw ValidationError("--bits must be one of 1, 2, 3, 4, 8 (got \(bits))")
     }
     guard hessianEvery > 0 else { throw ValidationError("--hessian-every must be positive") }
+    let d = dilationList
+    guard !d.isEmpty, d.count == dilations.split(separator: ",").count, d.allSatisfy({ $0 > 0 }) else {
+      throw ValidationError("--dilations must be positive integers, comma separated (got \(dilations))")
+    }
+    guard maxLength > 0, blocks > 0, heads > 0, dim % heads == 0, gruLayers > 0, clip >= 0, dropout >= 0, dropout < 1
+    else {
+      throw ValidationError(
+        "--max-length, --blocks, --heads and --gru-layers must be positive, --dim a multiple of --heads, --clip non-negative and --dropout in [0, 1)"
+      )
+    }
   }
 
   /// The hyper-parameters as printed and stored (reproducible from these and the seed).
   func summary(for choice: ModelChoice) -> [String: JSONValue] {
     if choice == .mostpop { return [:] }
     var out: [String: JSONValue] = [
-      "dim": .number(Double(dim)), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
+      "dim": .number(Double(dim)), "epochs": .number(Double(epochs)),
+      "batch_size": .number(Double(batchSize ?? choice.defaultBatchSize)),
       "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
       "seed": .number(Double(seed)), "validation": .number(validation),
       "validation_seed": .number(Double(validationSeed ?? seed)), "eval_every": .number(Double(evalEvery)),
       "patience": .number(Double(patience)), "sampling": .string(sampling.rawValue),
     ]
+    if let architecture = choice.architecture {
+      let c = sequentialConfiguration(architecture, evaluateEvery: evalEvery)
+      out["l2"] = nil
+      out["sampling"] = nil
+      out["validation"] = nil
+      out["validation_seed"] = nil
+      out["weight_decay"] = .number(Double(c.weightDecay))
+      out["max_length"] = .number(Double(c.maxLength))
+      out["dropout"] = .number(Double(c.dropout))
+      out["clip"] = .number(Double(c.clipNorm ?? 0))
+      switch architecture {
+      case .nextitnet: out["dilations"] = .array(c.dilations.map { .number(Double($0)) })
+      case .gru4rec: out["gru_layers"] = .number(Double(c.gruLayers))
+      case .sasrec:
+        out["blocks"] = .number(Double(c.blocks))
+        out["heads"] = .number(Double(c.heads))
+      }
+    }
     if choice == .lightgcn {
       out["layers"] = .number(Double(layers))
       out["propagation_precision"] = .string(propagationPrecision.rawValue)
@@ -148,6 +224,29 @@ struct TrainingOptions: ParsableArguments {
       }
     }
     return out
+  }
+}
+
+extension TrainingOptions {
+  /// The sequential model settings the options ask for.
+  func sequentialConfiguration(_ architecture: SequentialArchitecture, evaluateEvery: Int) -> SequentialConfiguration {
+    var c = SequentialConfiguration(architecture: architecture)
+    c.dim = dim
+    c.epochs = epochs
+    c.batchSize = batchSize ?? c.batchSize
+    c.learningRate = lr ?? c.learningRate
+    c.weightDecay = l2 ?? c.weightDecay
+    c.clipNorm = clip > 0 ? clip : nil
+    c.maxLength = maxLength
+    c.dropout = dropout
+    c.dilations = dilationList
+    c.blocks = blocks
+    c.heads = heads
+    c.gruLayers = gruLayers
+    c.seed = seed
+    c.evaluateEvery = evaluateEvery
+    c.patience = patience
+    return c
   }
 }
 
@@ -171,7 +270,7 @@ func trainModel(
     var c = recipe
     c.dim = options.dim
     c.epochs = options.epochs
-    c.batchSize = options.batchSize
+    c.batchSize = options.batchSize ?? choice.defaultBatchSize
     c.learningRate = options.lr ?? c.learningRate
     c.l2 = options.l2 ?? c.l2
     c.seed = options.seed
@@ -199,6 +298,12 @@ func trainModel(
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
     )
+  case .nextitnet, .gru4rec, .sasrec:
+    // Validation is the data's own (leave-one-out: each user's second-to-last item); items
+    // are not carved out of a sequence. Without one, training runs all --epochs.
+    let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEvery : 0
+    let c = options.sequentialConfiguration(choice.architecture!, evaluateEvery: evaluateEvery)
+    return (SequentialModel.train(on: dataset, configuration: c, observer: observer), dataset)
   }
 }
 

@@ -47,7 +47,12 @@ struct TrainCommand: ParsableCommand {
     if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
       throw ValidationError("--resume: no checkpoint at \(checkpointPath)")
     }
-    let options = noCheckpoint || model == .mostpop ? nil : CheckpointOptions(path: checkpointPath, resume: resume)
+    if resume && model.architecture != nil {
+      throw ValidationError("--resume: sequential models do not checkpoint yet")
+    }
+    let options =
+      noCheckpoint || model == .mostpop || model.architecture != nil
+      ? nil : CheckpointOptions(path: checkpointPath, resume: resume)
     let (trained, data) = try trainModel(
       model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
     let seconds = Date().timeIntervalSince(start)

@@ -107,6 +107,61 @@ struct CommandLineTests {
     #expect(badStart.err.contains("is not a LightGCN checkpoint"), "\(badStart.err)")
   }
 
+  @Test(
+    "sequential models: train with a leave-one-out split, evaluate, recommend from a user or a history, inspect, bench",
+    .enabled(if: binary != nil), arguments: ["nextitnet", "gru4rec", "sasrec"])
+  func sequential(kind: String) throws {
+    let folder = DataTestFolder()
+    // Item i is followed by (i + 3) mod 20.
+    var lines = ""
+    for u in 0..<60 {
+      var item = u % 20
+      var s: [String] = []
+      for _ in 0..<(6 + u % 5) {
+        s.append("i\(item)")
+        item = (item + 3) % 20
+      }
+      lines += "u\(u) " + s.joined(separator: " ") + "\n"
+    }
+    folder.write("sequences.txt", lines)
+    let data = folder.path + "/sequences.txt"
+    let model = folder.path + "/\(kind).crm"
+    let trained = try run([
+      "train", "--model", kind, "--data", data, "--split", "loo", "--epochs", "3", "--dim", "8", "--max-length", "6",
+      "--dilations", "1,2", "--heads", "2", "--eval-every", "1", "--out", model, "--json",
+    ])
+    #expect(trained.status == 0, "\(trained.err)")
+    let evaluated = try run([
+      "evaluate", model, "--data", data, "--split", "loo", "--k", "5,10", "--sampled", "9", "--json",
+    ])
+    #expect(evaluated.status == 0, "\(evaluated.err)")
+    let json = try #require(JSONSerialization.jsonObject(with: Data(evaluated.out.utf8)) as? [String: Any])
+    let metrics = try #require(json["metrics"] as? [String: Double])
+    for key in ["hr@5", "hr@10", "ndcg@10", "mrr@10"] { #expect(metrics[key] != nil, "missing \(key)") }
+    #expect(json["sampled"] != nil)
+    let fromUser = try run(["recommend", model, "--user", "u3", "-k", "3", "--json"])
+    #expect(fromUser.status == 0, "\(fromUser.err)")
+    let fromHistory = try run(["recommend", model, "--history", "i1,i4,i7", "-k", "3", "--json"])
+    #expect(fromHistory.status == 0, "\(fromHistory.err)")
+    let rec = try #require(JSONSerialization.jsonObject(with: Data(fromHistory.out.utf8)) as? [String: Any])
+    let items = try #require(rec["items"] as? [[String: Any]])
+    #expect(items.count == 3 && items.allSatisfy { !["i1", "i4", "i7"].contains($0["item"] as! String) })
+    let inspected = try run(["inspect", model, "--json"])
+    let info = try #require(JSONSerialization.jsonObject(with: Data(inspected.out.utf8)) as? [String: Any])
+    #expect(info["kind"] as? String == "sequential")
+    let components = try #require(info["components"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+    #expect(components.starts(with: ["input", "middle", "output"]))
+    let bench = try run(["bench", "seq-epoch", "--model", kind, "--data", data, "--dim", "8", "--max-length", "6"])
+    #expect(bench.status == 0, "\(bench.err)")
+    let benchInfo = try #require(JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
+    #expect((benchInfo["seconds_per_epoch"] as? Double ?? -1) > 0)
+    #expect(benchInfo["model"] as? String == kind)
+    let bad = try run([
+      "train", "--model", kind, "--data", data, "--split", "loo", "--dilations", "1,0", "--out", folder.path + "/x.crm",
+    ])
+    #expect(bad.status != 0 && bad.err.contains("--dilations must be positive integers"), "\(bad.err)")
+  }
+
   @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))
   func errors() throws {
     let folder = DataTestFolder()

@@ -24,7 +24,8 @@ extension SequentialModel {
 
   /// Trains a model on `dataset.train` (each user's sequence, oldest first), teacher-forced on
   /// every position with Adam. Every `evaluateEvery` epochs it measures full-ranking NDCG@10 on
-  /// the validation items (history: the training sequence; nothing excluded), keeps the best
+  /// the validation items (history: the training sequence, whose items are excluded from the
+  /// ranking as `evaluate` does by default), keeps the best
   /// parameters and stops after `patience` validations without improvement; the test items
   /// are never read.
   public static func train(
@@ -55,7 +56,7 @@ extension SequentialModel {
           epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(1, batches.count)),
           seconds: Date().timeIntervalSince(epochStart)))
       guard validate && epoch % c.evaluateEvery == 0 else { continue }
-      let report = FullRankingEvaluator(cutoffs: [10], excludeSeen: false).evaluate(
+      let report = FullRankingEvaluator(cutoffs: [10]).evaluate(
         model, on: dataset, target: .validation)
       let value = report.metrics["ndcg@10"] ?? 0
       let (improved, stop) = stopping.record(value, epoch: epoch)

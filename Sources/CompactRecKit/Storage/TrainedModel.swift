@@ -39,6 +39,9 @@ public final class TrainedModel {
   public let items: IDMap
   /// Per user, the items known before test (train and validation), sorted.
   public let seen: InteractionMatrix
+  /// The same items per user in their original order, oldest first, repeats kept: the
+  /// history a sequential model reads.
+  public let histories: [[Int32]]
   /// Fingerprint of the training data (see `Dataset.fingerprint`).
   public let dataFingerprint: String
   /// Free-form facts about training (seconds, epochs, seed, data path).
@@ -49,19 +52,21 @@ public final class TrainedModel {
     self.model = model
     users = dataset.users
     items = dataset.items
-    seen = InteractionMatrix(rows: dataset.historyBeforeTest(), columnCount: dataset.itemCount)
+    histories = dataset.historyBeforeTest()
+    seen = InteractionMatrix(rows: histories, columnCount: dataset.itemCount)
     dataFingerprint = dataset.fingerprint()
     self.metadata = metadata
   }
 
   private init(
-    model: any PersistableModel, users: IDMap, items: IDMap, seen: InteractionMatrix,
+    model: any PersistableModel, users: IDMap, items: IDMap, histories: [[Int32]],
     dataFingerprint: String, metadata: [String: JSONValue]
   ) {
     self.model = model
     self.users = users
     self.items = items
-    self.seen = seen
+    self.histories = histories
+    seen = InteractionMatrix(rows: histories, columnCount: items.count)
     self.dataFingerprint = dataFingerprint
     self.metadata = metadata
   }
@@ -72,9 +77,10 @@ public final class TrainedModel {
   /// Writes the model file atomically (temp file, fsync, rename).
   public func save(to path: String) throws {
     var tensors = model.tensors()
-    tensors.append(
-      Tensor(name: "history/offsets", shape: [seen.rowCount + 1], uint64: seen.rowOffsets.map { UInt64($0) }))
-    tensors.append(Tensor(name: "history/items", shape: [seen.nonZeroCount], int32: seen.columns))
+    var offsets: [UInt64] = [0]
+    for h in histories { offsets.append(offsets.last! + UInt64(h.count)) }
+    tensors.append(Tensor(name: "history/offsets", shape: [offsets.count], uint64: offsets))
+    tensors.append(Tensor(name: "history/items", shape: [Int(offsets.last!)], int32: histories.flatMap { $0 }))
     let file = ModelFile(
       kind: kind, hyperParameters: model.hyperParameters, dataFingerprint: dataFingerprint,
       userIDs: users.ids, itemIDs: items.ids, metadata: metadata, tensors: tensors)
@@ -103,15 +109,14 @@ public final class TrainedModel {
     let rows = (0..<file.userIDs.count).map { Array(columns[offsets[$0]..<offsets[$0 + 1]]) }
     return TrainedModel(
       model: model, users: IDMap(ids: file.userIDs), items: IDMap(ids: file.itemIDs),
-      seen: InteractionMatrix(rows: rows, columnCount: file.itemIDs.count),
-      dataFingerprint: file.dataFingerprint, metadata: file.metadata)
+      histories: rows, dataFingerprint: file.dataFingerprint, metadata: file.metadata)
   }
 
   /// The best `k` items for a known user (original id), seen items excluded.
   /// Throws `RecommendationError.unknownUser` for an id not in training.
   public func recommend(user id: String, k: Int) throws -> [(item: String, score: Float)] {
     guard let u = users.index(of: id) else { throw RecommendationError.unknownUser(id) }
-    let query = ScoringQuery(user: u, history: Array(seen.row(Int(u))), exclude: Array(seen.row(Int(u))))
+    let query = ScoringQuery(user: u, history: histories[Int(u)], exclude: Array(seen.row(Int(u))))
     return named(model.recommend([query], k: k)[0])
   }
 
