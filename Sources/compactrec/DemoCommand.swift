@@ -37,7 +37,16 @@ struct DemoCommand: ParsableCommand {
     // Every model with its defaults, then LightGCN quantized to 1 bit (HQ-GNN, Hessian-aware GSTE).
     var quantized = options
     quantized.bits = 1
-    let runs = ModelChoice.allCases.map { ($0.rawValue, $0, options) } + [("hqgnn-1bit", .lightgcn, quantized)]
+    // The sequential models: shorter windows, fewer epochs, their own batch size.
+    var sequential = options
+    sequential.batchSize = nil
+    sequential.epochs = 10
+    sequential.evalEvery = 2
+    sequential.patience = 3
+    sequential.maxLength = 20
+    let runs =
+      ModelChoice.allCases.map { ($0.rawValue, $0, $0.architecture == nil ? options : sequential) }
+      + [("hqgnn-1bit", .lightgcn, quantized)]
     for (name, choice, runOptions) in runs {
       progress.status("training \(name)")
       let start = Date()
