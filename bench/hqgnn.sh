@@ -40,11 +40,11 @@ for group in $groups; do
       ;;
     d256)
       # A full-precision d = 256 epoch takes about 100 s here, so the base gets 10 epochs
-      # (validation after 5 and 10) and the 1-bit fine-tune at most 14 more, at the base's lr.
+      # (validation after 5 and 10) and the 1-bit fine-tune 10 more, at the base's lr.
       wide=runs/gowalla-lightgcn-d256.crm
       [ -f "$wide.ckpt" ] || $bin train --model lightgcn --data "$data" --dim 256 --epochs 10 --eval-every 5 \
         --patience 3 --keep-checkpoint --out "$wide" --json > "$out/hqgnn-lightgcn-d256-train.json"
-      qat "b1-d256" --bits 1 --dim 256 --epochs 14 --warm-start "$wide.ckpt"
+      qat "b1-d256" --bits 1 --dim 256 --epochs 10 --warm-start "$wide.ckpt"
       ;;
     *) echo "unknown group $group (d64, gste, d256)" >&2; exit 1 ;;
   esac
