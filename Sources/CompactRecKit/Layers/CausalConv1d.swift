@@ -62,19 +62,7 @@ public final class CausalConv1d {
       }
     }
     columns = col
-    var out = Matrix(rows: x.rows, cols: outputs)
-    let oc = outputs
-    col.withUnsafePointer { cp in
-      weight.value.withUnsafePointer { w in
-        bias.value.withUnsafePointer { b in
-          out.withUnsafeMutablePointer { o in
-            for r in 0..<x.rows { (o + r * oc).update(from: b, count: oc) }
-            BLAS.gemm(m: x.rows, n: oc, k: width, a: cp, lda: width, b: w, ldb: oc, beta: 1, c: o, ldc: oc)
-          }
-        }
-      }
-    }
-    return out
+    return Affine.forward(col, weight: weight.value, bias: bias.value)
   }
 
   /// Differentiates `forward`: dW += unfold(x)^T dout, dbias += column sums of dout, and dx
@@ -84,23 +72,7 @@ public final class CausalConv1d {
     let n = dout.rows
     let c = channels
     let width = kernel * c
-    let oc = outputs
-    var dcol = Matrix(rows: n, cols: width)
-    columns.withUnsafePointer { cp in
-      dout.withUnsafePointer { d in
-        weight.grad.withUnsafeMutablePointer { g in
-          BLAS.gemm(transposeA: true, m: width, n: oc, k: n, a: cp, lda: width, b: d, ldb: oc, beta: 1, c: g, ldc: oc)
-        }
-        bias.grad.withUnsafeMutablePointer { g in
-          for r in 0..<n { for j in 0..<oc { g[j] += d[r * oc + j] } }
-        }
-        weight.value.withUnsafePointer { w in
-          dcol.withUnsafeMutablePointer { o in
-            BLAS.gemm(transposeB: true, m: n, n: width, k: oc, a: d, lda: oc, b: w, ldb: oc, c: o, ldc: width)
-          }
-        }
-      }
-    }
+    let dcol = Affine.backward(columns, dout, weight: weight, bias: bias)
     var dx = Matrix(rows: n, cols: c)
     dcol.withUnsafePointer { dp in
       dx.withUnsafeMutablePointer { xp in

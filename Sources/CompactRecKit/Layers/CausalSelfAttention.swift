@@ -126,7 +126,8 @@ public final class CausalSelfAttention {
     var dx = query.backward(dq)
     let fromKey = key.backward(dk)
     let fromValue = value.backward(dv)
-    for i in 0..<dx.storage.count { dx.storage[i] += fromKey.storage[i] + fromValue.storage[i] }
+    dx.add(fromKey)
+    dx.add(fromValue)
     return dx
   }
 }

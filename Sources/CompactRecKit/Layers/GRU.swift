@@ -53,24 +53,13 @@ public final class GRU {
   public func forward(_ x: Matrix, length: Int, valid: [Bool]? = nil) -> Matrix {
     precondition(x.cols == inputs && length > 0 && x.rows % length == 0, "GRU input shape")
     let batch = x.rows / length
-    let h3 = 3 * hidden
     let hd = hidden
     input = x
     self.length = length
     self.valid = valid ?? [Bool](repeating: true, count: x.rows)
     precondition(self.valid.count == x.rows, "one validity flag per position")
     // All input projections at once: (B*T, 3H).
-    var projected = Matrix(rows: x.rows, cols: h3)
-    x.withUnsafePointer { a in
-      inputWeight.value.withUnsafePointer { w in
-        inputBias.value.withUnsafePointer { b in
-          projected.withUnsafeMutablePointer { o in
-            for r in 0..<x.rows { (o + r * h3).update(from: b, count: h3) }
-            BLAS.gemm(m: x.rows, n: h3, k: inputs, a: a, lda: inputs, b: w, ldb: h3, beta: 1, c: o, ldc: h3)
-          }
-        }
-      }
-    }
+    let projected = Affine.forward(x, weight: inputWeight.value, bias: inputBias.value)
     reset = []
     update = []
     candidate = []
@@ -79,17 +68,7 @@ public final class GRU {
     var out = Matrix(rows: x.rows, cols: hd)
     var state = Matrix(rows: batch, cols: hd)
     for t in 0..<length {
-      var recurrent = Matrix(rows: batch, cols: h3)
-      state.withUnsafePointer { s in
-        recurrentWeight.value.withUnsafePointer { w in
-          recurrentBias.value.withUnsafePointer { b in
-            recurrent.withUnsafeMutablePointer { o in
-              for r in 0..<batch { (o + r * h3).update(from: b, count: h3) }
-              BLAS.gemm(m: batch, n: h3, k: hd, a: s, lda: hd, b: w, ldb: h3, beta: 1, c: o, ldc: h3)
-            }
-          }
-        }
-      }
+      let recurrent = Affine.forward(state, weight: recurrentWeight.value, bias: recurrentBias.value)
       var r = Matrix(rows: batch, cols: hd)
       var z = Matrix(rows: batch, cols: hd)
       var n = Matrix(rows: batch, cols: hd)
@@ -161,41 +140,9 @@ public final class GRU {
           dRecurrent[b, 2 * hd + j] = dn * r[b, j]
         }
       }
-      dRecurrent.withUnsafePointer { d in
-        h.withUnsafePointer { hp in
-          recurrentWeight.grad.withUnsafeMutablePointer { g in
-            BLAS.gemm(transposeA: true, m: hd, n: h3, k: batch, a: hp, lda: hd, b: d, ldb: h3, beta: 1, c: g, ldc: h3)
-          }
-        }
-        recurrentBias.grad.withUnsafeMutablePointer { g in
-          for b in 0..<batch { for j in 0..<h3 { g[j] += d[b * h3 + j] } }
-        }
-        recurrentWeight.value.withUnsafePointer { w in
-          dPrevious.withUnsafeMutablePointer { o in
-            BLAS.gemm(transposeB: true, m: batch, n: hd, k: h3, a: d, lda: h3, b: w, ldb: h3, beta: 1, c: o, ldc: hd)
-          }
-        }
-      }
+      Affine.backward(h, dRecurrent, weight: recurrentWeight, bias: recurrentBias, addingTo: &dPrevious)
       carry = dPrevious
     }
-    let n = input.rows
-    let c = inputs
-    var dx = Matrix(rows: n, cols: c)
-    dProjected.withUnsafePointer { d in
-      input.withUnsafePointer { a in
-        inputWeight.grad.withUnsafeMutablePointer { g in
-          BLAS.gemm(transposeA: true, m: c, n: h3, k: n, a: a, lda: c, b: d, ldb: h3, beta: 1, c: g, ldc: h3)
-        }
-      }
-      inputBias.grad.withUnsafeMutablePointer { g in
-        for r in 0..<n { for j in 0..<h3 { g[j] += d[r * h3 + j] } }
-      }
-      inputWeight.value.withUnsafePointer { w in
-        dx.withUnsafeMutablePointer { o in
-          BLAS.gemm(transposeB: true, m: n, n: c, k: h3, a: d, lda: h3, b: w, ldb: h3, c: o, ldc: c)
-        }
-      }
-    }
-    return dx
+    return Affine.backward(input, dProjected, weight: inputWeight, bias: inputBias)
   }
 }

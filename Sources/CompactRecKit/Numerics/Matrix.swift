@@ -32,6 +32,13 @@ public struct Matrix: Sendable, Equatable {
     for i in 0..<storage.count { storage[i] = std * generator.gaussian() }
   }
 
+  /// Adds `other` element-wise (a residual connection, or gradients meeting). Precondition:
+  /// same shape.
+  public mutating func add(_ other: Matrix) {
+    precondition(rows == other.rows && cols == other.cols, "adding matrices of different shapes")
+    for i in 0..<storage.count { storage[i] += other.storage[i] }
+  }
+
   /// Element (r, c).
   @inlinable public subscript(r: Int, c: Int) -> Float {
     get { storage[r * cols + c] }

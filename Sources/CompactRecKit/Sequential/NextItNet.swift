@@ -25,7 +25,7 @@ public final class NextItNet: SequenceEncoder {
       zeroPadding(&a, valid)
       var out = relu2.forward(norm2.forward(conv2.forward(a, length: length)))
       zeroPadding(&out, valid)
-      for i in 0..<out.storage.count { out.storage[i] += x.storage[i] }
+      out.add(x)
       return out
     }
 
@@ -36,7 +36,7 @@ public final class NextItNet: SequenceEncoder {
       var da = conv2.backward(norm2.backward(relu2.backward(d)))
       zeroPadding(&da, valid)
       var dx = conv1.backward(norm1.backward(relu1.backward(da)))
-      for i in 0..<dx.storage.count { dx.storage[i] += dout.storage[i] }
+      dx.add(dout)
       return dx
     }
   }

@@ -33,9 +33,9 @@ public final class SASRec: SequenceEncoder {
     /// h1 = x + drop(attention(ln1(x))); out = mask(h1 + drop(ffn(ln2(h1)))).
     func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
       var h = dropAttention.forward(attention.forward(norm1.forward(x), length: length, valid: valid))
-      for i in 0..<h.storage.count { h.storage[i] += x.storage[i] }
+      h.add(x)
       var out = dropFeedForward.forward(outer.forward(activation.forward(inner.forward(norm2.forward(h)))))
-      for i in 0..<out.storage.count { out.storage[i] += h.storage[i] }
+      out.add(h)
       zeroPadding(&out, valid)
       return out
     }
@@ -44,9 +44,9 @@ public final class SASRec: SequenceEncoder {
       var d = dout
       zeroPadding(&d, valid)
       var dh = norm2.backward(inner.backward(activation.backward(outer.backward(dropFeedForward.backward(d)))))
-      for i in 0..<dh.storage.count { dh.storage[i] += d.storage[i] }
+      dh.add(d)
       var dx = norm1.backward(attention.backward(dropAttention.backward(dh)))
-      for i in 0..<dx.storage.count { dx.storage[i] += dh.storage[i] }
+      dx.add(dh)
       return dx
     }
   }
