@@ -160,24 +160,16 @@ struct LightGCNEpochBench: ParsableCommand {
     c.precision = precision
     c.batchSize = batch
     c.epochs = epochs
-    var seconds: [Double] = []
-    var batches = 0
-    let start = Date()
-    _ = try LightGCN.train(on: dataset, configuration: c) { event in
-      if case .epoch(_, _, _, let s) = event { seconds.append(s) }
-      if case .batch(_, _, _, let total, _, _) = event { batches = total }
-    }
+    let clock = EpochClock()
+    _ = try LightGCN.train(on: dataset, configuration: c, observer: clock.record)
     try printJSON(
-      .object([
-        "benchmark": .string("lightgcn-epoch"), "nodes": .number(Double(dataset.userCount + dataset.itemCount)),
-        "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
-        "layers": .number(Double(layers)), "batch": .number(Double(batch)),
-        "precision": .string(precision.rawValue),
-        "batches_per_epoch": .number(Double(batches)),
-        "seconds_per_epoch": .number(seconds.min() ?? 0), "all_epoch_seconds": .array(seconds.map { .number($0) }),
-        "total_seconds": .number(Date().timeIntervalSince(start)), "threads": .number(Double(Parallel.workers)),
-        "machine": machineDescription(),
-      ]))
+      .object(
+        [
+          "benchmark": .string("lightgcn-epoch"), "nodes": .number(Double(dataset.userCount + dataset.itemCount)),
+          "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
+          "layers": .number(Double(layers)), "batch": .number(Double(batch)),
+          "precision": .string(precision.rawValue),
+        ].merging(clock.fields) { $1 }))
   }
 }
 
@@ -213,25 +205,41 @@ struct SeqEpochBench: ParsableCommand {
     c.batchSize = batch
     c.epochs = epochs
     c.evaluateEvery = 0
-    var seconds: [Double] = []
-    var batches = 0
-    let start = Date()
-    _ = SequentialModel.train(on: dataset, configuration: c) { event in
-      if case .epoch(_, _, _, let s) = event { seconds.append(s) }
-      if case .batch(_, _, _, let total, _, _) = event { batches = total }
-    }
+    let clock = EpochClock()
+    _ = SequentialModel.train(on: dataset, configuration: c, observer: clock.record)
     let positions = dataset.train.reduce(0) { $0 + max(0, min($1.count - 1, maxLength)) }
     try printJSON(
-      .object([
-        "benchmark": .string("seq-epoch"), "model": .string(model.rawValue), "data": .string(data),
-        "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
-        "trained_positions": .number(Double(positions)), "dim": .number(Double(dim)),
-        "max_length": .number(Double(maxLength)), "batch": .number(Double(batch)),
-        "batches_per_epoch": .number(Double(batches)), "seconds_per_epoch": .number(seconds.min() ?? 0),
-        "all_epoch_seconds": .array(seconds.map { .number($0) }),
-        "total_seconds": .number(Date().timeIntervalSince(start)),
-        "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
-      ]))
+      .object(
+        [
+          "benchmark": .string("seq-epoch"), "model": .string(model.rawValue), "data": .string(data),
+          "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
+          "trained_positions": .number(Double(positions)), "dim": .number(Double(dim)),
+          "max_length": .number(Double(maxLength)), "batch": .number(Double(batch)),
+        ].merging(clock.fields) { $1 }))
+  }
+}
+
+/// Collects the seconds of each epoch and the batches per epoch from training events, for the
+/// epoch benchmarks.
+final class EpochClock {
+  private var seconds: [Double] = []
+  private var batches = 0
+  private let start = Date()
+
+  func record(_ event: TrainingEvent) {
+    if case .epoch(_, _, _, let s) = event { seconds.append(s) }
+    if case .batch(_, _, _, let total, _, _) = event { batches = total }
+  }
+
+  /// The JSON fields every epoch benchmark prints: the best and every epoch's seconds, batches
+  /// per epoch, total seconds, threads and the machine.
+  var fields: [String: JSONValue] {
+    [
+      "batches_per_epoch": .number(Double(batches)), "seconds_per_epoch": .number(seconds.min() ?? 0),
+      "all_epoch_seconds": .array(seconds.map { .number($0) }),
+      "total_seconds": .number(Date().timeIntervalSince(start)),
+      "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
+    ]
   }
 }
 
