@@ -10,6 +10,7 @@
 # never on test.txt.
 # Usage: bench/hqgnn.sh [d64|gste|d256]...   (default: all three groups; hours on 2 cores)
 source "$(dirname "$0")/setup.sh"
+require_data "$data" || exit 0
 base=${BASE:-runs/gowalla-lightgcn.crm.ckpt}
 [ -f "$base" ] || { echo "missing $base: run bench/run.sh first (it keeps the LightGCN checkpoint)" >&2; exit 1; }
 

@@ -4,6 +4,7 @@
 # Usage: bench/run.sh   (from the repository root; about 10 minutes on 2 cores, plus
 # about 7 minutes when MF-BPR must be trained and about 35 when LightGCN must be)
 source "$(dirname "$0")/setup.sh"
+require_data "$data" || exit 0
 mf=runs/gowalla-mf-bpr.crm
 pop=runs/gowalla-mostpop.crm
 lgcn=runs/gowalla-lightgcn.crm

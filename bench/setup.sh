@@ -1,12 +1,14 @@
-# Sourced by the bench scripts: moves to the repository root, skips (exit 0) when the
-# Gowalla data is absent, builds the release tool and sets data, bin and out.
+# Sourced by the bench scripts: moves to the repository root, builds the release tool and
+# sets data (Gowalla), bin and out. `require_data PATH` prints a reason and fails when a data
+# set is absent.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+require_data() {
+  [ -e "$1" ] && return 0
+  echo "skipping: $1 is absent (see ../shared/data/README.md)" >&2
+  return 1
+}
 data=../shared/data/gowalla
-if [ ! -d "$data" ]; then
-  echo "skipping: $data is absent (see ../shared/data/README.md)" >&2
-  exit 0
-fi
 make release >/dev/null
 bin=.build/release/compactrec
 out=bench/results

@@ -19,6 +19,14 @@ static double xent_row_portable(float *row, int64_t n, int32_t target, float sca
   return log(sum) - target_logit;
 }
 
+static float log_sum_exp_portable(const float *row, int64_t n) {
+  float top = -INFINITY;
+  for (int64_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
+  double sum = 0;
+  for (int64_t j = 0; j < n; j++) sum += expf(row[j] - top);
+  return top + (float)log(sum);
+}
+
 #if CRK_X86
 #include <immintrin.h>
 
@@ -76,7 +84,40 @@ CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, floa
   row[target] -= scale;
   return log(sum) - target_logit;
 }
+
+CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n) {
+  int64_t j = 0;
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
+  float lanes[8];
+  _mm256_storeu_ps(lanes, vmax);
+  float top = -INFINITY;
+  for (int l = 0; l < 8; l++) top = lanes[l] > top ? lanes[l] : top;
+  for (; j < n; j++) top = row[j] > top ? row[j] : top;
+  const __m256 vtop = _mm256_set1_ps(top);
+  __m256 vsum = _mm256_setzero_ps();
+  j = 0;
+  for (; j + 8 <= n; j += 8) vsum = _mm256_add_ps(vsum, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j), vtop)));
+  _mm256_storeu_ps(lanes, vsum);
+  double sum = 0;
+  for (int l = 0; l < 8; l++) sum += lanes[l];
+  for (; j < n; j++) sum += expf(row[j] - top);
+  return top + (float)log(sum);
+}
 #endif
+
+void crk_log_softmax_row(float *row, int64_t n, float offset) {
+  if (n <= 0) return;
+  float lse;
+#if CRK_X86
+  if (crk_has_avx2()) lse = log_sum_exp_avx2(row, n);
+  else lse = log_sum_exp_portable(row, n);
+#else
+  lse = log_sum_exp_portable(row, n);
+#endif
+  const float shift = offset - lse;
+  for (int64_t j = 0; j < n; j++) row[j] += shift;
+}
 
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale) {
 #if CRK_X86

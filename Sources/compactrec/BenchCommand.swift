@@ -77,7 +77,10 @@ struct RetrievalBench: ParsableCommand {
     commandName: "retrieval",
     abstract: "Time top-K for every user of a model file over every item, seen items excluded.")
 
-  @Option(help: "A trained model file (.crm): hqgnn codes, or lightgcn / mf-bpr float embeddings.")
+  @Option(
+    help:
+      "A trained model file (.crm): hqgnn codes, lightgcn / mf-bpr float embeddings, or a sequential model (each user's stored history is the query)."
+  )
   var model: String
 
   @Option(name: .short, help: "Items per user.")
@@ -90,11 +93,26 @@ struct RetrievalBench: ParsableCommand {
     let bundle = try TrainedModel.load(from: model)
     let users = bundle.users.count
     let items = bundle.items.count
-    let queries = (0..<users).map { u in ScoringQuery(user: Int32(u), exclude: bundle.seen.row(u).map { $0 }) }
+    let queries = (0..<users).map { u in
+      ScoringQuery(user: Int32(u), history: bundle.histories[u], exclude: bundle.seen.row(u).map { $0 })
+    }
     var info: [String: JSONValue] = [:]
     let search: ([ScoringQuery]) -> [Ranking]
     let buildStart = Date()
-    if let codes = bundle.model as? QuantizedEmbeddings {
+    if let sequential = bundle.model as? SequentialModel {
+      // Each user's stored history is the query; the encoder's share of the time is measured
+      // apart, so the output layer's is the rest.
+      search = { sequential.recommend($0, k: k) }
+      let encoderTimes = timeSearch(queries, repetitions: repetitions) { q in
+        for start in stride(from: 0, to: q.count, by: BruteForceSearch.batchSize) {
+          _ = sequential.lastHidden(q[start..<min(q.count, start + BruteForceSearch.batchSize)])
+        }
+        return []
+      }
+      info["encoder_seconds"] = .number(encoderTimes.min()!)
+      info["dim"] = .number(Double(sequential.configuration.dim))
+      info["architecture"] = .string(sequential.configuration.architecture.rawValue)
+    } else if let codes = bundle.model as? QuantizedEmbeddings {
       _ = codes.index
       search = { codes.recommend($0, k: k) }
       info["bits"] = .number(Double(codes.items.bits))
@@ -108,10 +126,15 @@ struct RetrievalBench: ParsableCommand {
       info["dim"] = .number(Double(scorer.dim))
       info["bytes_per_item"] = .number(Double(scorer.dim * 4))
     } else {
-      throw ValidationError("\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn or mf-bpr")
+      throw ValidationError(
+        "\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn, mf-bpr or a sequential model")
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)
     let times = timeSearch(queries, repetitions: repetitions, search)
+    if info["encoder_seconds"] != nil {
+      info["output_seconds"] = .number(times.min()! - (info["encoder_seconds"]?.doubleValue ?? 0))
+    }
+    info["queries_per_second"] = .number(Double(users) / times.min()!)
     if let codes = bundle.model as? QuantizedEmbeddings {
       // Share of (user, item) pairs scored before the bound stopped each user's scan.
       info["scanned_fraction"] = .number(Double(codes.index.lastScanned) / Double(max(1, users * items)))
@@ -197,6 +220,8 @@ struct SeqEpochBench: ParsableCommand {
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
 
+  @OptionGroup var compression: CompressionOptions
+
   func run() throws {
     let dataset = try DataLoader.load(path: data, options: LoadOptions(split: .leaveOneOut))
     var c = SequentialConfiguration(architecture: model)
@@ -205,8 +230,9 @@ struct SeqEpochBench: ParsableCommand {
     c.batchSize = batch
     c.epochs = epochs
     c.evaluateEvery = 0
+    compression.apply(to: &c)
     let clock = EpochClock()
-    _ = SequentialModel.train(on: dataset, configuration: c, observer: clock.record)
+    _ = try trainSequential(on: dataset, configuration: c, observer: clock.record)
     let positions = dataset.train.reduce(0) { $0 + max(0, min($1.count - 1, maxLength)) }
     try printJSON(
       .object(
@@ -215,7 +241,7 @@ struct SeqEpochBench: ParsableCommand {
           "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
           "trained_positions": .number(Double(positions)), "dim": .number(Double(dim)),
           "max_length": .number(Double(maxLength)), "batch": .number(Double(batch)),
-        ].merging(clock.fields) { $1 }))
+        ].merging(clock.fields) { $1 }.merging(compression.summary) { $1 }))
   }
 }
 

@@ -91,6 +91,8 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Sequential models: global gradient-norm limit (0: none).")
   var clip: Float = 5
 
+  @OptionGroup var compression: CompressionOptions
+
   /// The parsed `--dilations`.
   var dilationList: [Int] {
     dilations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -214,6 +216,7 @@ struct TrainingOptions: ParsableArguments {
         out["blocks"] = .number(Double(c.blocks))
         out["heads"] = .number(Double(c.heads))
       }
+      out.merge(compression.summary) { $1 }
     }
     if choice == .lightgcn {
       out["layers"] = .number(Double(layers))
@@ -246,6 +249,7 @@ extension TrainingOptions {
     c.seed = seed
     c.evaluateEvery = evaluateEvery
     c.patience = patience
+    compression.apply(to: &c)
     return c
   }
 }
@@ -303,7 +307,7 @@ func trainModel(
     // are not carved out of a sequence. Without one, training runs all --epochs.
     let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEvery : 0
     let c = options.sequentialConfiguration(choice.architecture!, evaluateEvery: evaluateEvery)
-    return (SequentialModel.train(on: dataset, configuration: c, observer: observer), dataset)
+    return (try trainSequential(on: dataset, configuration: c, observer: observer), dataset)
   }
 }
 

@@ -36,11 +36,12 @@ enum GradientCheck {
 
   /// maxError for every element of a parameter's value against its accumulated gradient.
   static func parameterError(
-    _ p: Parameter, samples: Int = 40, eps: Float = 1e-2, generator: inout SeededGenerator, loss: () -> Double
+    _ p: Parameter, samples: Int = 40, eps: Float = 1e-2, floor: Double = 1e-2, generator: inout SeededGenerator,
+    loss: () -> Double
   ) -> Double {
     let grad = p.grad
     return maxError(
-      count: p.count, samples: samples, eps: eps, generator: &generator, get: { p.value.storage[$0] },
+      count: p.count, samples: samples, eps: eps, floor: floor, generator: &generator, get: { p.value.storage[$0] },
       set: { p.value.storage[$0] = $1 }, analytic: { grad.storage[$0] }, loss: loss)
   }
 }

@@ -153,6 +153,10 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
 /// logits. Returns the loss, log(sum_j e^(row_j - max)) - (row_target - max).
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale);
 
+/// Log-softmax of one row of n logits in place, plus a constant: row_j becomes
+/// row_j - log(sum_i e^row_i) + offset (offset: a log-probability the row is conditioned on).
+void crk_log_softmax_row(float *row, int64_t n, float offset);
+
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);
 

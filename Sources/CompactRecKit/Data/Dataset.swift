@@ -51,6 +51,16 @@ public struct Dataset: Sendable {
     return n
   }
 
+  /// Training interactions per item over fitted users (repeats included): item popularity,
+  /// and the frequency order of CpRec's blocks.
+  public func trainingCounts() -> [Int] {
+    var counts = [Int](repeating: 0, count: itemCount)
+    for u in 0..<userCount where !heldOutUsers[u] {
+      for i in train[u] { counts[Int(i)] += 1 }
+    }
+    return counts
+  }
+
   /// The training interactions of fitted users as a CSR matrix (users x items, deduplicated).
   public func trainMatrix() -> InteractionMatrix {
     InteractionMatrix(

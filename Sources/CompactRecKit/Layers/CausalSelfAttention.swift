@@ -21,13 +21,29 @@ public final class CausalSelfAttention {
   private var valid: [Bool] = []
   private var length = 0
 
-  public init(name: String, width: Int, heads: Int, generator: inout SeededGenerator) {
+  /// An attention layer over existing (possibly shared) projections, each (width, width).
+  public init(query: Linear, key: Linear, value: Linear, output: Linear, heads: Int) {
+    let width = query.inputs
     precondition(heads >= 1 && width % heads == 0, "width must be a multiple of heads")
-    query = Linear(name: name + ".query", inputs: width, outputs: width, generator: &generator)
-    key = Linear(name: name + ".key", inputs: width, outputs: width, generator: &generator)
-    value = Linear(name: name + ".value", inputs: width, outputs: width, generator: &generator)
-    output = Linear(name: name + ".output", inputs: width, outputs: width, generator: &generator)
+    precondition(
+      [query, key, value, output].allSatisfy { $0.inputs == width && $0.outputs == width }, "projection shapes")
+    self.query = query
+    self.key = key
+    self.value = value
+    self.output = output
     self.heads = heads
+  }
+
+  /// New projections with weights from N(0, 1/width) and zero biases.
+  public convenience init(name: String, width: Int, heads: Int, generator: inout SeededGenerator) {
+    let make = { (part: String, g: inout SeededGenerator) in
+      Linear(name: name + "." + part, inputs: width, outputs: width, generator: &g)
+    }
+    let q = make("query", &generator)
+    let k = make("key", &generator)
+    let v = make("value", &generator)
+    let o = make("output", &generator)
+    self.init(query: q, key: k, value: v, output: o, heads: heads)
   }
 
   public var width: Int { query.inputs }

@@ -62,6 +62,15 @@ public final class SoftmaxCrossEntropy {
   /// gradient of a row's loss by its logits is p - onehot(target), so dh = (p - y) W / count,
   /// dW += (p - y)^T h / count, dbias += (p - y) / count.
   public func lossAndGradient(_ hidden: Matrix, targets: [Int32]) -> (loss: Float, count: Int, dHidden: Matrix) {
+    lossAndGradient(hidden, targets: targets, dividingBy: nil)
+  }
+
+  /// `lossAndGradient(_:targets:)` with the summed loss and its gradients divided by
+  /// `normalizer` instead of the row count: for a loss that is one term of a larger mean
+  /// (the adaptive softmax's tail blocks).
+  public func lossAndGradient(_ hidden: Matrix, targets: [Int32], dividingBy normalizer: Int?) -> (
+    loss: Float, count: Int, dHidden: Matrix
+  ) {
     precondition(hidden.rows == targets.count && hidden.cols == width, "hidden and targets differ in shape")
     let rows = targets.indices.filter { targets[$0] != Self.noTarget }
     for r in rows { precondition(targets[r] >= 0 && Int(targets[r]) < items, "target \(targets[r]) out of range") }
@@ -69,7 +78,7 @@ public final class SoftmaxCrossEntropy {
     guard !rows.isEmpty else { return (0, 0, dHidden) }
     let d = width
     let n = items
-    let scale = 1 / Float(rows.count)
+    let scale = 1 / Float(normalizer ?? rows.count)
     var loss: Double = 0
     var h = Matrix(rows: min(chunk, rows.count), cols: d)
     var p = Matrix(rows: h.rows, cols: n)

@@ -6,11 +6,7 @@ public final class MostPop: Recommender {
 
   /// Counts interactions of fitted users in `dataset.train` (repeats included).
   public init(dataset: Dataset) {
-    var counts = [Float](repeating: 0, count: dataset.itemCount)
-    for u in 0..<dataset.userCount where !dataset.heldOutUsers[u] {
-      for i in dataset.train[u] { counts[Int(i)] += 1 }
-    }
-    popularity = counts
+    popularity = dataset.trainingCounts().map(Float.init)
   }
 
   /// A model over given per-item scores (used when loading a model file).

@@ -50,16 +50,33 @@ public final class NextItNet: SequenceEncoder {
   /// The default dilations: 1, 2, 4, 8 twice.
   public static let defaultDilations = [1, 2, 4, 8, 1, 2, 4, 8]
 
-  public init(width: Int, dilations: [Int] = NextItNet.defaultDilations, generator: inout SeededGenerator) {
+  /// How the blocks' convolutions share parameters.
+  public let sharing: LayerSharing
+
+  public init(
+    width: Int, dilations: [Int] = NextItNet.defaultDilations, sharing: LayerSharing = .none,
+    generator: inout SeededGenerator
+  ) {
     precondition(!dilations.isEmpty && dilations.allSatisfy { $0 >= 1 }, "dilations must be positive")
     self.width = width
     self.dilations = dilations
+    self.sharing = sharing
+    // Convolution parameters are created in block order at their first use, so a shared one
+    // is drawn once and the unshared model draws exactly as before.
+    var made: [Int: (weight: Parameter, bias: Parameter)] = [:]
+    func convolution(block i: Int, layer j: Int, dilation: Int) -> CausalConv1d {
+      let (si, sj) = sharing.source(block: i, layer: j)
+      let key = si * 2 + sj
+      if made[key] == nil {
+        let fresh = CausalConv1d(
+          name: "block\(si).conv\(sj + 1)", channels: width, outputs: width, dilation: dilation, generator: &generator)
+        made[key] = (fresh.weight, fresh.bias)
+      }
+      return CausalConv1d(weight: made[key]!.weight, bias: made[key]!.bias, kernel: 3, dilation: dilation)
+    }
     blocks = dilations.enumerated().map { (i, r) in
       Block(
-        conv1: CausalConv1d(
-          name: "block\(i).conv1", channels: width, outputs: width, dilation: r, generator: &generator),
-        conv2: CausalConv1d(
-          name: "block\(i).conv2", channels: width, outputs: width, dilation: 2 * r, generator: &generator),
+        conv1: convolution(block: i, layer: 0, dilation: r), conv2: convolution(block: i, layer: 1, dilation: 2 * r),
         norm1: LayerNorm(name: "block\(i).norm1", width: width), norm2: LayerNorm(name: "block\(i).norm2", width: width)
       )
     }

@@ -15,15 +15,21 @@ public final class SASRec: SequenceEncoder {
     let outer: Linear
     let dropFeedForward: Dropout
 
-    init(index i: Int, width: Int, heads: Int, dropout: Float, seed: UInt64, generator: inout SeededGenerator) {
+    /// Block i over its six (possibly shared) projections: attention query, key, value and
+    /// output, then the feed-forward network's inner and outer layer.
+    init(index i: Int, width: Int, heads: Int, dropout: Float, seed: UInt64, projections p: [Linear]) {
       norm1 = LayerNorm(name: "block\(i).norm1", width: width)
-      attention = CausalSelfAttention(name: "block\(i).attention", width: width, heads: heads, generator: &generator)
+      attention = CausalSelfAttention(query: p[0], key: p[1], value: p[2], output: p[3], heads: heads)
       dropAttention = Dropout(rate: dropout, seed: seed &+ UInt64(2 * i + 1))
       norm2 = LayerNorm(name: "block\(i).norm2", width: width)
-      inner = Linear(name: "block\(i).inner", inputs: width, outputs: width, generator: &generator)
-      outer = Linear(name: "block\(i).outer", inputs: width, outputs: width, generator: &generator)
+      inner = p[4]
+      outer = p[5]
       dropFeedForward = Dropout(rate: dropout, seed: seed &+ UInt64(2 * i + 2))
     }
+
+    static let projectionNames = [
+      "attention.query", "attention.key", "attention.value", "attention.output", "inner", "outer",
+    ]
 
     var parameters: [Parameter] {
       [norm1.gain, norm1.shift] + attention.parameters + [norm2.gain, norm2.shift]
@@ -58,15 +64,32 @@ public final class SASRec: SequenceEncoder {
   public let width: Int
   private var valid: [Bool] = []
 
+  /// How the blocks' projections share parameters (`LayerSharing`; a block's six
+  /// projections are its weight layers).
+  public let sharing: LayerSharing
+
   public init(
-    width: Int, maxLength: Int, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2, seed: UInt64,
-    generator: inout SeededGenerator
+    width: Int, maxLength: Int, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2, sharing: LayerSharing = .none,
+    seed: UInt64, generator: inout SeededGenerator
   ) {
     self.width = width
+    self.sharing = sharing
     positions = Embedding(name: "positions", count: maxLength, width: width, paddingID: nil, generator: &generator)
     dropInput = Dropout(rate: dropout, seed: seed)
-    self.blocks = (0..<blocks).map {
-      Block(index: $0, width: width, heads: heads, dropout: dropout, seed: seed, generator: &generator)
+    // Projection parameters are created in block order at their first use, so a shared one
+    // is drawn once; every use site gets its own `Linear` (it keeps its input).
+    var made: [Int: Linear] = [:]
+    self.blocks = (0..<blocks).map { i in
+      let projections = Block.projectionNames.indices.map { j -> Linear in
+        let (si, sj) = sharing.source(block: i, layer: j)
+        let key = si * Block.projectionNames.count + sj
+        if made[key] == nil {
+          made[key] = Linear(
+            name: "block\(si).\(Block.projectionNames[sj])", inputs: width, outputs: width, generator: &generator)
+        }
+        return Linear(weight: made[key]!.weight, bias: made[key]!.bias)
+      }
+      return Block(index: i, width: width, heads: heads, dropout: dropout, seed: seed, projections: projections)
     }
     finalNorm = LayerNorm(name: "final_norm", width: width)
   }

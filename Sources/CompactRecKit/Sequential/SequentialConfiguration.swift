@@ -3,6 +3,14 @@ public enum SequentialArchitecture: String, CaseIterable, Sendable {
   case nextitnet, gru4rec, sasrec
 }
 
+/// Which ends of a sequential model use CpRec's block-wise adaptive layers.
+public enum BlockwiseLayers: String, CaseIterable, Sendable {
+  case none, input, output, both
+
+  var input: Bool { self == .input || self == .both }
+  var output: Bool { self == .output || self == .both }
+}
+
 /// Everything that defines a sequential model and its training run, reproducible from the
 /// printed values and the seed.
 public struct SequentialConfiguration: Sendable {
@@ -28,6 +36,17 @@ public struct SequentialConfiguration: Sendable {
   public var heads = 1
   /// GRU4Rec: stacked GRU layers.
   public var gruLayers = 1
+  /// CpRec: block-wise adaptive input embedding and/or softmax.
+  public var blockwise = BlockwiseLayers.none
+  /// Block cut as end ranks of every block but the last (e.g. [2000, 6000]); nil: by
+  /// `blockShares`.
+  public var blockCutoffs: [Int]?
+  /// Block cut as shares of the training interactions, head first.
+  public var blockShares = FrequencyBlocks.defaultShares
+  /// Block b's width is dim / blockFactor^b (at least 1).
+  public var blockFactor = 4
+  /// CpRec: parameter sharing across the middle network's layers (NextItNet, SASRec).
+  public var sharing = LayerSharing.none
   public var seed: UInt64 = 42
   /// Validate every this many epochs (0: never; train for `epochs`).
   public var evaluateEvery = 1
@@ -36,23 +55,45 @@ public struct SequentialConfiguration: Sendable {
 
   public init(architecture: SequentialArchitecture) { self.architecture = architecture }
 
-  /// A freshly initialized model over `items` items.
-  public func makeModel(items: Int) -> SequentialModel {
+  /// Settings that no model can be built from, in words a user can act on; nil when fine.
+  public var problem: String? {
+    if sharing != .none && architecture == .gru4rec { return "parameter sharing applies to nextitnet and sasrec" }
+    if blockFactor < 1 { return "the block factor must be at least 1" }
+    return nil
+  }
+
+  /// The frequency blocks of the block-wise layers for items with these training counts:
+  /// cut at `blockCutoffs`, or by `blockShares`.
+  public func frequencyBlocks(counts: [Int]) throws(FrequencyBlocksError) -> FrequencyBlocks {
+    if let blockCutoffs { return try FrequencyBlocks(counts: counts, cutoffs: blockCutoffs) }
+    return try FrequencyBlocks(counts: counts, shares: blockShares)
+  }
+
+  /// A freshly initialized model over `items` items; `blocks` (over the same items) is
+  /// required when `blockwise` is not `.none`.
+  public func makeModel(items: Int, blocks: FrequencyBlocks? = nil) -> SequentialModel {
+    precondition(problem == nil, problem ?? "")
+    precondition(blockwise == .none || blocks?.itemCount == items, "block-wise layers need blocks over the items")
     var g = SeededGenerator(seed: seed)
     let encoder: SequenceEncoder
     switch architecture {
-    case .nextitnet: encoder = NextItNet(width: dim, dilations: dilations, generator: &g)
+    case .nextitnet: encoder = NextItNet(width: dim, dilations: dilations, sharing: sharing, generator: &g)
     case .gru4rec: encoder = GRU4Rec(width: dim, layers: gruLayers, dropout: dropout, seed: seed &+ 1, generator: &g)
     case .sasrec:
       encoder = SASRec(
-        width: dim, maxLength: maxLength, blocks: blocks, heads: heads, dropout: dropout, seed: seed &+ 1,
-        generator: &g)
+        width: dim, maxLength: maxLength, blocks: self.blocks, heads: heads, dropout: dropout, sharing: sharing,
+        seed: seed &+ 1, generator: &g)
     }
+    let input: ItemInput =
+      blockwise.input
+      ? BlockwiseEmbedding(name: "item_embedding", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
+      : Embedding(name: "item_embedding", count: items + 1, width: dim, paddingID: Int32(items), generator: &g)
+    let output: ItemOutput =
+      blockwise.output
+      ? AdaptiveSoftmax(name: "output", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
+      : SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g)
     return SequentialModel(
-      items: items, maxLength: maxLength,
-      embedding: Embedding(
-        name: "item_embedding", count: items + 1, width: dim, paddingID: Int32(items), generator: &g),
-      encoder: encoder, output: SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g),
-      configuration: self)
+      items: items, maxLength: maxLength, input: input, encoder: encoder, output: output, configuration: self,
+      blocks: blockwise == .none ? nil : blocks)
   }
 }

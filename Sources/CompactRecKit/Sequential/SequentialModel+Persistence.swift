@@ -10,18 +10,24 @@ extension SequentialModel: PersistableModel {
       "max_length": .number(Double(c.maxLength)), "dilations": .array(c.dilations.map { .number(Double($0)) }),
       "blocks": .number(Double(c.blocks)), "heads": .number(Double(c.heads)),
       "gru_layers": .number(Double(c.gruLayers)), "dropout": .number(Double(c.dropout)),
+      "blockwise": .string(c.blockwise.rawValue), "block_factor": .number(Double(c.blockFactor)),
+      "block_ends": .array((blocks?.ends ?? []).map { .number(Double($0)) }), "sharing": .string(c.sharing.rawValue),
     ]
   }
 
-  /// Tensor name of a parameter: input/ for the item embedding, output/ for the softmax layer,
-  /// middle/ for the encoder (the components `inspect` sums).
+  /// Tensor name of a parameter: input/ for the item input layer, output/ for the output
+  /// layer, middle/ for the encoder (the components `inspect` sums).
   func tensorName(_ p: Parameter) -> String {
-    if p === embedding.table { return "input/" + p.name }
-    if p === output.weight || p === output.bias { return "output/" + p.name }
+    if input.parameters.contains(where: { $0 === p }) { return "input/" + p.name }
+    if output.parameters.contains(where: { $0 === p }) { return "output/" + p.name }
     return "middle/" + p.name
   }
 
-  public func tensors() -> [Tensor] { parameters.map { Tensor(name: tensorName($0), matrix: $0.value) } }
+  /// The parameters, and the frequency order of block-wise layers (`blocks/order`).
+  public func tensors() -> [Tensor] {
+    parameters.map { Tensor(name: tensorName($0), matrix: $0.value) }
+      + (blocks.map { [Tensor(name: "blocks/order", shape: [items], int32: $0.order)] } ?? [])
+  }
 
   public convenience init(file: ModelFile) throws {
     try file.requireKind(Self.kind)
@@ -49,12 +55,31 @@ extension SequentialModel: PersistableModel {
     guard c.blocks > 0, c.heads > 0, dim % c.heads == 0, c.gruLayers > 0 else {
       throw invalid("blocks, heads and gru_layers must be positive, dim a multiple of heads")
     }
-    let model = c.makeModel(items: file.itemIDs.count)
+    let items = file.itemIDs.count
+    guard let blockwise = BlockwiseLayers(rawValue: h["blockwise"]?.stringValue ?? "none"),
+      let sharing = LayerSharing(rawValue: h["sharing"]?.stringValue ?? "none")
+    else { throw invalid("unknown blockwise or sharing setting") }
+    c.blockwise = blockwise
+    c.sharing = sharing
+    c.blockFactor = h["block_factor"]?.intValue ?? c.blockFactor
+    if let problem = c.problem { throw invalid(problem) }
+    var blocks: FrequencyBlocks?
+    if blockwise != .none {
+      let order = try file.int32s("blocks/order", shape: [items])
+      let ends = h["block_ends"]?.arrayValue?.compactMap(\.intValue) ?? []
+      var isPermutation = [Bool](repeating: false, count: items)
+      for i in order where i >= 0 && Int(i) < items { isPermutation[Int(i)] = true }
+      guard !ends.isEmpty, ends.last == items, ends.first! > 0, zip(ends, ends.dropFirst()).allSatisfy({ $0 < $1 }),
+        !isPermutation.contains(false)
+      else { throw invalid("block_ends and blocks/order do not describe blocks of the \(items) items") }
+      blocks = FrequencyBlocks(order: order, ends: ends)
+    }
+    let model = c.makeModel(items: items, blocks: blocks)
     for p in model.parameters {
       p.value = try file.matrix(model.tensorName(p), rows: p.value.rows, cols: p.value.cols)
     }
     self.init(
-      items: model.items, maxLength: model.maxLength, embedding: model.embedding, encoder: model.encoder,
-      output: model.output, configuration: c)
+      items: model.items, maxLength: model.maxLength, input: model.input, encoder: model.encoder,
+      output: model.output, configuration: c, blocks: blocks)
   }
 }

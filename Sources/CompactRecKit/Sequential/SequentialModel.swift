@@ -1,7 +1,8 @@
 import Foundation
 
-/// A next-item recommender: item embedding (with a padding row), a sequence encoder
-/// (NextItNet, GRU4Rec or SASRec) and a softmax over every item.
+/// A next-item recommender: an item input layer (with a padding id), a sequence encoder
+/// (NextItNet, GRU4Rec or SASRec) and an output distribution over every item; the input and
+/// output are full tables or CpRec's block-wise adaptive layers.
 ///
 /// Items are dense indices 0 ..< items; the padding id is `items`. Trained teacher-forced on
 /// every position; a query is scored from the hidden state at the last position of its
@@ -9,26 +10,29 @@ import Foundation
 public final class SequentialModel: Recommender {
   public let items: Int
   public let maxLength: Int
-  public let embedding: Embedding
+  public let input: ItemInput
   public let encoder: SequenceEncoder
-  public let output: SoftmaxCrossEntropy
+  public let output: ItemOutput
   /// The settings the model was built from (saved with it).
   public let configuration: SequentialConfiguration
+  /// The frequency blocks of block-wise layers, or nil when both are full tables.
+  public let blocks: FrequencyBlocks?
 
   /// The parts of a model built by `SequentialConfiguration.makeModel`, which `configuration`
   /// describes.
   init(
-    items: Int, maxLength: Int, embedding: Embedding, encoder: SequenceEncoder, output: SoftmaxCrossEntropy,
-    configuration: SequentialConfiguration
+    items: Int, maxLength: Int, input: ItemInput, encoder: SequenceEncoder, output: ItemOutput,
+    configuration: SequentialConfiguration, blocks: FrequencyBlocks?
   ) {
-    precondition(embedding.count == items + 1 && embedding.paddingID == Int32(items), "embedding shape")
+    precondition(input.width == encoder.width, "input width")
     precondition(output.items == items && output.width == encoder.width, "output shape")
     self.items = items
     self.maxLength = maxLength
-    self.embedding = embedding
+    self.input = input
     self.encoder = encoder
     self.output = output
     self.configuration = configuration
+    self.blocks = blocks
   }
 
   public var padding: Int32 { Int32(items) }
@@ -37,14 +41,14 @@ public final class SequentialModel: Recommender {
   /// Every parameter once (sharing removed), in a stable order.
   public var parameters: [Parameter] {
     var seen = Set<ObjectIdentifier>()
-    return ([embedding.table] + encoder.parameters + [output.weight, output.bias]).filter {
+    return (input.parameters + encoder.parameters + output.parameters).filter {
       seen.insert(ObjectIdentifier($0)).inserted
     }
   }
 
   /// Hidden states (B*T, width) of a batch.
   func hidden(_ batch: SequenceBatch) -> Matrix {
-    encoder.forward(embedding.forward(batch.inputs), length: batch.length, valid: batch.valid)
+    encoder.forward(input.forward(batch.inputs), length: batch.length, valid: batch.valid)
   }
 
   /// The mean next-item loss of a batch, with every parameter's gradient accumulated (call
@@ -52,7 +56,7 @@ public final class SequentialModel: Recommender {
   public func lossAndGradients(_ batch: SequenceBatch) -> Float {
     let h = hidden(batch)
     let (loss, _, dh) = output.lossAndGradient(h, targets: batch.targets)
-    embedding.backward(encoder.backward(dh))
+    input.backward(encoder.backward(dh))
     return loss
   }
 
@@ -68,18 +72,39 @@ public final class SequentialModel: Recommender {
     return loss
   }
 
-  /// Scores of every item after each query's history (`ScoringQuery.history`).
-  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+  /// The hidden state after each query's history, (queries, width): the encoder's part of
+  /// scoring, which the output layer turns into item scores.
+  public func lastHidden(_ queries: ArraySlice<ScoringQuery>) -> Matrix {
     encoder.setTraining(false)
     let batch = SequenceBatch(histories: queries.map(\.history), maxLength: maxLength, padding: padding)
     let h = hidden(batch)
-    var last = Matrix(rows: queries.count, cols: encoder.width)
     let w = encoder.width
     let t = batch.length
-    for q in 0..<queries.count {
-      for c in 0..<w { last.storage[q * w + c] = h.storage[((q + 1) * t - 1) * w + c] }
+    var last = Matrix(rows: queries.count, cols: w)
+    h.withUnsafePointer { src in
+      last.withUnsafeMutablePointer { dst in
+        for q in 0..<queries.count { (dst + q * w).update(from: src + ((q + 1) * t - 1) * w, count: w) }
+      }
     }
-    let logits = output.logits(last)
-    logits.withUnsafePointer { scores.update(from: $0, count: queries.count * items) }
+    return last
+  }
+
+  /// Scores of every item after each query's history (`ScoringQuery.history`).
+  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    let s = output.scores(lastHidden(queries))
+    s.withUnsafePointer { scores.update(from: $0, count: queries.count * items) }
+  }
+
+  /// The `k` best items after each query's history, its `exclude` items left out: batches of
+  /// queries through the encoder, then the output layer's own top-k (which skips whole tail
+  /// blocks of an adaptive softmax).
+  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    var results: [Ranking] = []
+    results.reserveCapacity(queries.count)
+    for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
+      let part = queries[start..<min(queries.count, start + BruteForceSearch.batchSize)]
+      results += output.top(lastHidden(part), k: k, exclude: part.map(\.exclude))
+    }
+    return results
   }
 }

@@ -22,16 +22,20 @@ extension SequentialModel {
     return batches
   }
 
-  /// Trains a model on `dataset.train` (each user's sequence, oldest first), teacher-forced on
+  /// Trains a model on `dataset.train` (each user's sequence, oldest first; the block-wise
+  /// layers' frequency blocks come from it too), teacher-forced on
   /// every position with Adam. Every `evaluateEvery` epochs it measures full-ranking NDCG@10 on
   /// the validation items (history: the training sequence, whose items are excluded from the
   /// ranking as `evaluate` does by default), keeps the best
   /// parameters and stops after `patience` validations without improvement; the test items
   /// are never read.
+  /// Throws when the block cut does not fit the items.
   public static func train(
     on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver? = nil
-  ) -> SequentialModel {
-    let model = c.makeModel(items: dataset.itemCount)
+  ) throws(FrequencyBlocksError) -> SequentialModel {
+    var blocks: FrequencyBlocks?
+    if c.blockwise != .none { blocks = try c.frequencyBlocks(counts: dataset.trainingCounts()) }
+    let model = c.makeModel(items: dataset.itemCount, blocks: blocks)
     let adam = Adam(learningRate: c.learningRate, weightDecay: c.weightDecay)
     var generator = SeededGenerator(seed: c.seed &+ 2)
     let sequences = (0..<dataset.userCount).map { dataset.heldOutUsers[$0] ? [] : dataset.train[$0] }

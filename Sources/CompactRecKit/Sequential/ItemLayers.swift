@@ -1,0 +1,54 @@
+/// The input side of a sequential model: item ids (with a padding id that reads as zeros) to
+/// vectors of the model width. `Embedding` (one table) and `BlockwiseEmbedding` (CpRec) are
+/// the two kinds.
+///
+/// Shapes: ids (n) -> (n, width). `backward` differentiates the last `forward` and
+/// accumulates into `parameters`' gradients.
+public protocol ItemInput: AnyObject {
+  var width: Int { get }
+  var parameters: [Parameter] { get }
+  func forward(_ ids: [Int32]) -> Matrix
+  func backward(_ dout: Matrix)
+}
+
+/// The output side of a sequential model: from hidden states to a distribution over items.
+/// `SoftmaxCrossEntropy` (full softmax) and `AdaptiveSoftmax` (CpRec) are the two kinds.
+public protocol ItemOutput: AnyObject {
+  var items: Int { get }
+  var width: Int { get }
+  var parameters: [Parameter] { get }
+  /// The mean next-item loss over rows whose target is not `SoftmaxCrossEntropy.noTarget`,
+  /// and how many there were; accumulates the parameters' gradients and returns dHidden
+  /// (zero rows where there is no target). hidden (n, width), targets (n).
+  func lossAndGradient(_ hidden: Matrix, targets: [Int32]) -> (loss: Float, count: Int, dHidden: Matrix)
+  /// Ranking scores of every item for each row, (rows, items), in item order: higher is
+  /// more probable (logits or log-probabilities).
+  func scores(_ hidden: Matrix) -> Matrix
+  /// The `k` best items of each row with the row's `exclude` items (sorted) left out, best
+  /// first; equal scores rank the smaller item first. Equals selecting from `scores`.
+  func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking]
+}
+
+extension Embedding: ItemInput {
+  public var parameters: [Parameter] { [table] }
+}
+
+extension SoftmaxCrossEntropy: ItemOutput {
+  public var parameters: [Parameter] { [weight, bias] }
+
+  public func scores(_ hidden: Matrix) -> Matrix { logits(hidden) }
+
+  /// Brute force: the logits of a batch of rows, then masked selection.
+  public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
+    let d = width
+    return BruteForceSearch.search(queries: hidden.rows, itemCount: items, k: k, exclude: { exclude[$0] }) {
+      range, buffer in
+      var part = Matrix(rows: range.count, cols: d)
+      hidden.withUnsafePointer { h in
+        part.withUnsafeMutablePointer { $0.update(from: h + range.lowerBound * d, count: range.count * d) }
+      }
+      let l = logits(part)
+      l.withUnsafePointer { buffer.update(from: $0, count: range.count * items) }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("CpRec: frequency blocks, block-wise layers, sharing")
+struct CpRecTests {
+  @Test("frequency blocks: order by count (ties by index), cut by cutoffs or shares, locate, bad cuts refused")
+  func frequencyBlocks() throws {
+    let counts = [10, 1, 5, 3, 1, 0, 30]
+    let cut = try FrequencyBlocks(counts: counts, cutoffs: [2, 4])
+    #expect(cut.order == [6, 0, 2, 3, 1, 4, 5])
+    #expect(cut.ends == [2, 4, 7])
+    #expect(cut.locate(6) == (0, 0) && cut.locate(0) == (0, 1))
+    #expect(cut.locate(3) == (1, 1) && cut.locate(5) == (2, 2))
+    // Shares of the 50 interactions: 30 (60%) reach the head's half; 40 (80%) the next 30%.
+    #expect(try FrequencyBlocks(counts: counts, shares: [0.5, 0.3, 0.2]).ends == [1, 2, 7])
+    // Every block keeps an item even when the head's share would take them all.
+    #expect(try FrequencyBlocks(counts: [5, 0, 0], shares: [0.99, 0.005, 0.005]).ends == [1, 2, 3])
+    #expect(throws: FrequencyBlocksError.badCutoffs([4, 2], items: 7)) {
+      try FrequencyBlocks(counts: counts, cutoffs: [4, 2])
+    }
+    #expect(throws: FrequencyBlocksError.self) { try FrequencyBlocks(counts: counts, cutoffs: [7]) }
+    #expect(throws: FrequencyBlocksError.self) { try FrequencyBlocks(counts: [1, 2], shares: [0.5, 0.3, 0.2]) }
+    #expect(throws: FrequencyBlocksError.self) { try FrequencyBlocks(counts: counts, shares: [0.5, 0]) }
+    #expect(FrequencyBlocks.width(block: 0, dim: 64, factor: 4) == 64)
+    #expect(FrequencyBlocks.width(block: 2, dim: 64, factor: 4) == 4)
+    #expect(FrequencyBlocks.width(block: 5, dim: 64, factor: 4) == 1)
+  }
+
+  static let blocks = FrequencyBlocks(order: [4, 9, 0, 7, 2, 5, 1, 8, 3, 6], ends: [3, 6, 10])
+
+  @Test(
+    "block-wise embedding: head rows as stored, tail rows projected up, padding zero; dx and dW by finite differences")
+  func blockwiseEmbedding() {
+    var g = SeededGenerator(seed: 21)
+    let layer = BlockwiseEmbedding(name: "e", blocks: Self.blocks, width: 4, factor: 2, generator: &g)
+    #expect(layer.tables.map(\.value.cols) == [4, 2, 1] && layer.tables.map(\.value.rows) == [3, 3, 4])
+    let ids: [Int32] = [9, 10, 2, 6, 9, 3]  // head, padding, block 1, block 2, head again, block 2
+    let out = layer.forward(ids)
+    #expect(out.row(0) == layer.tables[0].value.row(1) && out.row(4) == out.row(0))
+    #expect(out.row(1) == [0, 0, 0, 0])
+    let x = layer.tables[1].value.row(1)  // item 2 is rank 4: block 1, row 1
+    let w = layer.projections[0].weight.value
+    for c in 0..<4 { #expect(abs(out[2, c] - (x[0] * w[0, c] + x[1] * w[1, c])) < 1e-6) }
+    let r = Matrix(rows: ids.count, cols: 4, gaussianStd: 1, generator: &g)
+    for p in layer.parameters { p.zeroGrad() }
+    layer.backward(r)
+    let loss = { GradientCheck.dot(layer.forward(ids), r) }
+    for p in layer.parameters {
+      #expect(GradientCheck.parameterError(p, generator: &g, loss: loss) < 1e-2, "\(p.name)")
+    }
+  }
+
+  static func softmax(seed: UInt64) -> AdaptiveSoftmax {
+    var g = SeededGenerator(seed: seed)
+    let layer = AdaptiveSoftmax(name: "out", blocks: blocks, width: 4, factor: 2, generator: &g)
+    for p in layer.parameters {
+      p.value = Matrix(rows: p.value.rows, cols: p.value.cols, gaussianStd: 1, generator: &g)
+    }
+    return layer
+  }
+
+  @Test("adaptive softmax: probabilities sum to one and the loss is the exact -log p(target)")
+  func adaptiveSoftmaxLikelihood() {
+    let layer = Self.softmax(seed: 22)
+    var g = SeededGenerator(seed: 23)
+    let h = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
+    let scores = layer.scores(h)
+    for r in 0..<5 {
+      let total = scores.row(r).reduce(0.0) { $0 + exp(Double($1)) }
+      #expect(abs(total - 1) < 1e-5)
+    }
+    let targets: [Int32] = [4, 2, SoftmaxCrossEntropy.noTarget, 6, 3]  // head, block 1, none, block 2, 2
+    let result = layer.lossAndGradient(h, targets: targets)
+    let expected = [0, 1, 3, 4].map { -Double(scores[$0, Int(targets[$0])]) }.reduce(0, +) / 4
+    #expect(result.count == 4 && abs(Double(result.loss) - expected) < 1e-5)
+    #expect(result.dHidden.row(2) == [0, 0, 0, 0])
+  }
+
+  @Test("adaptive softmax: dh and every parameter's gradient by finite differences")
+  func adaptiveSoftmaxGradients() {
+    let layer = Self.softmax(seed: 24)
+    layer.head.chunk = 2
+    var g = SeededGenerator(seed: 25)
+    var h = Matrix(rows: 6, cols: 4, gaussianStd: 1, generator: &g)
+    let targets: [Int32] = [4, 2, SoftmaxCrossEntropy.noTarget, 6, 3, 9]
+    for p in layer.parameters { p.zeroGrad() }
+    let analytic = layer.lossAndGradient(h, targets: targets)
+    let grads = layer.parameters.map(\.grad)
+    let loss = {
+      let kept = layer.parameters.map(\.grad)
+      defer { for (p, k) in zip(layer.parameters, kept) { p.grad = k } }
+      return Double(layer.lossAndGradient(h, targets: targets).loss)
+    }
+    let dh = analytic.dHidden
+    let inputError = GradientCheck.maxError(
+      count: h.storage.count, generator: &g, get: { h.storage[$0] }, set: { h.storage[$0] = $1 },
+      analytic: { dh.storage[$0] }, loss: loss)
+    #expect(inputError < 2e-2)
+    for (p, grad) in zip(layer.parameters, grads) {
+      p.grad = grad
+      #expect(GradientCheck.parameterError(p, generator: &g, loss: loss) < 2e-2, "\(p.name)")
+    }
+  }
+
+  @Test("adaptive softmax: the fast top-N equals the exact top-N from all probabilities, exclusions included")
+  func fastTopN() {
+    let layer = Self.softmax(seed: 26)
+    var g = SeededGenerator(seed: 27)
+    // Large hidden states make some rows confident (tail blocks skipped), others flat.
+    var h = Matrix(rows: 40, cols: 4, gaussianStd: 2, generator: &g)
+    for c in 0..<4 { h[0, c] = 0 }  // a row of pure biases
+    let exclude: [[Int32]] = (0..<40).map { (r: Int) -> [Int32] in
+      if r % 3 == 0 { return [] }
+      let pair: [Int32] = [Int32(r % 10), Int32((r * 7) % 10)]
+      return Array(Set(pair)).sorted()
+    }
+    for k in [1, 3, 5, 10, 12] {
+      let fast = layer.top(h, k: k, exclude: exclude)
+      let exact = BruteForceSearch.search(queries: 40, itemCount: 10, k: k, exclude: { exclude[$0] }) { range, buffer in
+        let s = layer.scores(h)
+        s.withUnsafePointer { buffer.update(from: $0 + range.lowerBound * 10, count: range.count * 10) }
+      }
+      for r in 0..<40 {
+        #expect(fast[r].items == exact[r].items, "k \(k) row \(r)")
+        for (a, b) in zip(fast[r].scores, exact[r].scores) { #expect(abs(a - b) < 1e-5) }
+      }
+    }
+  }
+
+  @Test("sharing schemes: which NextItNet convolutions and SASRec projections are one parameter")
+  func sharing() {
+    func convolutions(_ s: LayerSharing) -> Int {
+      var g = SeededGenerator(seed: 1)
+      let net = NextItNet(width: 4, dilations: [1, 2, 4, 8], sharing: s, generator: &g)
+      return Set(net.blocks.flatMap { [ObjectIdentifier($0.conv1.weight), ObjectIdentifier($0.conv2.weight)] }).count
+    }
+    #expect(convolutions(.none) == 8)
+    #expect(convolutions(.crossLayer) == 1)
+    #expect(convolutions(.crossBlock) == 2)
+    #expect(convolutions(.adjacentLayer) == 4)
+    #expect(convolutions(.adjacentBlock) == 4)
+    // Dilations stay each layer's own under sharing; LayerNorms are never shared.
+    var g = SeededGenerator(seed: 1)
+    let net = NextItNet(width: 4, dilations: [1, 2, 4, 8], sharing: .crossLayer, generator: &g)
+    #expect(net.blocks.map(\.conv2.dilation) == [2, 4, 8, 16])
+    #expect(Set(net.blocks.map { ObjectIdentifier($0.norm1.gain) }).count == 4)
+    func projections(_ s: LayerSharing) -> Int {
+      var g = SeededGenerator(seed: 1)
+      let net = SASRec(width: 4, maxLength: 5, blocks: 4, sharing: s, seed: 1, generator: &g)
+      return Set(net.parameters.map(ObjectIdentifier.init)).count - 1 - 4 * 4 - 2  // positions, norms
+    }
+    #expect(projections(.none) == 4 * 12)
+    #expect(projections(.crossLayer) == 2)
+    #expect(projections(.crossBlock) == 12)
+    #expect(projections(.adjacentLayer) == 4 * 2)
+    #expect(projections(.adjacentBlock) == 2 * 12)
+  }
+}
