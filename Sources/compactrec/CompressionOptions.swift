@@ -66,7 +66,7 @@ struct CompressionOptions: ParsableArguments {
 func trainSequential(
   on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver?
 ) throws -> SequentialModel {
-  if let problem = c.problem { throw ValidationError("--sharing \(c.sharing.rawValue): \(problem)") }
+  if let problem = c.problem { throw ValidationError("these sequential model settings do not fit: \(problem)") }
   do {
     return try SequentialModel.train(on: dataset, configuration: c, observer: observer)
   } catch {

@@ -91,6 +91,12 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Sequential models: global gradient-norm limit (0: none).")
   var clip: Float = 5
 
+  @Flag(
+    name: .customLong("tie-output"),
+    help: "Sequential models: the output softmax reuses the item embedding table (as SASRec does); not with --blockwise."
+  )
+  var tieOutput = false
+
   @OptionGroup var compression: CompressionOptions
 
   /// The parsed `--dilations`.
@@ -216,6 +222,7 @@ struct TrainingOptions: ParsableArguments {
         out["blocks"] = .number(Double(c.blocks))
         out["heads"] = .number(Double(c.heads))
       }
+      out["tie_output"] = .bool(c.tiedOutput)
       out.merge(compression.summary) { $1 }
     }
     if choice == .lightgcn {
@@ -249,6 +256,7 @@ extension TrainingOptions {
     c.seed = seed
     c.evaluateEvery = evaluateEvery
     c.patience = patience
+    c.tiedOutput = tieOutput
     compression.apply(to: &c)
     return c
   }

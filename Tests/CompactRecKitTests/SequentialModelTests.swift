@@ -22,11 +22,11 @@ struct SequentialModelTests {
   }
 
   /// Models under test: an architecture, optionally with CpRec's block-wise layers and a
-  /// sharing scheme ("architecture/blockwise/sharing").
+  /// sharing scheme ("architecture/blockwise/sharing"), or with a tied output ("/tied").
   static let variants = [
     "nextitnet", "gru4rec", "sasrec", "nextitnet/both/cross-layer", "nextitnet/input/cross-block",
     "nextitnet/output/adjacent-layer", "nextitnet/both/adjacent-block", "gru4rec/both", "sasrec/both/cross-layer",
-    "sasrec/output/cross-block", "sasrec/input/adjacent-block",
+    "sasrec/output/cross-block", "sasrec/input/adjacent-block", "sasrec/tied", "gru4rec/tied",
   ]
 
   /// A small model of a variant; block-wise layers get three blocks (1, 2 and the rest of the
@@ -41,7 +41,9 @@ struct SequentialModelTests {
     c.heads = 2
     c.dropout = 0
     c.seed = seed
-    if parts.count > 1 { c.blockwise = BlockwiseLayers(rawValue: parts[1])! }
+    if parts.count > 1 {
+      if parts[1] == "tied" { c.tiedOutput = true } else { c.blockwise = BlockwiseLayers(rawValue: parts[1])! }
+    }
     if parts.count > 2 { c.sharing = LayerSharing(rawValue: parts[2])! }
     c.blockFactor = 2
     let blocks = FrequencyBlocks(order: (0..<Int32(items)).reversed(), ends: [1, 3, items])

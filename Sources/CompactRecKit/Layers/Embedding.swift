@@ -15,12 +15,13 @@ public final class Embedding {
     self.paddingID = paddingID
   }
 
-  /// A new table drawn from N(0, std^2) (the padding row is zero).
+  /// A new table drawn from N(0, std^2) (the padding row, if inside the table, is zero; a
+  /// padding id of `count` needs no row).
   public convenience init(
     name: String, count: Int, width: Int, paddingID: Int32?, std: Float = 0.02, generator: inout SeededGenerator
   ) {
     var value = Matrix(rows: count, cols: width, gaussianStd: std, generator: &generator)
-    if let p = paddingID { for c in 0..<width { value[Int(p), c] = 0 } }
+    if let p = paddingID, Int(p) < count { for c in 0..<width { value[Int(p), c] = 0 } }
     self.init(table: Parameter(name: name, value: value), paddingID: paddingID)
   }
 

@@ -36,6 +36,9 @@ public struct SequentialConfiguration: Sendable {
   public var heads = 1
   /// GRU4Rec: stacked GRU layers.
   public var gruLayers = 1
+  /// The output softmax reuses the input embedding table as its weights (as SASRec does),
+  /// keeping its own bias; only without block-wise layers.
+  public var tiedOutput = false
   /// CpRec: block-wise adaptive input embedding and/or softmax.
   public var blockwise = BlockwiseLayers.none
   /// Block cut as end ranks of every block but the last (e.g. [2000, 6000]); nil: by
@@ -59,6 +62,7 @@ public struct SequentialConfiguration: Sendable {
   public var problem: String? {
     if sharing != .none && architecture == .gru4rec { return "parameter sharing applies to nextitnet and sasrec" }
     if blockFactor < 1 { return "the block factor must be at least 1" }
+    if tiedOutput && blockwise != .none { return "a tied output needs full (not block-wise) input and output layers" }
     return nil
   }
 
@@ -84,14 +88,22 @@ public struct SequentialConfiguration: Sendable {
         width: dim, maxLength: maxLength, blocks: self.blocks, heads: heads, dropout: dropout, sharing: sharing,
         seed: seed &+ 1, generator: &g)
     }
+    // A tied table has no padding row: the padding id (= items) lies just past it and reads
+    // as zeros all the same.
     let input: ItemInput =
       blockwise.input
       ? BlockwiseEmbedding(name: "item_embedding", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
-      : Embedding(name: "item_embedding", count: items + 1, width: dim, paddingID: Int32(items), generator: &g)
-    let output: ItemOutput =
-      blockwise.output
-      ? AdaptiveSoftmax(name: "output", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
-      : SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g)
+      : Embedding(
+        name: "item_embedding", count: tiedOutput ? items : items + 1, width: dim, paddingID: Int32(items),
+        generator: &g)
+    let output: ItemOutput
+    if blockwise.output {
+      output = AdaptiveSoftmax(name: "output", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
+    } else if tiedOutput, let table = (input as? Embedding)?.table {
+      output = SoftmaxCrossEntropy(weight: table, bias: Parameter(name: "output.bias", value: Matrix(rows: 1, cols: items)))
+    } else {
+      output = SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g)
+    }
     return SequentialModel(
       items: items, maxLength: maxLength, input: input, encoder: encoder, output: output, configuration: self,
       blocks: blockwise == .none ? nil : blocks)
