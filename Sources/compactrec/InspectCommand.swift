@@ -17,7 +17,8 @@ struct InspectCommand: ParsableCommand {
     let file = try ModelFile.read(from: modelFile)
     let fileBytes = (try? FileManager.default.attributesOfItem(atPath: modelFile)[.size] as? Int) ?? 0
     // Components: a tensor's name up to its first "/", or the whole name. The "history"
-    // component holds the users' seen items, not model parameters.
+    // component holds the users' seen items, not model parameters; the "blocks" component
+    // (a block-wise model's item order) is model state, counted in bytes but not parameters.
     var order: [String] = []
     var parameters: [String: Int] = [:]
     var bytes: [String: Int] = [:]
@@ -28,7 +29,8 @@ struct InspectCommand: ParsableCommand {
       bytes[component, default: 0] += t.bytes.count
     }
     let modelComponents = order.filter { $0 != "history" }
-    let totalParameters = modelComponents.reduce(0) { $0 + parameters[$1]! }
+    let itemOrder = SequentialModel.blockOrderTensor.split(separator: "/").first.map(String.init)
+    let totalParameters = modelComponents.filter { $0 != itemOrder }.reduce(0) { $0 + parameters[$1]! }
     let modelBytes = modelComponents.reduce(0) { $0 + bytes[$1]! }
     if json {
       try printJSON(
@@ -65,7 +67,7 @@ struct InspectCommand: ParsableCommand {
     }
     print("component            parameters        bytes")
     for c in order {
-      let label = c == "history" ? "history (seen items)" : c
+      let label = c == "history" ? "history (seen items)" : c == itemOrder ? "blocks (item order)" : c
       print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + pad(parameters[c]!, 11) + pad(bytes[c]!, 13))
     }
     print(

@@ -93,7 +93,8 @@ struct TrainingOptions: ParsableArguments {
 
   @Flag(
     name: .customLong("tie-output"),
-    help: "Sequential models: the output softmax reuses the item embedding table (as SASRec does); not with --blockwise."
+    help:
+      "Sequential models: the output softmax reuses the item embedding table (as SASRec does); not with --blockwise."
   )
   var tieOutput = false
 

@@ -66,7 +66,9 @@ struct TrainCommand: ParsableCommand {
     try bundle.save(to: out)
     if options != nil && !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-    let parameters = trained.tensors().reduce(0) { $0 + $1.elementCount }
+    let parameters = trained.tensors().filter { $0.name != SequentialModel.blockOrderTensor }.reduce(0) {
+      $0 + $1.elementCount
+    }
     if json {
       try printJSON(
         .object([

@@ -162,6 +162,65 @@ struct CommandLineTests {
     #expect(bad.status != 0 && bad.err.contains("--dilations must be positive integers"), "\(bad.err)")
   }
 
+  @Test(
+    "CpRec: block-wise layers and sharing on string-id sessions (80/20 split), inspect, evaluate, recommend, bench; bad settings refused",
+    .enabled(if: binary != nil))
+  func cprec() throws {
+    let folder = DataTestFolder()
+    // Sessions of five string ids; item k is followed by item (k + 1) mod 30, and the low ids are
+    // the frequent ones.
+    var lines = ""
+    for s in 0..<120 {
+      let first = (s * s) % (s % 3 == 0 ? 30 : 8)
+      lines += (0..<5).map { "id-\(((first + $0) % 30) * 7919)" }.joined(separator: ",") + "\n"
+    }
+    let data = folder.write("sessions.csv", lines)
+    let model = folder.path + "/cprec.crm"
+    let trained = try run([
+      "train", "--model", "nextitnet", "--data", data, "--format", "sessions", "--split", "sequence:0.2", "--epochs",
+      "2", "--dim", "16", "--dilations", "1,2,1,2", "--blockwise", "both", "--block-cutoffs", "5,12", "--sharing",
+      "cross-block", "--out", model, "--json",
+    ])
+    #expect(trained.status == 0, "\(trained.err)")
+    let inspected = try run(["inspect", model, "--json"])
+    let info = try #require(JSONSerialization.jsonObject(with: Data(inspected.out.utf8)) as? [String: Any])
+    let hyper = try #require(info["hyper_parameters"] as? [String: Any])
+    #expect(hyper["blockwise"] as? String == "both" && hyper["sharing"] as? String == "cross-block")
+    #expect((hyper["block_ends"] as? [Int])?.prefix(2) == [5, 12])
+    let evaluated = try run([
+      "evaluate", model, "--data", data, "--format", "sessions", "--split", "sequence:0.2", "--json",
+    ])
+    #expect(evaluated.status == 0, "\(evaluated.err)")
+    let recommended = try run(["recommend", model, "--history", "id-0,id-7919", "-k", "5", "--json"])
+    #expect(recommended.status == 0, "\(recommended.err)")
+    let bench = try run(["bench", "retrieval", "--model", model, "-k", "5", "--repeat", "1"])
+    let benchInfo = try #require(JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
+    #expect((benchInfo["encoder_seconds"] as? Double ?? -1) >= 0 && benchInfo["output_seconds"] != nil)
+    let epoch = try run([
+      "bench", "seq-epoch", "--model", "sasrec", "--data", data, "--dim", "8", "--blockwise", "output", "--sharing",
+      "cross-layer",
+    ])
+    #expect(epoch.status == 0, "\(epoch.err)")
+    let badCut = try run([
+      "train", "--model", "gru4rec", "--data", data, "--format", "sessions", "--split", "loo", "--blockwise", "input",
+      "--block-cutoffs",
+      "12,5", "--out", folder.path + "/x.crm",
+    ])
+    #expect(badCut.status != 0 && badCut.err.contains("must increase strictly"), "\(badCut.err)")
+    let badShare = try run([
+      "train", "--model", "gru4rec", "--data", data, "--format", "sessions", "--split", "loo", "--sharing",
+      "cross-layer", "--out",
+      folder.path + "/x.crm",
+    ])
+    #expect(badShare.status != 0 && badShare.err.contains("sharing applies to nextitnet and sasrec"), "\(badShare.err)")
+    let badTie = try run([
+      "train", "--model", "sasrec", "--data", data, "--format", "sessions", "--split", "loo", "--tie-output",
+      "--blockwise", "both",
+      "--out", folder.path + "/x.crm",
+    ])
+    #expect(badTie.status != 0 && badTie.err.contains("tied output"), "\(badTie.err)")
+  }
+
   @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))
   func errors() throws {
     let folder = DataTestFolder()

@@ -100,7 +100,8 @@ public struct SequentialConfiguration: Sendable {
     if blockwise.output {
       output = AdaptiveSoftmax(name: "output", blocks: blocks!, width: dim, factor: blockFactor, generator: &g)
     } else if tiedOutput, let table = (input as? Embedding)?.table {
-      output = SoftmaxCrossEntropy(weight: table, bias: Parameter(name: "output.bias", value: Matrix(rows: 1, cols: items)))
+      output = SoftmaxCrossEntropy(
+        weight: table, bias: Parameter(name: "output.bias", value: Matrix(rows: 1, cols: items)))
     } else {
       output = SoftmaxCrossEntropy(name: "output", items: items, width: dim, generator: &g)
     }

@@ -1,5 +1,8 @@
 extension SequentialModel: PersistableModel {
   public static let kind = "sequential"
+  /// The tensor holding the frequency order of block-wise layers: model state needed to
+  /// serve, not a trained parameter.
+  public static let blockOrderTensor = "blocks/order"
 
   /// The architecture and shape settings that rebuild the network (dropout is recorded for
   /// reference; inference does not use it).
@@ -10,7 +13,8 @@ extension SequentialModel: PersistableModel {
       "max_length": .number(Double(c.maxLength)), "dilations": .array(c.dilations.map { .number(Double($0)) }),
       "blocks": .number(Double(c.blocks)), "heads": .number(Double(c.heads)),
       "gru_layers": .number(Double(c.gruLayers)), "dropout": .number(Double(c.dropout)),
-      "tied_output": .bool(c.tiedOutput), "blockwise": .string(c.blockwise.rawValue), "block_factor": .number(Double(c.blockFactor)),
+      "tied_output": .bool(c.tiedOutput), "blockwise": .string(c.blockwise.rawValue),
+      "block_factor": .number(Double(c.blockFactor)),
       "block_ends": .array((blocks?.ends ?? []).map { .number(Double($0)) }), "sharing": .string(c.sharing.rawValue),
     ]
   }
@@ -23,10 +27,10 @@ extension SequentialModel: PersistableModel {
     return "middle/" + p.name
   }
 
-  /// The parameters, and the frequency order of block-wise layers (`blocks/order`).
+  /// The parameters, and the frequency order of block-wise layers (`blockOrderTensor`).
   public func tensors() -> [Tensor] {
     parameters.map { Tensor(name: tensorName($0), matrix: $0.value) }
-      + (blocks.map { [Tensor(name: "blocks/order", shape: [items], int32: $0.order)] } ?? [])
+      + (blocks.map { [Tensor(name: Self.blockOrderTensor, shape: [items], int32: $0.order)] } ?? [])
   }
 
   public convenience init(file: ModelFile) throws {
@@ -66,7 +70,7 @@ extension SequentialModel: PersistableModel {
     if let problem = c.problem { throw invalid(problem) }
     var blocks: FrequencyBlocks?
     if blockwise != .none {
-      let order = try file.int32s("blocks/order", shape: [items])
+      let order = try file.int32s(Self.blockOrderTensor, shape: [items])
       let ends = h["block_ends"]?.arrayValue?.compactMap(\.intValue) ?? []
       var isPermutation = [Bool](repeating: false, count: items)
       for i in order where i >= 0 && Int(i) < items { isPermutation[Int(i)] = true }
