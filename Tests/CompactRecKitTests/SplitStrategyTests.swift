@@ -18,10 +18,14 @@ import Testing
     #expect(
       try SplitStrategy(parsing: "sequence:0.3", seed: 3) == .bySequence(testFraction: 0.3, seed: 3)
     )
+    #expect(
+      try SplitStrategy(parsing: "sequence:0.2:0.1", seed: 3)
+        == .bySequence(testFraction: 0.2, validationFraction: 0.1, seed: 3)
+    )
   }
 
   @Test func rejectsUnknownFormsAndBadFractions() {
-    let forms = "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION]"
+    let forms = "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION[:VALIDATION]]"
     #expect(throws: DataError(file: "--split", message: "\(forms), found \"random\"")) {
       try SplitStrategy(parsing: "random", seed: 1)
     }
@@ -116,6 +120,22 @@ import Testing
       [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]], test: 0.2, validation: 0.1, seed: 1)
     #expect(pinned.test == [[5, 7]])
     #expect(pinned.validation == [[6]])
+  }
+
+  @Test func bySequenceGivesSomeFittedUsersAValidationItem() {
+    var sequences: [[Int32]] = (0..<10).map { u in (0..<3).map { Int32(3 * u + $0) } }
+    sequences.append([98, 99])
+    let lists = Splits.bySequence(sequences, testFraction: 0.3, validationFraction: 0.5, seed: 5)
+    let validated = sequences.indices.filter { !lists.validation[$0].isEmpty }
+    // Half of the seven fitted three-item users (rounded); never a test user or a short one.
+    #expect(validated.count == 4)
+    for user in validated {
+      #expect(!lists.heldOutUsers[user] && user != 10)
+      #expect(lists.validation[user] == [sequences[user].last!])
+      #expect(lists.train[user] == Array(sequences[user].dropLast()))
+    }
+    // The test users are the ones the split without validation picks.
+    #expect(lists.heldOutUsers == Splits.bySequence(sequences, testFraction: 0.3, seed: 5).heldOutUsers)
   }
 
   @Test func bySequenceHoldsOutWholeUsers() {

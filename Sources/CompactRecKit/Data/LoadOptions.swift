@@ -26,12 +26,14 @@ public enum SplitStrategy: Sendable, Equatable {
   case randomRatio(test: Double, validation: Double, seed: UInt64)
   /// A seeded random `testFraction` of the users (those with at least two items) are held
   /// out: their last item is test and the rest is history that is not fitted. The other
-  /// users' whole sequences are train.
-  case bySequence(testFraction: Double, seed: UInt64)
+  /// users' whole sequences are train, except that a seeded random `validationFraction` of
+  /// them (those with at least three items) give their last item to validation, for early
+  /// stopping.
+  case bySequence(testFraction: Double, validationFraction: Double = 0, seed: UInt64)
 
   /// Parses the command-line form: `given`, `loo` or `leave-one-out`, `ratio:TEST` or
-  /// `ratio:TEST:VALIDATION` (fractions), `sequence` (20% of users held out) or
-  /// `sequence:FRACTION`. `seed` seeds the random splits and is ignored by the others.
+  /// `ratio:TEST:VALIDATION` (fractions), `sequence` (20% of users held out),
+  /// `sequence:FRACTION` or `sequence:FRACTION:VALIDATION`. `seed` seeds the random splits and is ignored by the others.
   /// Throws a `DataError` naming `--split` when the text is not one of these or a fraction
   /// is out of range.
   public init(parsing text: String, seed: UInt64) throws {
@@ -50,12 +52,13 @@ public enum SplitStrategy: Sendable, Equatable {
     case ("ratio", 2...3):
       self = .randomRatio(
         test: try fraction(1, default: 0), validation: try fraction(2, default: 0), seed: seed)
-    case ("sequence", 1...2):
-      self = .bySequence(testFraction: try fraction(1, default: 0.2), seed: seed)
+    case ("sequence", 1...3):
+      self = .bySequence(
+        testFraction: try fraction(1, default: 0.2), validationFraction: try fraction(2, default: 0), seed: seed)
     default:
       throw DataError(
         file: "--split",
-        message: "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION], "
+        message: "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION[:VALIDATION]], "
           + "found \"\(text)\"")
     }
     try validate()
@@ -80,10 +83,14 @@ public enum SplitStrategy: Sendable, Equatable {
           message: "test and validation fractions must sum below 1, "
             + "found \(test) + \(validation)")
       }
-    case .bySequence(let fraction, _):
+    case .bySequence(let fraction, let validation, _):
       guard fraction > 0 && fraction < 1 else {
         throw DataError(
           file: "--split", message: "held-out fraction must be in (0, 1), found \(fraction)")
+      }
+      guard validation >= 0 && validation < 1 else {
+        throw DataError(
+          file: "--split", message: "validation fraction must be in [0, 1), found \(validation)")
       }
     }
   }
@@ -98,7 +105,8 @@ extension SplitStrategy: CustomStringConvertible {
     case .leaveOneOut: return "loo"
     case .randomRatio(let test, let validation, _):
       return validation == 0 ? "ratio:\(test)" : "ratio:\(test):\(validation)"
-    case .bySequence(let fraction, _): return "sequence:\(fraction)"
+    case .bySequence(let fraction, let validation, _):
+      return validation > 0 ? "sequence:\(fraction):\(validation)" : "sequence:\(fraction)"
     }
   }
 }

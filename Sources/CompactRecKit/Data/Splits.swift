@@ -30,8 +30,8 @@ enum Splits {
     case .leaveOneOut: return leaveOneOut(sequences)
     case .randomRatio(let test, let validation, let seed):
       return randomRatio(sequences, test: test, validation: validation, seed: seed)
-    case .bySequence(let fraction, let seed):
-      return bySequence(sequences, testFraction: fraction, seed: seed)
+    case .bySequence(let fraction, let validation, let seed):
+      return bySequence(sequences, testFraction: fraction, validationFraction: validation, seed: seed)
     }
   }
 
@@ -84,8 +84,12 @@ enum Splits {
 
   /// Holds out round(testFraction * m) random users out of the m with at least two items:
   /// their last item is test and the rest is history (in train, flagged in `heldOutUsers`).
-  /// Everyone else's whole sequence is train. O(interactions).
-  static func bySequence(_ sequences: [[Int32]], testFraction: Double, seed: UInt64) -> SplitLists {
+  /// Everyone else's whole sequence is train, except that round(validationFraction * v) random
+  /// ones of the v others with at least three items move their last item to validation.
+  /// O(interactions).
+  static func bySequence(
+    _ sequences: [[Int32]], testFraction: Double, validationFraction: Double = 0, seed: UInt64
+  ) -> SplitLists {
     var generator = SeededGenerator(seed: seed)
     var lists = SplitLists(sequences.count)
     lists.train = sequences
@@ -95,6 +99,12 @@ enum Splits {
       let user = eligible[k]
       lists.heldOutUsers[user] = true
       lists.test[user] = [lists.train[user].removeLast()]
+    }
+    let fitted = sequences.indices.filter { !lists.heldOutUsers[$0] && sequences[$0].count >= 3 }
+    let validationCount = Int((validationFraction * Double(fitted.count)).rounded())
+    for k in seededSample(validationCount, of: fitted.count, using: &generator) {
+      let user = fitted[k]
+      lists.validation[user] = [lists.train[user].removeLast()]
     }
     return lists
   }
