@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# CpRec ablation (issue 6) on Amazon Beauty and Sports at d = 128: NextItNet, with block-wise
+# adaptive input, output or both (frequency blocks of 50/30/20% of the training interactions,
+# widths d, d/4, d/16), and both plus each of the four sharing schemes. Protocols:
+#   cprec - 80/20 split by sequence (seed 42); 10% of the training users give their last item
+#           to validation for early stopping; the test users' last items are ranked (full).
+#   loo   - leave-one-out (validation: second-to-last item; test: last).
+# Each model is evaluated (MRR/HR/NDCG at 5 and 20, full ranking), its top-5 for every test
+# user timed (bench retrieval: encoder and output layer apart), and one training epoch timed.
+# Results go to bench/results/cprec-*.json, models to runs/ (kept; delete one to retrain it).
+# Usage: bench/cprec.sh [beauty|sports]... [-- cprec|loo]...  (default: beauty, cprec)
+source "$(dirname "$0")/setup.sh"
+sets=()
+protocols=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--" ]; then shift; protocols=("$@"); break; fi
+  sets+=("$1")
+  shift
+done
+[ ${#sets[@]} -gt 0 ] || sets=(beauty)
+[ ${#protocols[@]} -gt 0 ] || protocols=(cprec)
+variants=(base input output both both+cross-layer both+cross-block both+adjacent-layer both+adjacent-block)
+
+for set in "${sets[@]}"; do
+  file=../shared/data/amazon-$set/sequences.txt
+  require_data "$file" || continue
+  for protocol in "${protocols[@]}"; do
+    case $protocol in
+      cprec) split=sequence:0.2:0.1 ;;
+      loo) split=loo ;;
+      *) echo "unknown protocol $protocol (cprec, loo)" >&2; exit 1 ;;
+    esac
+    for variant in "${variants[@]}"; do
+      args=()
+      blockwise=${variant%%+*}
+      [ "$blockwise" = base ] || args+=(--blockwise "$blockwise")
+      [[ "$variant" != *+* ]] || args+=(--sharing "${variant#*+}")
+      name=cprec-$set-$protocol-$variant
+      path=runs/$name.crm
+      [ -f "$path" ] || $bin train --model nextitnet --data "$file" --split "$split" --dim 128 --epochs 100 \
+        --eval-every 1 --patience 3 "${args[@]}" --out "$path" --json --verbose \
+        > "$out/$name-train.json" 2> "$out/$name-train.log"
+      $bin evaluate "$path" --data "$file" --split "$split" --k 5,20 --json > "$out/$name-eval.json"
+      $bin inspect "$path" --json > "$out/$name-inspect.json"
+      $bin bench retrieval --model "$path" -k 5 --repeat 3 > "$out/$name-top5.json"
+      $bin bench seq-epoch --model nextitnet --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
+    done
+  done
+done
