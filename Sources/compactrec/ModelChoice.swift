@@ -98,6 +98,12 @@ struct TrainingOptions: ParsableArguments {
   )
   var tieOutput = false
 
+  @Option(
+    help:
+      "Sequential models: training loss, softmax (cross-entropy over every item) or bce (SASRec's: the target against one sampled negative per position)."
+  )
+  var loss: SequentialLoss = .softmax
+
   @OptionGroup var compression: CompressionOptions
 
   /// The parsed `--dilations`.
@@ -224,6 +230,7 @@ struct TrainingOptions: ParsableArguments {
         out["heads"] = .number(Double(c.heads))
       }
       out["tie_output"] = .bool(c.tiedOutput)
+      out["loss"] = .string(c.loss.rawValue)
       out.merge(compression.summary) { $1 }
     }
     if choice == .lightgcn {
@@ -258,6 +265,7 @@ extension TrainingOptions {
     c.evaluateEvery = evaluateEvery
     c.patience = patience
     c.tiedOutput = tieOutput
+    c.loss = loss
     compression.apply(to: &c)
     return c
   }
@@ -321,6 +329,7 @@ func trainModel(
 }
 
 extension PropagationPrecision: ExpressibleByArgument {}
+extension SequentialLoss: ExpressibleByArgument {}
 extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
 

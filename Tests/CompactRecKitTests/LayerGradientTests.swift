@@ -179,6 +179,44 @@ struct LayerGradientTests {
     #expect(GradientCheck.parameterError(layer.bias, generator: &g, loss: loss) < 2e-2)
   }
 
+  @Test("sampled binary cross-entropy (SASRec's loss): a hand-computed value, and dh, dW, db by finite differences")
+  func sampledBinary() {
+    // Logits h . W_i + b_i: target 1 scores ln 3 (sigmoid 3/4), negative 2 scores 0 (1/2).
+    let tiny = SoftmaxCrossEntropy(
+      weight: Parameter(name: "w", value: Matrix(rows: 3, cols: 2, storage: [0, 0, Float(log(3.0)), 0, 0, 0])),
+      bias: Parameter(name: "b", value: Matrix(rows: 1, cols: 3)))
+    let none = SoftmaxCrossEntropy.noTarget
+    let h = Matrix(rows: 2, cols: 2, storage: [1, 5, 9, 9])
+    let result = tiny.sampledBinaryLossAndGradient(h, targets: [1, none], negatives: [2, none])
+    #expect(result.count == 1)
+    #expect(abs(Double(result.loss) - (-log(0.75) - log(0.5))) < 1e-5)
+    #expect(result.dHidden.row(1) == [0, 0])
+
+    var g = SeededGenerator(seed: 18)
+    let layer = SoftmaxCrossEntropy(name: "out", items: 9, width: 4, generator: &g)
+    layer.bias.value = Matrix(rows: 1, cols: 9, gaussianStd: 1, generator: &g)
+    var x = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
+    let targets: [Int32] = [3, none, 8, 0, 3]
+    let negatives: [Int32] = [5, none, 0, 8, 3]
+    let analytic = layer.sampledBinaryLossAndGradient(x, targets: targets, negatives: negatives)
+    let weightGrad = layer.weight.grad
+    let biasGrad = layer.bias.grad
+    let loss = {
+      let kept = (layer.weight.grad, layer.bias.grad)
+      defer { (layer.weight.grad, layer.bias.grad) = kept }
+      return Double(layer.sampledBinaryLossAndGradient(x, targets: targets, negatives: negatives).loss)
+    }
+    let dx = analytic.dHidden
+    let inputError = GradientCheck.maxError(
+      count: x.storage.count, generator: &g, get: { x.storage[$0] }, set: { x.storage[$0] = $1 },
+      analytic: { dx.storage[$0] }, loss: loss)
+    #expect(inputError < 2e-2)
+    layer.weight.grad = weightGrad
+    #expect(GradientCheck.parameterError(layer.weight, generator: &g, loss: loss) < 2e-2)
+    layer.bias.grad = biasGrad
+    #expect(GradientCheck.parameterError(layer.bias, generator: &g, loss: loss) < 2e-2)
+  }
+
   @Test("the vectorized softmax row kernel matches a Double reference, tiny probabilities included")
   func softmaxKernel() {
     var g = SeededGenerator(seed: 29)

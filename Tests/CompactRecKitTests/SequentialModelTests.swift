@@ -31,6 +31,44 @@ struct SequentialModelTests {
 
   /// A small model of a variant; block-wise layers get three blocks (1, 2 and the rest of the
   /// items, in reverse index order) of widths d, d/2, d/4.
+  @Test("the bce loss (one sampled negative per position) learns a next-item rule", arguments: ["sasrec", "nextitnet"])
+  func bceLearnsARule(kind: String) {
+    // 40 items, so a window's items leave most of them as negatives; item i is followed by
+    // (3 i + 1) mod 40.
+    let items = 40
+    let next = { (i: Int32) in (3 * i + 1) % Int32(items) }
+    let sequences: [[Int32]] = (0..<items).map { k in
+      var s: [Int32] = [Int32(k)]
+      for _ in 0..<6 { s.append(next(s.last!)) }
+      return s
+    }
+    let model = Self.model(kind + "/bce", items: items, width: 16, length: 6, seed: 9)
+    let adam = Adam(learningRate: 1e-2)
+    let batch = SequenceBatch(training: sequences, maxLength: 6, padding: Int32(items))
+    for _ in 0..<200 { _ = model.step(batch, optimizer: adam, clipNorm: 5) }
+    let histories = (0..<items).map { start in [Int32(start), next(Int32(start))] }
+    let top = model.recommend(histories.map { ScoringQuery(user: nil, history: $0) }, k: 1)
+    let right = zip(histories, top).filter { $1.items == [next($0[1])] }.count
+    #expect(right >= items * 3 / 4, "\(kind): \(right) of \(items) (chance: 1 in 38)")
+  }
+
+  @Test("bce negatives: one per target, never an item of the sequence's window, seeded")
+  func sampledNegatives() {
+    let batch = SequenceBatch(training: [[1, 2, 3, 4], [5, 6]], maxLength: 3, padding: 9)
+    var g = SeededGenerator(seed: 1)
+    let negatives = batch.sampledNegatives(items: 9, generator: &g)
+    for p in 0..<6 {
+      if batch.targets[p] == SoftmaxCrossEntropy.noTarget {
+        #expect(negatives[p] == SoftmaxCrossEntropy.noTarget)
+      } else {
+        let window = p < 3 ? Set<Int32>([1, 2, 3, 4]) : [5, 6]
+        #expect(negatives[p] >= 0 && negatives[p] < 9 && !window.contains(negatives[p]), "position \(p)")
+      }
+    }
+    var again = SeededGenerator(seed: 1)
+    #expect(batch.sampledNegatives(items: 9, generator: &again) == negatives)
+  }
+
   static func model(_ variant: String, items: Int, width: Int, length: Int, seed: UInt64) -> SequentialModel {
     let parts = variant.split(separator: "/").map(String.init)
     var c = SequentialConfiguration(architecture: SequentialArchitecture(rawValue: parts[0])!)
@@ -42,7 +80,11 @@ struct SequentialModelTests {
     c.dropout = 0
     c.seed = seed
     if parts.count > 1 {
-      if parts[1] == "tied" { c.tiedOutput = true } else { c.blockwise = BlockwiseLayers(rawValue: parts[1])! }
+      switch parts[1] {
+      case "tied": c.tiedOutput = true
+      case "bce": c.loss = .bce
+      default: c.blockwise = BlockwiseLayers(rawValue: parts[1])!
+      }
     }
     if parts.count > 2 { c.sharing = LayerSharing(rawValue: parts[2])! }
     c.blockFactor = 2

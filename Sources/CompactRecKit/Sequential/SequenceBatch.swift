@@ -55,3 +55,22 @@ public struct SequenceBatch: Sendable, Equatable {
     }
   }
 }
+
+extension SequenceBatch {
+  /// One negative per position with a target (`SoftmaxCrossEntropy.noTarget` elsewhere): a
+  /// uniform item in 0 ..< items that does not occur in that sequence's window (its inputs
+  /// and targets), as SASRec samples them. Precondition: every window leaves some item out.
+  public func sampledNegatives(items: Int, generator: inout SeededGenerator) -> [Int32] {
+    var negatives = [Int32](repeating: SoftmaxCrossEntropy.noTarget, count: targets.count)
+    for b in 0..<count {
+      let window = b * length..<(b + 1) * length
+      let present = Set(window.map { inputs[$0] } + window.map { targets[$0] })
+      for p in window where targets[p] != SoftmaxCrossEntropy.noTarget {
+        var item: Int32
+        repeat { item = Int32(generator.index(below: items)) } while present.contains(item)
+        negatives[p] = item
+      }
+    }
+    return negatives
+  }
+}

@@ -3,6 +3,14 @@ public enum SequentialArchitecture: String, CaseIterable, Sendable {
   case nextitnet, gru4rec, sasrec
 }
 
+/// The training objective of a sequential model.
+public enum SequentialLoss: String, CaseIterable, Sendable {
+  /// Cross-entropy of the softmax over every item (or the adaptive softmax).
+  case softmax
+  /// SASRec's binary cross-entropy of the target against one sampled negative per position.
+  case bce
+}
+
 /// Which ends of a sequential model use CpRec's block-wise adaptive layers.
 public enum BlockwiseLayers: String, CaseIterable, Sendable {
   case none, input, output, both
@@ -36,6 +44,8 @@ public struct SequentialConfiguration: Sendable {
   public var heads = 1
   /// GRU4Rec: stacked GRU layers.
   public var gruLayers = 1
+  /// The training objective.
+  public var loss = SequentialLoss.softmax
   /// The output softmax reuses the input embedding table as its weights (as SASRec does),
   /// keeping its own bias; only without block-wise layers.
   public var tiedOutput = false
@@ -62,6 +72,7 @@ public struct SequentialConfiguration: Sendable {
   public var problem: String? {
     if sharing != .none && architecture == .gru4rec { return "parameter sharing applies to nextitnet and sasrec" }
     if blockFactor < 1 { return "the block factor must be at least 1" }
+    if loss == .bce && blockwise.output { return "the bce loss needs a full (not block-wise) output layer" }
     if tiedOutput && blockwise != .none { return "a tied output needs full (not block-wise) input and output layers" }
     return nil
   }

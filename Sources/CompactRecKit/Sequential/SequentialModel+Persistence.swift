@@ -13,7 +13,7 @@ extension SequentialModel: PersistableModel {
       "max_length": .number(Double(c.maxLength)), "dilations": .array(c.dilations.map { .number(Double($0)) }),
       "blocks": .number(Double(c.blocks)), "heads": .number(Double(c.heads)),
       "gru_layers": .number(Double(c.gruLayers)), "dropout": .number(Double(c.dropout)),
-      "tied_output": .bool(c.tiedOutput), "blockwise": .string(c.blockwise.rawValue),
+      "loss": .string(c.loss.rawValue), "tied_output": .bool(c.tiedOutput), "blockwise": .string(c.blockwise.rawValue),
       "block_factor": .number(Double(c.blockFactor)),
       "block_ends": .array((blocks?.ends ?? []).map { .number(Double($0)) }), "sharing": .string(c.sharing.rawValue),
     ]
@@ -67,6 +67,7 @@ extension SequentialModel: PersistableModel {
     c.sharing = sharing
     c.blockFactor = h["block_factor"]?.intValue ?? c.blockFactor
     c.tiedOutput = h["tied_output"]?.boolValue ?? false
+    c.loss = SequentialLoss(rawValue: h["loss"]?.stringValue ?? "softmax") ?? .softmax
     if let problem = c.problem { throw invalid(problem) }
     var blocks: FrequencyBlocks?
     if blockwise != .none {

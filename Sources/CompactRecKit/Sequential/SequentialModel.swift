@@ -17,6 +17,8 @@ public final class SequentialModel: Recommender {
   public let configuration: SequentialConfiguration
   /// The frequency blocks of block-wise layers, or nil when both are full tables.
   public let blocks: FrequencyBlocks?
+  /// Draws the negatives of the `bce` loss.
+  private var negativeGenerator: SeededGenerator
 
   /// The parts of a model built by `SequentialConfiguration.makeModel`, which `configuration`
   /// describes.
@@ -33,6 +35,7 @@ public final class SequentialModel: Recommender {
     self.output = output
     self.configuration = configuration
     self.blocks = blocks
+    negativeGenerator = SeededGenerator(seed: configuration.seed &+ 3)
   }
 
   public var padding: Int32 { Int32(items) }
@@ -51,11 +54,18 @@ public final class SequentialModel: Recommender {
     encoder.forward(input.forward(batch.inputs), length: batch.length, valid: batch.valid)
   }
 
-  /// The mean next-item loss of a batch, with every parameter's gradient accumulated (call
-  /// `zeroGradients` first).
+  /// The mean next-item loss of a batch (the configuration's objective), with every
+  /// parameter's gradient accumulated (call `zeroGradients` first).
   public func lossAndGradients(_ batch: SequenceBatch) -> Float {
     let h = hidden(batch)
-    let (loss, _, dh) = output.lossAndGradient(h, targets: batch.targets)
+    let loss: Float
+    let dh: Matrix
+    if configuration.loss == .bce, let table = output as? SoftmaxCrossEntropy {
+      let negatives = batch.sampledNegatives(items: items, generator: &negativeGenerator)
+      (loss, _, dh) = table.sampledBinaryLossAndGradient(h, targets: batch.targets, negatives: negatives)
+    } else {
+      (loss, _, dh) = output.lossAndGradient(h, targets: batch.targets)
+    }
     input.backward(encoder.backward(dh))
     return loss
   }
