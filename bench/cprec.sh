@@ -19,7 +19,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#sets[@]} -gt 0 ] || sets=(beauty)
 [ ${#protocols[@]} -gt 0 ] || protocols=(cprec)
-variants=(base input output both both+cross-layer both+cross-block both+adjacent-layer both+adjacent-block)
+# The headline pair (NextItNet, CpRec with both and a sharing scheme) first, the rest after.
+variants=(base both both+cross-block both+cross-layer input output both+adjacent-layer both+adjacent-block)
 
 for set in "${sets[@]}"; do
   file=../shared/data/amazon-$set/sequences.txt
