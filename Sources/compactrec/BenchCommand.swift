@@ -130,6 +130,10 @@ struct RetrievalBench: ParsableCommand {
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)
     let times = timeSearch(queries, repetitions: repetitions, search)
+    if let adaptive = (bundle.model as? SequentialModel)?.output as? AdaptiveSoftmax {
+      info["skipped_tail_block_fraction"] = .number(
+        Double(adaptive.skippedTailBlocks) / Double(max(1, adaptive.tailBlocksMet)))
+    }
     if let encoderPass {
       let encoderSeconds = timeRepeated(repetitions, encoderPass).min()!
       info["encoder_seconds"] = .number(encoderSeconds)

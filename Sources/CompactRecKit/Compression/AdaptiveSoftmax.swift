@@ -19,6 +19,10 @@ public final class AdaptiveSoftmax: ItemOutput {
   /// The softmax over each tail block's items (index b - 1 for block b).
   public let tails: [SoftmaxCrossEntropy]
   public let width: Int
+  /// (row, tail block) pairs that `top` skipped, and all it met, since creation: how often
+  /// the cluster bound spares a block.
+  public private(set) var skippedTailBlocks = 0
+  public private(set) var tailBlocksMet = 0
 
   /// New layers: weights from N(0, 1 / fan-in), zero biases.
   public init(name: String, blocks: FrequencyBlocks, width d: Int, factor: Int, generator: inout SeededGenerator) {
@@ -153,6 +157,8 @@ public final class AdaptiveSoftmax: ItemOutput {
     for b in 1..<max(1, blocks.blockCount) {
       let cluster = headItems + b - 1
       let needed = (0..<rows).filter { r in !lists[r].excludes(score: h[r, cluster]) }.map { Int32($0) }
+      tailBlocksMet += rows
+      skippedTailBlocks += rows - needed.count
       if needed.isEmpty { continue }
       let part = tailLogProbabilities(hidden, rows: needed, block: b, head: h)
       let pw = part.cols
