@@ -52,6 +52,21 @@ struct SequentialModelTests {
     #expect(right >= items * 3 / 4, "\(kind): \(right) of \(items) (chance: 1 in 38)")
   }
 
+  @Test("no hidden state sees a later item (teacher forcing cannot leak the target)", arguments: variants)
+  func causality(kind: String) {
+    let model = Self.model(kind, items: 9, width: 8, length: 6, seed: 8)
+    let before = SequenceBatch(training: [[1, 2, 3, 4, 5, 6, 7], [8, 0, 4]], maxLength: 6, padding: 9)
+    var after = before
+    after.inputs[4] = 0  // the first sequence's fifth input (position 4) changes
+    let h1 = model.hidden(before)
+    let h2 = model.hidden(after)
+    let w = h1.cols
+    for position in 0..<12 {
+      let same = (0..<w).allSatisfy { h1[position, $0] == h2[position, $0] }
+      #expect(same == !(4...5).contains(position), "\(kind) position \(position)")
+    }
+  }
+
   @Test("bce negatives: one per target, never an item of the sequence's window, seeded")
   func sampledNegatives() {
     let batch = SequenceBatch(training: [[1, 2, 3, 4], [5, 6]], maxLength: 3, padding: 9)
