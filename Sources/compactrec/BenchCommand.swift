@@ -104,11 +104,7 @@ struct RetrievalBench: ParsableCommand {
       // Each user's stored history is the query; the encoder's share of the time is measured
       // apart, so the output layer's is the rest.
       search = { sequential.recommend($0, k: k) }
-      encoderPass = {
-        for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
-          _ = sequential.lastHidden(queries[start..<min(queries.count, start + BruteForceSearch.batchSize)])
-        }
-      }
+      encoderPass = { _ = sequential.finalHidden(queries) }
       info["dim"] = .number(Double(sequential.configuration.dim))
       info["architecture"] = .string(sequential.configuration.architecture.rawValue)
     } else if let codes = bundle.model as? QuantizedEmbeddings {

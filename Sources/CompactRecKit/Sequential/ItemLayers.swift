@@ -40,14 +40,9 @@ extension SoftmaxCrossEntropy: ItemOutput {
 
   /// Brute force: the logits of a batch of rows, then masked selection.
   public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
-    let d = width
-    return BruteForceSearch.search(queries: hidden.rows, itemCount: items, k: k, exclude: { exclude[$0] }) {
+    BruteForceSearch.search(queries: hidden.rows, itemCount: items, k: k, exclude: { exclude[$0] }) {
       range, buffer in
-      var part = Matrix(rows: range.count, cols: d)
-      hidden.withUnsafePointer { h in
-        part.withUnsafeMutablePointer { $0.update(from: h + range.lowerBound * d, count: range.count * d) }
-      }
-      let l = logits(part)
+      let l = logits(hidden.rows(range))
       l.withUnsafePointer { buffer.update(from: $0, count: range.count * items) }
     }
   }

@@ -82,9 +82,8 @@ public final class SequentialModel: Recommender {
     return loss
   }
 
-  /// The hidden state after each query's history, (queries, width): the encoder's part of
-  /// scoring, which the output layer turns into item scores.
-  public func lastHidden(_ queries: ArraySlice<ScoringQuery>) -> Matrix {
+  /// The hidden state after each query's history, (queries, width), for one batch.
+  func lastHidden(_ queries: ArraySlice<ScoringQuery>) -> Matrix {
     encoder.setTraining(false)
     let batch = SequenceBatch(histories: queries.map(\.history), maxLength: maxLength, padding: padding)
     let h = hidden(batch)
@@ -105,16 +104,50 @@ public final class SequentialModel: Recommender {
     s.withUnsafePointer { scores.update(from: $0, count: queries.count * items) }
   }
 
-  /// The `k` best items after each query's history, its `exclude` items left out: batches of
-  /// queries through the encoder, then the output layer's own top-k (which skips whole tail
-  /// blocks of an adaptive softmax).
+  /// The hidden state after each query's history, (queries, width), in query order. Queries
+  /// go through the encoder in batches of similar history length, so short histories are
+  /// not padded to the longest one.
+  public func finalHidden(_ queries: [ScoringQuery]) -> Matrix {
+    let w = encoder.width
+    let order = queries.indices.sorted {
+      (min(queries[$0].history.count, maxLength), $0) < (min(queries[$1].history.count, maxLength), $1)
+    }
+    var out = Matrix(rows: queries.count, cols: w)
+    for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
+      let part = order[start..<min(queries.count, start + BruteForceSearch.batchSize)]
+      let h = lastHidden(part.map { queries[$0] }[...])
+      h.withUnsafePointer { src in
+        out.withUnsafeMutablePointer { dst in
+          for (k, q) in part.enumerated() { (dst + q * w).update(from: src + k * w, count: w) }
+        }
+      }
+    }
+    return out
+  }
+
+  /// The `k` best items after each query's history, its `exclude` items left out: the
+  /// encoder's states (`finalHidden`), then the output layer's own top-k in batches (the
+  /// adaptive softmax skips whole tail blocks).
   public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    let h = finalHidden(queries)
     var results: [Ranking] = []
     results.reserveCapacity(queries.count)
     for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
-      let part = queries[start..<min(queries.count, start + BruteForceSearch.batchSize)]
-      results += output.top(lastHidden(part), k: k, exclude: part.map(\.exclude))
+      let rows = start..<min(queries.count, start + BruteForceSearch.batchSize)
+      results += output.top(h.rows(rows), k: k, exclude: rows.map { queries[$0].exclude })
     }
     return results
+  }
+}
+
+extension Matrix {
+  /// Rows `range` as a new matrix.
+  func rows(_ range: Range<Int>) -> Matrix {
+    let d = cols
+    var out = Matrix(rows: range.count, cols: d)
+    withUnsafePointer { src in
+      out.withUnsafeMutablePointer { $0.update(from: src + range.lowerBound * d, count: range.count * d) }
+    }
+    return out
   }
 }
