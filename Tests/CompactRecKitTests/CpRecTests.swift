@@ -107,6 +107,11 @@ struct CpRecTests {
   @Test("adaptive softmax: the fast top-N equals the exact top-N from all probabilities, exclusions included")
   func fastTopN() {
     let layer = Self.softmax(seed: 26)
+    // Items 8 and 3 (block 2, positions 1 and 2) always tie: the exact order puts item 3
+    // first, the position order item 8.
+    let tail = layer.tails[1]
+    for c in 0..<tail.width { tail.weight.value[2, c] = tail.weight.value[1, c] }
+    tail.bias.value[0, 2] = tail.bias.value[0, 1]
     var g = SeededGenerator(seed: 27)
     // Large hidden states make some rows confident (tail blocks skipped), others flat.
     var h = Matrix(rows: 40, cols: 4, gaussianStd: 2, generator: &g)
@@ -127,6 +132,18 @@ struct CpRecTests {
         for (a, b) in zip(fast[r].scores, exact[r].scores) { #expect(abs(a - b) < 1e-5) }
       }
     }
+  }
+
+  @Test("top list: a block row's ties at the cut are broken by item, not by position; exclusions masked")
+  func topListTies() {
+    var row: [Float] = [5, 1, 1, 0, 4]
+    let ids: [Int32] = [9, 8, 3, 7, 2]
+    var list = TopList(k: 2)
+    row.withUnsafeMutableBufferPointer { r in
+      list.offerBlock(r.baseAddress!, count: 5, items: ids, exclude: [2]) { $0 == 2 ? 4 : nil }
+    }
+    // Item 2 (score 4) is excluded; items 8 and 3 tie at 1, and the smaller item wins.
+    #expect(list.items == [9, 3] && list.scores == [5, 1])
   }
 
   @Test("sharing schemes: which NextItNet convolutions and SASRec projections are one parameter")

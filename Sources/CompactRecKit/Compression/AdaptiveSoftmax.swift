@@ -149,7 +149,13 @@ public final class AdaptiveSoftmax: ItemOutput {
       h.withUnsafePointer { hp in
         blocks.order.withUnsafeBufferPointer { order in
           Parallel.forEach(rows, grain: 16) { r in
-            lists[r].offer(hp + r * hw, count: headItems, items: order.baseAddress!, exclude: exclude[r])
+            // The head items' scores, copied so excluded items can be masked.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: headItems) { row in
+              row.baseAddress!.update(from: hp + r * hw, count: headItems)
+              lists[r].offerBlock(row.baseAddress!, count: headItems, items: order.baseAddress!, exclude: exclude[r]) {
+                position(of: $0, inBlock: 0)
+              }
+            }
           }
         }
       }
@@ -160,21 +166,28 @@ public final class AdaptiveSoftmax: ItemOutput {
       tailBlocksMet += rows
       skippedTailBlocks += rows - needed.count
       if needed.isEmpty { continue }
-      let part = tailLogProbabilities(hidden, rows: needed, block: b, head: h)
+      var part = tailLogProbabilities(hidden, rows: needed, block: b, head: h)
       let pw = part.cols
       lists.withUnsafeMutableBufferPointer { lists in
-        part.withUnsafePointer { p in
+        part.withUnsafeMutablePointer { p in
           blocks.order.withUnsafeBufferPointer { order in
             Parallel.forEach(needed.count, grain: 16) { i in
               let r = Int(needed[i])
-              lists[r].offer(
-                p + i * pw, count: pw, items: order.baseAddress! + blocks.start(b), exclude: exclude[r])
+              lists[r].offerBlock(
+                p + i * pw, count: pw, items: order.baseAddress! + blocks.start(b), exclude: exclude[r]
+              ) { position(of: $0, inBlock: b) }
             }
           }
         }
       }
     }
     return lists.map(\.ranking)
+  }
+
+  /// An item's index within block b's rank order, or nil when it is in another block.
+  func position(of item: Int32, inBlock b: Int) -> Int? {
+    let r = Int(blocks.rank[Int(item)])
+    return r >= blocks.start(b) && r < blocks.ends[b] ? r - blocks.start(b) : nil
   }
 }
 
@@ -193,42 +206,44 @@ struct TopList {
   /// score is above `score`.
   func excludes(score: Float) -> Bool { k == 0 || (items.count == k && score < scores[k - 1]) }
 
-  /// Offers `scores[j]` for item `items[j]`, j < count, skipping the sorted `exclude` items.
-  mutating func offer(
-    _ candidates: UnsafePointer<Float>, count: Int, items ids: UnsafePointer<Int32>, exclude: [Int32]
-  ) {
-    guard k > 0 else { return }
-    for j in 0..<count {
-      let s = candidates[j]
-      guard s > -.infinity else { continue }
-      if items.count == k {
-        let worst = scores[k - 1]
-        if s < worst || (s == worst && ids[j] > items[k - 1]) { continue }
-      }
-      let item = ids[j]
-      if isExcluded(item, exclude) { continue }
-      insert(item, s)
+  /// Offers one item.
+  mutating func offer(_ item: Int32, _ s: Float) {
+    guard s > -.infinity else { return }
+    if items.count == k {
+      let worst = scores[k - 1]
+      if s < worst || (s == worst && item > items[k - 1]) { return }
     }
-  }
-
-  private func isExcluded(_ item: Int32, _ sorted: [Int32]) -> Bool {
-    var lo = 0
-    var hi = sorted.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if sorted[mid] < item { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < sorted.count && sorted[lo] == item
-  }
-
-  private mutating func insert(_ item: Int32, _ score: Float) {
     var i = items.count
-    while i > 0 && (scores[i - 1] < score || (scores[i - 1] == score && items[i - 1] > item)) { i -= 1 }
+    while i > 0 && (scores[i - 1] < s || (scores[i - 1] == s && items[i - 1] > item)) { i -= 1 }
     items.insert(item, at: i)
-    scores.insert(score, at: i)
+    scores.insert(s, at: i)
     if items.count > k {
       items.removeLast()
       scores.removeLast()
+    }
+  }
+
+  /// Offers a block's row, `scores[j]` for item `ids[j]`: masks the row's excluded items in
+  /// place (`position` gives an item's index in the row, nil outside it), selects the row's
+  /// best k + 1 with the vectorized kernel and offers the best k. The kernel orders equal
+  /// scores by position, not by item, so when the (k+1)-th ties the k-th the whole row is
+  /// offered one by one instead.
+  mutating func offerBlock(
+    _ row: UnsafeMutablePointer<Float>, count: Int, items ids: UnsafePointer<Int32>, exclude: [Int32],
+    position: (Int32) -> Int?
+  ) {
+    guard k > 0, count > 0 else { return }
+    for e in exclude { if let j = position(e) { row[j] = -.infinity } }
+    let want = min(k + 1, count)
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: want) { idx in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: want) { val in
+        let found = TopK.select(row, count: count, k: want, indices: idx.baseAddress!, values: val.baseAddress!)
+        if found == want && want > k && val[k] == val[k - 1] {
+          for j in 0..<count { offer(ids[j], row[j]) }
+        } else {
+          for j in 0..<min(found, k) { offer(ids[Int(idx[j])], val[j]) }
+        }
+      }
     }
   }
 }
