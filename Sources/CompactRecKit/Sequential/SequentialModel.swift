@@ -129,7 +129,13 @@ public final class SequentialModel: Recommender {
   /// encoder's states (`finalHidden`), then the output layer's own top-k in batches (the
   /// adaptive softmax skips whole tail blocks).
   public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
-    let h = finalHidden(queries)
+    recommend(hidden: finalHidden(queries), queries, k: k)
+  }
+
+  /// The output layer's part of `recommend`: the `k` best items from each query's hidden
+  /// state (`finalHidden`), its `exclude` items left out.
+  public func recommend(hidden h: Matrix, _ queries: [ScoringQuery], k: Int) -> [Ranking] {
+    precondition(h.rows == queries.count && h.cols == encoder.width, "one hidden state per query")
     var results: [Ranking] = []
     results.reserveCapacity(queries.count)
     for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
