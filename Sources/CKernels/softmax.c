@@ -1,12 +1,17 @@
-// Row-wise softmax cross-entropy gradient in place; see ckernels.h.
+// Row-wise softmax cross-entropy gradient in place, and row log-softmax; see ckernels.h.
 #include "ckernels.h"
 #include "dispatch.h"
 
 #include <math.h>
 
-static double xent_row_portable(float *row, int64_t n, int32_t target, float scale) {
+static float row_max_portable(const float *row, int64_t n) {
   float top = -INFINITY;
   for (int64_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
+  return top;
+}
+
+static double xent_row_portable(float *row, int64_t n, int32_t target, float scale) {
+  const float top = row_max_portable(row, n);
   const float target_logit = row[target] - top;
   double sum = 0;
   for (int64_t j = 0; j < n; j++) {
@@ -20,8 +25,7 @@ static double xent_row_portable(float *row, int64_t n, int32_t target, float sca
 }
 
 static float log_sum_exp_portable(const float *row, int64_t n) {
-  float top = -INFINITY;
-  for (int64_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
+  const float top = row_max_portable(row, n);
   double sum = 0;
   for (int64_t j = 0; j < n; j++) sum += expf(row[j] - top);
   return top + (float)log(sum);
@@ -52,7 +56,8 @@ CRK_AVX2 static inline __m256 exp_nonpositive(__m256 x) {
   return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(bits)));
 }
 
-CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, float scale) {
+// The largest of row[0..<n] (-infinity for n = 0).
+CRK_AVX2 static float row_max_avx2(const float *row, int64_t n) {
   int64_t j = 0;
   __m256 vmax = _mm256_set1_ps(-INFINITY);
   for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
@@ -61,18 +66,30 @@ CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, floa
   float top = -INFINITY;
   for (int l = 0; l < 8; l++) top = lanes[l] > top ? lanes[l] : top;
   for (; j < n; j++) top = row[j] > top ? row[j] : top;
+  return top;
+}
+
+// The sum of the eight lanes, in double.
+CRK_AVX2 static double lane_sum(__m256 v) {
+  float lanes[8];
+  _mm256_storeu_ps(lanes, v);
+  double sum = 0;
+  for (int l = 0; l < 8; l++) sum += lanes[l];
+  return sum;
+}
+
+CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, float scale) {
+  const float top = row_max_avx2(row, n);
   const float target_logit = row[target] - top;
   const __m256 vtop = _mm256_set1_ps(top);
   __m256 vsum = _mm256_setzero_ps();
-  j = 0;
+  int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
     const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j), vtop));
     _mm256_storeu_ps(row + j, e);
     vsum = _mm256_add_ps(vsum, e);
   }
-  _mm256_storeu_ps(lanes, vsum);
-  double sum = 0;
-  for (int l = 0; l < 8; l++) sum += lanes[l];
+  double sum = lane_sum(vsum);
   for (; j < n; j++) {
     row[j] = expf(row[j] - top);
     sum += row[j];
@@ -86,21 +103,12 @@ CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, floa
 }
 
 CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n) {
-  int64_t j = 0;
-  __m256 vmax = _mm256_set1_ps(-INFINITY);
-  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
-  float lanes[8];
-  _mm256_storeu_ps(lanes, vmax);
-  float top = -INFINITY;
-  for (int l = 0; l < 8; l++) top = lanes[l] > top ? lanes[l] : top;
-  for (; j < n; j++) top = row[j] > top ? row[j] : top;
+  const float top = row_max_avx2(row, n);
   const __m256 vtop = _mm256_set1_ps(top);
   __m256 vsum = _mm256_setzero_ps();
-  j = 0;
+  int64_t j = 0;
   for (; j + 8 <= n; j += 8) vsum = _mm256_add_ps(vsum, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(row + j), vtop)));
-  _mm256_storeu_ps(lanes, vsum);
-  double sum = 0;
-  for (int l = 0; l < 8; l++) sum += lanes[l];
+  double sum = lane_sum(vsum);
   for (; j < n; j++) sum += expf(row[j] - top);
   return top + (float)log(sum);
 }
