@@ -44,4 +44,26 @@ enum GradientCheck {
       count: p.count, samples: samples, eps: eps, floor: floor, generator: &generator, get: { p.value.storage[$0] },
       set: { p.value.storage[$0] = $1 }, analytic: { grad.storage[$0] }, loss: loss)
   }
+
+  /// The finite-difference errors of an output layer's dh, dW and db: `dHidden` and the
+  /// layer's accumulated gradients come from one call at `hidden`, and `loss(h)` recomputes
+  /// that call's loss at h. The gradients are put back before each parameter is checked, so
+  /// the loss calls of the checks before it do not count.
+  static func outputLayerErrors(
+    _ layer: SoftmaxCrossEntropy, hidden: Matrix, dHidden: Matrix, generator: inout SeededGenerator,
+    loss: (Matrix) -> Double
+  ) -> (input: Double, weight: Double, bias: Double) {
+    var x = hidden
+    let weightGrad = layer.weight.grad
+    let biasGrad = layer.bias.grad
+    let lossAtX = { loss(x) }
+    let input = maxError(
+      count: x.storage.count, generator: &generator, get: { x.storage[$0] }, set: { x.storage[$0] = $1 },
+      analytic: { dHidden.storage[$0] }, loss: lossAtX)
+    layer.weight.grad = weightGrad
+    let weight = parameterError(layer.weight, generator: &generator, loss: lossAtX)
+    layer.bias.grad = biasGrad
+    let bias = parameterError(layer.bias, generator: &generator, loss: lossAtX)
+    return (input, weight, bias)
+  }
 }

@@ -158,25 +158,19 @@ struct LayerGradientTests {
     let layer = SoftmaxCrossEntropy(name: "out", items: 9, width: 4, generator: &g)
     layer.bias.value = Matrix(rows: 1, cols: 9, gaussianStd: 1, generator: &g)
     layer.chunk = 2  // several chunks
-    var x = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
+    let x = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
     let targets: [Int32] = [3, SoftmaxCrossEntropy.noTarget, 8, 0, 3]
     layer.weight.zeroGrad()
     layer.bias.zeroGrad()
     let analytic = layer.lossAndGradient(x, targets: targets)
     #expect(analytic.count == 4)
     for c in 0..<4 { #expect(analytic.dHidden[1, c] == 0) }
-    let loss = { Double(layer.lossAndGradient(x, targets: targets).loss) }
-    let weightGrad = layer.weight.grad
-    let biasGrad = layer.bias.grad
-    let dx = analytic.dHidden
-    let inputError = GradientCheck.maxError(
-      count: x.storage.count, generator: &g, get: { x.storage[$0] }, set: { x.storage[$0] = $1 },
-      analytic: { dx.storage[$0] }, loss: loss)
-    #expect(inputError < 2e-2)
-    layer.weight.grad = weightGrad
-    #expect(GradientCheck.parameterError(layer.weight, generator: &g, loss: loss) < 2e-2)
-    layer.bias.grad = biasGrad
-    #expect(GradientCheck.parameterError(layer.bias, generator: &g, loss: loss) < 2e-2)
+    let errors = GradientCheck.outputLayerErrors(layer, hidden: x, dHidden: analytic.dHidden, generator: &g) {
+      Double(layer.lossAndGradient($0, targets: targets).loss)
+    }
+    #expect(errors.input < 2e-2)
+    #expect(errors.weight < 2e-2)
+    #expect(errors.bias < 2e-2)
   }
 
   @Test("sampled binary cross-entropy (SASRec's loss): a hand-computed value, and dh, dW, db by finite differences")
@@ -195,26 +189,16 @@ struct LayerGradientTests {
     var g = SeededGenerator(seed: 18)
     let layer = SoftmaxCrossEntropy(name: "out", items: 9, width: 4, generator: &g)
     layer.bias.value = Matrix(rows: 1, cols: 9, gaussianStd: 1, generator: &g)
-    var x = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
+    let x = Matrix(rows: 5, cols: 4, gaussianStd: 1, generator: &g)
     let targets: [Int32] = [3, none, 8, 0, 3]
     let negatives: [Int32] = [5, none, 0, 8, 3]
     let analytic = layer.sampledBinaryLossAndGradient(x, targets: targets, negatives: negatives)
-    let weightGrad = layer.weight.grad
-    let biasGrad = layer.bias.grad
-    let loss = {
-      let kept = (layer.weight.grad, layer.bias.grad)
-      defer { (layer.weight.grad, layer.bias.grad) = kept }
-      return Double(layer.sampledBinaryLossAndGradient(x, targets: targets, negatives: negatives).loss)
+    let errors = GradientCheck.outputLayerErrors(layer, hidden: x, dHidden: analytic.dHidden, generator: &g) {
+      Double(layer.sampledBinaryLossAndGradient($0, targets: targets, negatives: negatives).loss)
     }
-    let dx = analytic.dHidden
-    let inputError = GradientCheck.maxError(
-      count: x.storage.count, generator: &g, get: { x.storage[$0] }, set: { x.storage[$0] = $1 },
-      analytic: { dx.storage[$0] }, loss: loss)
-    #expect(inputError < 2e-2)
-    layer.weight.grad = weightGrad
-    #expect(GradientCheck.parameterError(layer.weight, generator: &g, loss: loss) < 2e-2)
-    layer.bias.grad = biasGrad
-    #expect(GradientCheck.parameterError(layer.bias, generator: &g, loss: loss) < 2e-2)
+    #expect(errors.input < 2e-2)
+    #expect(errors.weight < 2e-2)
+    #expect(errors.bias < 2e-2)
   }
 
   @Test("the vectorized softmax row kernel matches a Double reference, tiny probabilities included")
