@@ -14,7 +14,7 @@ public final class BlockwiseEmbedding: ItemInput {
   public let width: Int
   public var paddingID: Int32 { Int32(blocks.itemCount) }
   /// Positions of the last forward per block, and their rows in the block's table.
-  private var positions: [[Int]] = []
+  private var positions: [[Int32]] = []
   private var rows: [[Int32]] = []
 
   /// New tables drawn from N(0, std^2) and projections from N(0, 1 / width_b).
@@ -47,7 +47,7 @@ public final class BlockwiseEmbedding: ItemInput {
     for (r, id) in ids.enumerated() where id != paddingID {
       precondition(id >= 0 && id < paddingID, "id \(id) outside the \(blocks.itemCount) items")
       let (b, row) = blocks.locate(id)
-      positions[b].append(r)
+      positions[b].append(Int32(r))
       rows[b].append(Int32(row))
     }
     var out = Matrix(rows: ids.count, cols: width)
@@ -63,48 +63,9 @@ public final class BlockwiseEmbedding: ItemInput {
   public func backward(_ dout: Matrix) {
     precondition(dout.cols == width, "dout width \(dout.cols), expected \(width)")
     for b in 0..<blocks.blockCount where !positions[b].isEmpty {
-      let dy = dout.gathering(positions[b].map { Int32($0) })
+      let dy = dout.gathering(positions[b])
       let dx = b == 0 ? dy : projections[b - 1].backward(dy)
       tables[b].grad.scatterAdd(dx, to: rows[b])
-    }
-  }
-}
-
-extension Matrix {
-  /// The given rows, in order, as a new (rows.count, cols) matrix.
-  func gathering(_ rows: [Int32]) -> Matrix {
-    let d = cols
-    var out = Matrix(rows: rows.count, cols: d)
-    withUnsafePointer { src in
-      out.withUnsafeMutablePointer { dst in
-        for (k, r) in rows.enumerated() { (dst + k * d).update(from: src + Int(r) * d, count: d) }
-      }
-    }
-    return out
-  }
-
-  /// Row k of `m` into row `positions[k]`.
-  mutating func scatter(_ m: Matrix, to positions: [Int]) {
-    precondition(m.cols == cols && m.rows == positions.count, "scatter shapes")
-    let d = cols
-    m.withUnsafePointer { src in
-      withUnsafeMutablePointer { dst in
-        for (k, r) in positions.enumerated() { (dst + r * d).update(from: src + k * d, count: d) }
-      }
-    }
-  }
-
-  /// Adds row k of `m` to row `rows[k]` (rows may repeat).
-  mutating func scatterAdd(_ m: Matrix, to rows: [Int32]) {
-    precondition(m.cols == cols && m.rows == rows.count, "scatter shapes")
-    let d = cols
-    m.withUnsafePointer { src in
-      withUnsafeMutablePointer { dst in
-        for (k, r) in rows.enumerated() {
-          let row = dst + Int(r) * d
-          for c in 0..<d { row[c] += src[k * d + c] }
-        }
-      }
     }
   }
 }

@@ -86,16 +86,8 @@ public final class SequentialModel: Recommender {
   func lastHidden(_ queries: ArraySlice<ScoringQuery>) -> Matrix {
     encoder.setTraining(false)
     let batch = SequenceBatch(histories: queries.map(\.history), maxLength: maxLength, padding: padding)
-    let h = hidden(batch)
-    let w = encoder.width
     let t = batch.length
-    var last = Matrix(rows: queries.count, cols: w)
-    h.withUnsafePointer { src in
-      last.withUnsafeMutablePointer { dst in
-        for q in 0..<queries.count { (dst + q * w).update(from: src + ((q + 1) * t - 1) * w, count: w) }
-      }
-    }
-    return last
+    return hidden(batch).gathering((1...queries.count).map { Int32($0 * t - 1) })
   }
 
   /// Scores of every item after each query's history (`ScoringQuery.history`).
@@ -108,19 +100,13 @@ public final class SequentialModel: Recommender {
   /// go through the encoder in batches of similar history length, so short histories are
   /// not padded to the longest one.
   public func finalHidden(_ queries: [ScoringQuery]) -> Matrix {
-    let w = encoder.width
     let order = queries.indices.sorted {
       (min(queries[$0].history.count, maxLength), $0) < (min(queries[$1].history.count, maxLength), $1)
-    }
-    var out = Matrix(rows: queries.count, cols: w)
+    }.map { Int32($0) }
+    var out = Matrix(rows: queries.count, cols: encoder.width)
     for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
-      let part = order[start..<min(queries.count, start + BruteForceSearch.batchSize)]
-      let h = lastHidden(part.map { queries[$0] }[...])
-      h.withUnsafePointer { src in
-        out.withUnsafeMutablePointer { dst in
-          for (k, q) in part.enumerated() { (dst + q * w).update(from: src + k * w, count: w) }
-        }
-      }
+      let part = Array(order[start..<min(queries.count, start + BruteForceSearch.batchSize)])
+      out.scatter(lastHidden(part.map { queries[Int($0)] }[...]), to: part)
     }
     return out
   }
@@ -143,17 +129,5 @@ public final class SequentialModel: Recommender {
       results += output.top(h.rows(rows), k: k, exclude: rows.map { queries[$0].exclude })
     }
     return results
-  }
-}
-
-extension Matrix {
-  /// Rows `range` as a new matrix.
-  func rows(_ range: Range<Int>) -> Matrix {
-    let d = cols
-    var out = Matrix(rows: range.count, cols: d)
-    withUnsafePointer { src in
-      out.withUnsafeMutablePointer { $0.update(from: src + range.lowerBound * d, count: range.count * d) }
-    }
-    return out
   }
 }
