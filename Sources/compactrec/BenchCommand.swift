@@ -200,7 +200,7 @@ struct LightGCNEpochBench: ParsableCommand {
 }
 
 /// Sequential model training speed: teacher-forced epochs over every user's training sequence
-/// (leave-one-out split), full softmax over all items.
+/// (leave-one-out split), full softmax over all items or CpRec's layers (`CompressionOptions`).
 struct SeqEpochBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "seq-epoch", abstract: "Time training epochs of a sequential model (leave-one-out split).")

@@ -186,8 +186,8 @@ public final class AdaptiveSoftmax: ItemOutput {
 
   /// An item's index within block b's rank order, or nil when it is in another block.
   func position(of item: Int32, inBlock b: Int) -> Int? {
-    let r = Int(blocks.rank[Int(item)])
-    return r >= blocks.start(b) && r < blocks.ends[b] ? r - blocks.start(b) : nil
+    let (block, row) = blocks.locate(item)
+    return block == b ? row : nil
   }
 }
 

@@ -28,7 +28,8 @@ extension SoftmaxCrossEntropy {
                 for r in rows {
                   let row = h + r * d
                   // forward: s = h . W_i + b_i; loss -log sigmoid(+-s), so ds = (sigmoid(s) - y) * scale.
-                  for (item, label) in [(Int(targets[r]), Float(1)), (Int(negatives[r]), Float(0))] {
+                  for label: Float in [1, 0] {
+                    let item = Int(label == 1 ? targets[r] : negatives[r])
                     precondition(item >= 0 && item < items, "item \(item) out of range")
                     var s = b[item]
                     for c in 0..<d { s += row[c] * w[item * d + c] }
