@@ -91,10 +91,11 @@ public final class AdaptiveSoftmax: ItemOutput {
     return h
   }
 
-  /// Log-probabilities of tail block b's items for the given rows of `hidden`, each row
-  /// offset by its cluster's head log-probability: (rows.count, size_b), in rank order.
-  func tailLogProbabilities(_ hidden: Matrix, rows: [Int32], block b: Int, head: Matrix) -> Matrix {
-    let z = Affine.forward(hidden.gathering(rows), weight: projections[b - 1].weight.value, bias: nil)
+  /// Log-probabilities of tail block b's items for the hidden states `x`, row k of which is
+  /// row `rows[k]` of the batch (whose head log-probabilities are `head`), each offset by its
+  /// cluster's head log-probability: (rows.count, size_b), in rank order.
+  func tailLogProbabilities(_ x: Matrix, rows: [Int32], block b: Int, head: Matrix) -> Matrix {
+    let z = Affine.forward(x, weight: projections[b - 1].weight.value, bias: nil)
     var l = tails[b - 1].logits(z)
     let n = l.cols
     let cluster = blocks.size(0) + b - 1
@@ -166,7 +167,7 @@ public final class AdaptiveSoftmax: ItemOutput {
       tailBlocksMet += rows
       skippedTailBlocks += rows - needed.count
       if needed.isEmpty { continue }
-      var part = tailLogProbabilities(hidden, rows: needed, block: b, head: h)
+      var part = tailLogProbabilities(hidden.gathering(needed), rows: needed, block: b, head: h)
       let pw = part.cols
       lists.withUnsafeMutableBufferPointer { lists in
         part.withUnsafeMutablePointer { p in
