@@ -1,4 +1,4 @@
-// Row-wise softmax cross-entropy gradient in place, and row log-softmax; see ckernels.h.
+// Row-wise softmax cross-entropy gradient in place, and a row's log-sum-exp; see ckernels.h.
 #include "ckernels.h"
 #include "dispatch.h"
 
@@ -114,18 +114,13 @@ CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n) {
 }
 #endif
 
-void crk_log_softmax_row(float *row, int64_t n, float offset) {
-  if (n <= 0) return;
-  float lse;
+float crk_log_sum_exp(const float *row, int64_t n) {
 #if CRK_X86
-  if (crk_has_avx2()) lse = log_sum_exp_avx2(row, n);
-  else lse = log_sum_exp_portable(row, n);
-#else
-  lse = log_sum_exp_portable(row, n);
+  if (crk_has_avx2()) return log_sum_exp_avx2(row, n);
 #endif
-  const float shift = offset - lse;
-  for (int64_t j = 0; j < n; j++) row[j] += shift;
+  return log_sum_exp_portable(row, n);
 }
+
 
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale) {
 #if CRK_X86

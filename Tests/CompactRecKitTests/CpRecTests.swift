@@ -107,6 +107,7 @@ struct CpRecTests {
   @Test("adaptive softmax: the fast top-N equals the exact top-N from all probabilities, exclusions included")
   func fastTopN() {
     let layer = Self.softmax(seed: 26)
+    layer.chunk = 7  // several chunks, the last one partial, and tiles of 4 rows with a remainder
     // Items 8 and 3 (block 2, positions 1 and 2) always tie: the exact order puts item 3
     // first, the position order item 8.
     let tail = layer.tails[1]
@@ -134,16 +135,57 @@ struct CpRecTests {
     }
   }
 
-  @Test("top list: a block row's ties at the cut are broken by item, not by position; exclusions masked")
+  @Test("adaptive softmax: fast top-N equals exact top-N on blocks wide enough for the vector kernel")
+  func fastTopNWideBlocks() throws {
+    var g = SeededGenerator(seed: 28)
+    let counts = (0..<300).map { _ in g.index(below: 50) }
+    let blocks = try FrequencyBlocks(counts: counts, cutoffs: [37, 120])
+    let layer = AdaptiveSoftmax(name: "out", blocks: blocks, width: 16, factor: 2, generator: &g)
+    for p in layer.parameters {
+      p.value = Matrix(rows: p.value.rows, cols: p.value.cols, gaussianStd: 0.5, generator: &g)
+    }
+    layer.chunk = 6
+    let rows = 23
+    let h = Matrix(rows: rows, cols: 16, gaussianStd: 1, generator: &g)
+    let exclude: [[Int32]] = (0..<rows).map { r in
+      Array(Set((0..<(r % 5) * 3).map { _ in Int32(g.index(below: 300)) })).sorted()
+    }
+    let s = layer.scores(h)
+    for k in [1, 5, 20] {
+      let fast = layer.top(h, k: k, exclude: exclude)
+      let exact = BruteForceSearch.search(queries: rows, itemCount: 300, k: k, exclude: { exclude[$0] }) {
+        range, buffer in
+        s.withUnsafePointer { buffer.update(from: $0 + range.lowerBound * 300, count: range.count * 300) }
+      }
+      for r in 0..<rows { #expect(fast[r] == exact[r], "k \(k) row \(r)") }
+    }
+    // The exact scores are a distribution over all items.
+    for r in 0..<rows {
+      let total = (0..<300).reduce(0.0) { $0 + exp(Double(s[r, $1])) }
+      #expect(abs(total - 1) < 1e-4)
+    }
+  }
+
+  @Test(
+    "top list: a block row's ties at the cut, also ties the shift makes, are broken by item, not by position; exclusions masked"
+  )
   func topListTies() {
     var row: [Float] = [5, 1, 1, 0, 4]
     let ids: [Int32] = [9, 8, 3, 7, 2]
     var list = TopList(k: 2)
     row.withUnsafeMutableBufferPointer { r in
-      list.offerBlock(r.baseAddress!, count: 5, items: ids, exclude: [2]) { $0 == 2 ? 4 : nil }
+      list.offerBlock(r.baseAddress!, count: 5, shift: 0, items: ids, exclude: [2]) { $0 == 2 ? 4 : nil }
     }
     // Item 2 (score 4) is excluded; items 8 and 3 tie at 1, and the smaller item wins.
     #expect(list.items == [9, 3] && list.scores == [5, 1])
+    // Distinct logits that the shift rounds to one score tie as well: 1 + 100 and
+    // (1 + 2^-23) + 100 are both 101 in Float.
+    var close: [Float] = [5, 1 + 0x1p-23, 1, 0]
+    var shifted = TopList(k: 2)
+    close.withUnsafeMutableBufferPointer { r in
+      shifted.offerBlock(r.baseAddress!, count: 4, shift: 100, items: ids, exclude: []) { _ in nil }
+    }
+    #expect(shifted.items == [9, 3] && shifted.scores == [105, 101])
   }
 
   @Test("sharing schemes: which NextItNet convolutions and SASRec projections are one parameter")

@@ -153,9 +153,17 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
 /// logits. Returns the loss, log(sum_j e^(row_j - max)) - (row_target - max).
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale);
 
-/// Log-softmax of one row of n logits in place, plus a constant: row_j becomes
-/// row_j - log(sum_i e^row_i) + offset (offset: a log-probability the row is conditioned on).
-void crk_log_softmax_row(float *row, int64_t n, float offset);
+/// log(sum_j e^row_j) of one row of n logits, computed stably from the row maximum.
+float crk_log_sum_exp(const float *row, int64_t n);
+
+/// out[r][j] = sum_d x[r][d] * b[d][j] + bias[j] for r < m, j < n: m rows of x (width w, row
+/// stride ldx) times b (w x n, row-major), plus bias (n floats, or NULL), into out (row
+/// stride ldo). Every element is summed the same way, fused multiply-adds over d in order
+/// from zero and then the bias, so a row's result does not depend on which rows come with
+/// it: two ranking paths built on it score each item identically. Meant for narrow products
+/// (small m or w) that stay in cache.
+void crk_rows_product(const float *x, int64_t m, int64_t ldx, int64_t w, const float *b, int64_t n,
+                      const float *bias, float *out, int64_t ldo);
 
 /// Number of AVX2 lanes used by the kernels on this CPU (8), or 1 for the portable path.
 int crk_vector_width(void);

@@ -24,6 +24,7 @@ public final class LayerNorm {
   public func forward(_ x: Matrix) -> Matrix {
     precondition(x.cols == width, "LayerNorm expects \(width) columns, got \(x.cols)")
     let d = width
+    let eps = epsilon
     var xhat = Matrix(rows: x.rows, cols: d)
     var y = Matrix(rows: x.rows, cols: d)
     var rstd = [Float](repeating: 0, count: x.rows)
@@ -32,19 +33,29 @@ public final class LayerNorm {
         shift.value.withUnsafePointer { b in
           xhat.withUnsafeMutablePointer { h in
             y.withUnsafeMutablePointer { yp in
-              for r in 0..<x.rows {
-                let row = xp + r * d
-                var mean: Float = 0
-                for c in 0..<d { mean += row[c] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for c in 0..<d { variance += (row[c] - mean) * (row[c] - mean) }
-                let s = 1 / (variance / Float(d) + epsilon).squareRoot()
-                rstd[r] = s
-                for c in 0..<d {
-                  let n = (row[c] - mean) * s
-                  h[r * d + c] = n
-                  yp[r * d + c] = n * g[c] + b[c]
+              rstd.withUnsafeMutableBufferPointer { rstd in
+                Parallel.forEach(x.rows, grain: 64) { r in
+                  let row = xp + r * d
+                  let mean =
+                    RowSum.of(d) {
+                      row[$0]
+                    } lanes: {
+                      RowSum.load(row + $0)
+                    } / Float(d)
+                  let m8 = SIMD8<Float>(repeating: mean)
+                  let variance = RowSum.of(d) {
+                    (row[$0] - mean) * (row[$0] - mean)
+                  } lanes: {
+                    let t = RowSum.load(row + $0) - m8
+                    return t * t
+                  }
+                  let s = 1 / (variance / Float(d) + eps).squareRoot()
+                  rstd[r] = s
+                  for c in 0..<d {
+                    let n = (row[c] - mean) * s
+                    h[r * d + c] = n
+                    yp[r * d + c] = n * g[c] + b[c]
+                  }
                 }
               }
             }
@@ -59,32 +70,42 @@ public final class LayerNorm {
 
   /// Differentiates `forward`: dgamma += sum dy * xhat, dbeta += sum dy, and with
   /// dxhat = dy * gamma, dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+  /// Rows are split over the cores, each part summing its own dgamma and dbeta, which are
+  /// added in part order.
   public func backward(_ dy: Matrix) -> Matrix {
     precondition(dy.rows == normalized.rows && dy.cols == width, "dy shape differs from the last output")
     let d = width
     var dx = Matrix(rows: dy.rows, cols: d)
+    let parts = Parallel.workers
+    var partials = [Float](repeating: 0, count: parts * 2 * d)
     dy.withUnsafePointer { dyp in
       normalized.withUnsafePointer { h in
         gain.value.withUnsafePointer { g in
-          gain.grad.withUnsafeMutablePointer { dg in
-            shift.grad.withUnsafeMutablePointer { db in
+          inverseStd.withUnsafeBufferPointer { rstd in
+            partials.withUnsafeMutableBufferPointer { partials in
               dx.withUnsafeMutablePointer { o in
-                for r in 0..<dy.rows {
-                  var meanD: Float = 0
-                  var meanDH: Float = 0
-                  for c in 0..<d {
-                    let grad = dyp[r * d + c]
-                    let dh = grad * g[c]
-                    meanD += dh
-                    meanDH += dh * h[r * d + c]
-                    dg[c] += grad * h[r * d + c]
-                    db[c] += grad
-                  }
-                  meanD /= Float(d)
-                  meanDH /= Float(d)
-                  for c in 0..<d {
-                    let dh = dyp[r * d + c] * g[c]
-                    o[r * d + c] = inverseStd[r] * (dh - meanD - h[r * d + c] * meanDH)
+                Parallel.forEachChunk(of: dy.rows, chunks: parts) { part, range in
+                  let dg = partials.baseAddress! + part * 2 * d
+                  let db = dg + d
+                  for r in range {
+                    let grad = dyp + r * d
+                    let hr = h + r * d
+                    for c in 0..<d {
+                      dg[c] += grad[c] * hr[c]
+                      db[c] += grad[c]
+                    }
+                    let meanD = RowSum.of(d) {
+                      grad[$0] * g[$0]
+                    } lanes: {
+                      RowSum.load(grad + $0) * RowSum.load(g + $0)
+                    }
+                    let meanDH = RowSum.of(d) {
+                      grad[$0] * g[$0] * hr[$0]
+                    } lanes: {
+                      RowSum.load(grad + $0) * RowSum.load(g + $0) * RowSum.load(hr + $0)
+                    }
+                    let (md, mdh) = (meanD / Float(d), meanDH / Float(d))
+                    for c in 0..<d { o[r * d + c] = rstd[r] * (grad[c] * g[c] - md - hr[c] * mdh) }
                   }
                 }
               }
@@ -93,6 +114,43 @@ public final class LayerNorm {
         }
       }
     }
+    gain.grad.withUnsafeMutablePointer { dg in
+      shift.grad.withUnsafeMutablePointer { db in
+        for part in 0..<parts {
+          for c in 0..<d {
+            dg[c] += partials[part * 2 * d + c]
+            db[c] += partials[part * 2 * d + d + c]
+          }
+        }
+      }
+    }
     return dx
+  }
+}
+
+/// Sums over a row in eight lanes (the tail past a multiple of eight added one by one): the
+/// reductions of `LayerNorm`, kept short of a long chain of dependent scalar adds.
+enum RowSum {
+  /// sum of term(c) for c < n, where lanes(c) gives terms c..<c+8 at once.
+  @inline(__always)
+  static func of(_ n: Int, _ term: (Int) -> Float, lanes: (Int) -> SIMD8<Float>) -> Float {
+    var acc = SIMD8<Float>()
+    var c = 0
+    while c + 8 <= n {
+      acc += lanes(c)
+      c += 8
+    }
+    var total = acc.sum()
+    while c < n {
+      total += term(c)
+      c += 1
+    }
+    return total
+  }
+
+  /// Eight floats from `p` (any alignment).
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
   }
 }

@@ -5,17 +5,34 @@ public final class ReLU {
   public init() {}
 
   public func forward(_ x: Matrix) -> Matrix {
-    var y = x
-    positive = x.storage.map { $0 > 0 }
-    for i in 0..<y.storage.count where !positive[i] { y.storage[i] = 0 }
+    let n = x.storage.count
+    var y = Matrix(rows: x.rows, cols: x.cols)
+    positive = [Bool](unsafeUninitializedCapacity: n) { mask, count in
+      x.withUnsafePointer { xp in
+        y.withUnsafeMutablePointer { yp in
+          for i in 0..<n {
+            let keep = xp[i] > 0
+            mask[i] = keep
+            yp[i] = keep ? xp[i] : 0
+          }
+        }
+      }
+      count = n
+    }
     return y
   }
 
   /// dx = dy where the input was positive, else 0.
   public func backward(_ dy: Matrix) -> Matrix {
     precondition(dy.storage.count == positive.count, "dy shape differs from the last output")
-    var dx = dy
-    for i in 0..<dx.storage.count where !positive[i] { dx.storage[i] = 0 }
+    var dx = Matrix(rows: dy.rows, cols: dy.cols)
+    dy.withUnsafePointer { dyp in
+      dx.withUnsafeMutablePointer { dxp in
+        positive.withUnsafeBufferPointer { mask in
+          for i in 0..<mask.count { dxp[i] = mask[i] ? dyp[i] : 0 }
+        }
+      }
+    }
     return dx
   }
 }

@@ -48,6 +48,13 @@ public struct Matrix: Sendable, Equatable {
   /// A copy of row `r`.
   public func row(_ r: Int) -> [Float] { Array(storage[(r * cols)..<((r + 1) * cols)]) }
 
+  /// The (cols, rows) transpose.
+  public func transposed() -> Matrix {
+    var out = Matrix(rows: cols, cols: rows)
+    for r in 0..<rows { for c in 0..<cols { out.storage[c * rows + r] = storage[r * cols + c] } }
+    return out
+  }
+
   /// Calls `body` with a pointer to the first element (read-only).
   @inlinable public func withUnsafePointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows
     -> R

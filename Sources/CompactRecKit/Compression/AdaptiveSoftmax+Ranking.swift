@@ -1,0 +1,160 @@
+import CKernels
+
+/// Ranking with the adaptive softmax: exact log-probabilities of every item (`scores`, for
+/// evaluation) and the fast exact top-N (`top`). Both walk the layer the same way
+/// (`AdaptiveRankingLayout.walk`) and take every logit from `crk_rows_product`, so they
+/// score each item identically and the fast path selects exactly what the exact one would.
+extension AdaptiveSoftmax {
+  /// Exact log-probabilities of every item, (rows, items), in item order.
+  public func scores(_ hidden: Matrix) -> Matrix {
+    let n = items
+    var out = Matrix(rows: hidden.rows, cols: n)
+    out.withUnsafeMutablePointer { dst in
+      blocks.order.withUnsafeBufferPointer { order in
+        _ = AdaptiveRankingLayout(self).walk(hidden, needs: { _, _, _ in true }) { b, r, logits, shift in
+          let start = blocks.start(b)
+          for j in 0..<blocks.size(b) { dst[r * n + Int(order[start + j])] = logits[j] + shift }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Fast exact top-k: the head items first; then each tail block in turn, skipped for a row
+  /// whose list is full and whose cluster log-probability is below its k-th best score (every
+  /// item of the block is at most as probable as its cluster, so none could enter). Within a
+  /// block, items are selected by logit (the block's log-softmax only shifts them), so a
+  /// visited block costs one product, one log-sum-exp and one selection pass. Returns what
+  /// selecting from `scores` returns.
+  public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
+    precondition(exclude.count == hidden.rows, "one exclusion list per row")
+    var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
+    let skipped = lists.withUnsafeMutableBufferPointer { lists in
+      blocks.order.withUnsafeBufferPointer { order in
+        AdaptiveRankingLayout(self).walk(hidden, needs: { r, _, cluster in !lists[r].excludes(score: cluster) }) {
+          b, r, logits, shift in
+          lists[r].offerBlock(
+            logits, count: blocks.size(b), shift: shift, items: order.baseAddress! + blocks.start(b),
+            exclude: exclude[r]
+          ) { position(of: $0, inBlock: b) }
+        }
+      }
+    }
+    tailBlocksMet += hidden.rows * tails.count
+    skippedTailBlocks += skipped
+    return lists.map(\.ranking)
+  }
+
+  /// An item's index within block b's rank order, or nil when it is in another block.
+  func position(of item: Int32, inBlock b: Int) -> Int? {
+    let (block, row) = blocks.locate(item)
+    return block == b ? row : nil
+  }
+}
+
+/// An adaptive softmax's weights laid out for `crk_rows_product` (the head and tail tables
+/// transposed to (width, items)), and the walk over its blocks that both ranking paths share.
+struct AdaptiveRankingLayout {
+  let blocks: FrequencyBlocks
+  let width: Int
+  let chunk: Int
+  /// (width, size_0 + tail blocks) and (1, size_0 + tail blocks).
+  let headWeight: Matrix
+  let headBias: Matrix
+  /// For tail block b at index b - 1: (width, width_b), (width_b, size_b), (1, size_b).
+  let projections: [Matrix]
+  let tailWeights: [Matrix]
+  let tailBiases: [Matrix]
+
+  init(_ layer: AdaptiveSoftmax) {
+    blocks = layer.blocks
+    width = layer.width
+    chunk = max(1, layer.chunk)
+    headWeight = layer.head.weight.value.transposed()
+    headBias = layer.head.bias.value
+    projections = layer.projections.map(\.weight.value)
+    tailWeights = layer.tails.map { $0.weight.value.transposed() }
+    tailBiases = layer.tails.map(\.bias.value)
+  }
+
+  /// Walks the rows of `hidden` in chunks of `chunk` rows, each chunk on one core. For each
+  /// row r it visits block 0 with the head logits and shift -logsumexp(head row), then each
+  /// tail block b for which `needs(r, b, cluster)` holds (cluster: the block's head
+  /// log-probability) with the block's logits and shift cluster - logsumexp(block row); a
+  /// logit plus its shift is the item's log-probability. `visit(b, r, logits, shift)` may
+  /// overwrite the logits (the cluster values are read first). Rows of different chunks run
+  /// concurrently, one row's visits in block order. Returns how many (row, tail block) pairs
+  /// were skipped.
+  func walk(
+    _ hidden: Matrix, needs: (Int, Int, Float) -> Bool,
+    visit: (_ block: Int, _ row: Int, _ logits: UnsafeMutablePointer<Float>, _ shift: Float) -> Void
+  ) -> Int {
+    precondition(hidden.cols == width, "hidden width \(hidden.cols), expected \(width)")
+    let rows = hidden.rows
+    let chunks = (rows + chunk - 1) / chunk
+    var skipped = [Int](repeating: 0, count: chunks)
+    hidden.withUnsafePointer { h in
+      skipped.withUnsafeMutableBufferPointer { skipped in
+        Parallel.forEach(chunks, grain: 1) { c in
+          let lo = c * chunk
+          skipped[c] = walkChunk(h + lo * width, rows: min(chunk, rows - lo), first: lo, needs: needs, visit: visit)
+        }
+      }
+    }
+    return skipped.reduce(0, +)
+  }
+
+  /// `walk` over `m` contiguous rows starting at `x`, which are rows `first...` of the batch.
+  private func walkChunk(
+    _ x: UnsafePointer<Float>, rows m: Int, first: Int, needs: (Int, Int, Float) -> Bool,
+    visit: (Int, Int, UnsafeMutablePointer<Float>, Float) -> Void
+  ) -> Int {
+    let tailCount = tailWeights.count
+    let headItems = blocks.size(0)
+    let hw = headWeight.cols
+    let logitsWidth = max(hw, tailWeights.map(\.cols).max() ?? 0)
+    let logits = UnsafeMutablePointer<Float>.allocate(capacity: m * logitsWidth)
+    let gathered = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+    let projected = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+    defer {
+      logits.deallocate()
+      gathered.deallocate()
+      projected.deallocate()
+    }
+    var clusters = [Float](repeating: 0, count: m * tailCount)
+    headWeight.withUnsafePointer { w in
+      headBias.withUnsafePointer { bias in
+        crk_rows_product(x, Int64(m), Int64(width), Int64(width), w, Int64(hw), bias, logits, Int64(hw))
+      }
+    }
+    for i in 0..<m {
+      let row = logits + i * hw
+      let shift = 0 - crk_log_sum_exp(row, Int64(hw))
+      for t in 0..<tailCount { clusters[i * tailCount + t] = row[headItems + t] + shift }
+      visit(0, first + i, row, shift)
+    }
+    var skipped = 0
+    for t in 0..<tailCount {
+      let needed = (0..<m).filter { needs(first + $0, t + 1, clusters[$0 * tailCount + t]) }
+      skipped += m - needed.count
+      if needed.isEmpty { continue }
+      for (k, i) in needed.enumerated() { (gathered + k * width).update(from: x + i * width, count: width) }
+      let bw = projections[t].cols
+      let n = tailWeights[t].cols
+      projections[t].withUnsafePointer { p in
+        crk_rows_product(
+          gathered, Int64(needed.count), Int64(width), Int64(width), p, Int64(bw), nil, projected, Int64(bw))
+      }
+      tailWeights[t].withUnsafePointer { w in
+        tailBiases[t].withUnsafePointer { bias in
+          crk_rows_product(projected, Int64(needed.count), Int64(bw), Int64(bw), w, Int64(n), bias, logits, Int64(n))
+        }
+      }
+      for (k, i) in needed.enumerated() {
+        let row = logits + k * n
+        visit(t + 1, first + i, row, clusters[i * tailCount + t] - crk_log_sum_exp(row, Int64(n)))
+      }
+    }
+    return skipped
+  }
+}
