@@ -77,14 +77,14 @@ struct AdaptiveRankingLayout {
     tailBiases = layer.tails.map(\.bias.value)
   }
 
-  /// Walks the rows of `hidden` in chunks of `chunk` rows, each chunk on one core. For each
-  /// row r it visits block 0 with the head logits and shift -logsumexp(head row), then each
-  /// tail block b for which `needs(r, b, cluster)` holds (cluster: the block's head
-  /// log-probability) with the block's logits and shift cluster - logsumexp(block row); a
-  /// logit plus its shift is the item's log-probability. `visit(b, r, logits, shift)` may
-  /// overwrite the logits (the cluster values are read first). Rows of different chunks run
-  /// concurrently, one row's visits in block order. Returns how many (row, tail block) pairs
-  /// were skipped.
+  /// Walks the rows of `hidden` in chunks of `chunk` rows, each core taking a run of chunks
+  /// with its own scratch memory. For each row r it visits block 0 with the head logits and
+  /// shift -logsumexp(head row), then each tail block b for which `needs(r, b, cluster)` holds
+  /// (cluster: the block's head log-probability) with the block's logits and shift
+  /// cluster - logsumexp(block row); a logit plus its shift is the item's log-probability.
+  /// `visit(b, r, logits, shift)` may overwrite the logits (the cluster values are read
+  /// first). Rows of different chunks run concurrently, one row's visits in block order.
+  /// Returns how many (row, tail block) pairs were skipped.
   func walk(
     _ hidden: Matrix, needs: (Int, Int, Float) -> Bool,
     visit: (_ block: Int, _ row: Int, _ logits: UnsafeMutablePointer<Float>, _ shift: Float) -> Void
@@ -92,35 +92,53 @@ struct AdaptiveRankingLayout {
     precondition(hidden.cols == width, "hidden width \(hidden.cols), expected \(width)")
     let rows = hidden.rows
     let chunks = (rows + chunk - 1) / chunk
-    var skipped = [Int](repeating: 0, count: chunks)
+    let logitsWidth = max(headWeight.cols, tailWeights.map(\.cols).max() ?? 0)
+    var skipped = [Int](repeating: 0, count: Parallel.workers)
     hidden.withUnsafePointer { h in
       skipped.withUnsafeMutableBufferPointer { skipped in
-        Parallel.forEach(chunks, grain: 1) { c in
-          let lo = c * chunk
-          skipped[c] = walkChunk(h + lo * width, rows: min(chunk, rows - lo), first: lo, needs: needs, visit: visit)
+        Parallel.forEachChunk(of: chunks) { worker, range in
+          let scratch = Scratch(logits: chunk * logitsWidth, rows: chunk * width)
+          defer { scratch.free() }
+          for c in range {
+            let lo = c * chunk
+            skipped[worker] += walkChunk(
+              h + lo * width, rows: min(chunk, rows - lo), first: lo, scratch: scratch, needs: needs, visit: visit)
+          }
         }
       }
     }
     return skipped.reduce(0, +)
   }
 
+  /// One core's buffers for `walkChunk`: a chunk's logits, its gathered rows and their
+  /// projections.
+  private struct Scratch {
+    let logits: UnsafeMutablePointer<Float>
+    let gathered: UnsafeMutablePointer<Float>
+    let projected: UnsafeMutablePointer<Float>
+
+    init(logits: Int, rows: Int) {
+      self.logits = .allocate(capacity: logits)
+      gathered = .allocate(capacity: rows)
+      projected = .allocate(capacity: rows)
+    }
+
+    func free() {
+      logits.deallocate()
+      gathered.deallocate()
+      projected.deallocate()
+    }
+  }
+
   /// `walk` over `m` contiguous rows starting at `x`, which are rows `first...` of the batch.
   private func walkChunk(
-    _ x: UnsafePointer<Float>, rows m: Int, first: Int, needs: (Int, Int, Float) -> Bool,
+    _ x: UnsafePointer<Float>, rows m: Int, first: Int, scratch: Scratch, needs: (Int, Int, Float) -> Bool,
     visit: (Int, Int, UnsafeMutablePointer<Float>, Float) -> Void
   ) -> Int {
     let tailCount = tailWeights.count
     let headItems = blocks.size(0)
     let hw = headWeight.cols
-    let logitsWidth = max(hw, tailWeights.map(\.cols).max() ?? 0)
-    let logits = UnsafeMutablePointer<Float>.allocate(capacity: m * logitsWidth)
-    let gathered = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
-    let projected = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
-    defer {
-      logits.deallocate()
-      gathered.deallocate()
-      projected.deallocate()
-    }
+    let (logits, gathered, projected) = (scratch.logits, scratch.gathered, scratch.projected)
     var clusters = [Float](repeating: 0, count: m * tailCount)
     headWeight.withUnsafePointer { w in
       headBias.withUnsafePointer { bias in

@@ -112,8 +112,8 @@ public final class SequentialModel: Recommender {
   }
 
   /// The `k` best items after each query's history, its `exclude` items left out: the
-  /// encoder's states (`finalHidden`), then the output layer's own top-k in batches (the
-  /// adaptive softmax skips whole tail blocks).
+  /// encoder's states (`finalHidden`), then the output layer's own top-k (which bounds its
+  /// memory by working through rows in chunks; the adaptive softmax skips whole tail blocks).
   public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
     recommend(hidden: finalHidden(queries), queries, k: k)
   }
@@ -122,12 +122,6 @@ public final class SequentialModel: Recommender {
   /// state (`finalHidden`), its `exclude` items left out.
   public func recommend(hidden h: Matrix, _ queries: [ScoringQuery], k: Int) -> [Ranking] {
     precondition(h.rows == queries.count && h.cols == encoder.width, "one hidden state per query")
-    var results: [Ranking] = []
-    results.reserveCapacity(queries.count)
-    for start in stride(from: 0, to: queries.count, by: BruteForceSearch.batchSize) {
-      let rows = start..<min(queries.count, start + BruteForceSearch.batchSize)
-      results += output.top(h.rows(rows), k: k, exclude: rows.map { queries[$0].exclude })
-    }
-    return results
+    return output.top(h, k: k, exclude: queries.map(\.exclude))
   }
 }
