@@ -8,6 +8,8 @@
 # Each model is evaluated (MRR/HR/NDCG at 5 and 20, full ranking), its top-5 for every test
 # user timed (bench retrieval: encoder and output layer apart), and one training epoch timed.
 # Results go to bench/results/cprec-*.json, models to runs/ (kept; delete one to retrain it).
+# MODEL=gru4rec|sasrec runs that architecture instead of NextItNet (names gain the model);
+# VARIANTS="base both" picks variants (GRU4Rec has no sharing schemes).
 # Usage: bench/cprec.sh [beauty|sports]... [-- cprec|loo]...  (default: beauty, cprec)
 source "$(dirname "$0")/setup.sh"
 sets=()
@@ -20,7 +22,10 @@ done
 [ ${#sets[@]} -gt 0 ] || sets=(beauty)
 [ ${#protocols[@]} -gt 0 ] || protocols=(cprec)
 # The headline pair (NextItNet, CpRec with both and a sharing scheme) first, the rest after.
-variants=(base both both+cross-block both+cross-layer input output both+adjacent-layer both+adjacent-block)
+read -ra variants <<<"${VARIANTS:-base both both+cross-block both+cross-layer input output both+adjacent-layer both+adjacent-block}"
+model=${MODEL:-nextitnet}
+prefix=cprec
+[ "$model" = nextitnet ] || prefix=cprec-$model
 
 for set in "${sets[@]}"; do
   file=../shared/data/amazon-$set/sequences.txt
@@ -36,15 +41,15 @@ for set in "${sets[@]}"; do
       blockwise=${variant%%+*}
       [ "$blockwise" = base ] || args+=(--blockwise "$blockwise")
       [[ "$variant" != *+* ]] || args+=(--sharing "${variant#*+}")
-      name=cprec-$set-$protocol-$variant
+      name=$prefix-$set-$protocol-$variant
       path=runs/$name.crm
-      [ -f "$path" ] || $bin train --model nextitnet --data "$file" --split "$split" --dim 128 --epochs 100 \
+      [ -f "$path" ] || $bin train --model "$model" --data "$file" --split "$split" --dim 128 --epochs 100 \
         --eval-every 1 --patience 3 "${args[@]}" --out "$path" --json --verbose \
         > "$out/$name-train.json" 2> "$out/$name-train.log"
       $bin evaluate "$path" --data "$file" --split "$split" --k 5,20 --json > "$out/$name-eval.json"
       $bin inspect "$path" --json > "$out/$name-inspect.json"
       $bin bench retrieval --model "$path" -k 5 --repeat 3 > "$out/$name-top5.json"
-      $bin bench seq-epoch --model nextitnet --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
+      $bin bench seq-epoch --model "$model" --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
     done
   done
 done

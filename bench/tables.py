@@ -2,7 +2,7 @@
 """Prints the README/RESULTS markdown tables of the sequential (issue 5) and CpRec (issue 6)
 runs from the JSON in bench/results/ (written by bench/sequential.sh and bench/cprec.sh).
 Usage: bench/tables.py sequential DATASET NAME...   (NAME: e.g. sasrec-dropout0.5)
-       bench/tables.py cprec DATASET PROTOCOL"""
+       bench/tables.py cprec DATASET PROTOCOL [MODEL]   (MODEL: gru4rec or sasrec; default NextItNet)"""
 import json
 import os
 import sys
@@ -11,8 +11,11 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def load(name):
-    path = os.path.join(RESULTS, name + ".json")
-    return json.load(open(path)) if os.path.exists(path) else None
+    """The JSON of one result, or None while it is absent or still being written."""
+    try:
+        return json.load(open(os.path.join(RESULTS, name + ".json")))
+    except (OSError, ValueError):
+        return None
 
 
 def sequential(dataset, names):
@@ -28,11 +31,12 @@ def sequential(dataset, names):
         print(f"| {name} | " + " | ".join(f"{v:.4f}" for v in cells) + " |")
 
 
-def cprec(dataset, protocol):
+def cprec(dataset, protocol, model=None):
+    prefix = f"cprec-{model}" if model else "cprec"
     print("| variant | MRR@5 | HR@5 | NDCG@5 | MRR@20 | HR@20 | NDCG@20 | input params | middle params | output params | total | model bytes | s/epoch | top-5 users/s | output layer s |")
     print("|---|" + "---|" * 14)
     for variant in ("base", "input", "output", "both", "both+cross-layer", "both+cross-block", "both+adjacent-layer", "both+adjacent-block"):
-        name = f"cprec-{dataset}-{protocol}-{variant}"
+        name = f"{prefix}-{dataset}-{protocol}-{variant}"
         e, i = load(name + "-eval"), load(name + "-inspect")
         if e is None or i is None:
             continue
@@ -50,7 +54,7 @@ def cprec(dataset, protocol):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "sequential":
         sequential(sys.argv[2], sys.argv[3:])
-    elif len(sys.argv) == 4 and sys.argv[1] == "cprec":
-        cprec(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "cprec":
+        cprec(*sys.argv[2:])
     else:
         sys.exit(__doc__)
