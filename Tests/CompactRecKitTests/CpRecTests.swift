@@ -159,11 +159,42 @@ struct CpRecTests {
       }
       for r in 0..<rows { #expect(fast[r] == exact[r], "k \(k) row \(r)") }
     }
+    #expect(layer.skippedTailBlocks > 0, "the bounds should spare some blocks here")
     // The exact scores are a distribution over all items.
     for r in 0..<rows {
       let total = (0..<300).reduce(0.0) { $0 + exp(Double(s[r, $1])) }
       #expect(abs(total - 1) < 1e-4)
     }
+  }
+
+  @Test("tail bound: never below a tail block's most probable item, and tight enough to skip blocks")
+  func tailBound() throws {
+    var g = SeededGenerator(seed: 29)
+    let counts = (0..<400).map { _ in g.index(below: 50) }
+    let blocks = try FrequencyBlocks(counts: counts, cutoffs: [20, 100])
+    let layer = AdaptiveSoftmax(name: "out", blocks: blocks, width: 16, factor: 2, generator: &g)
+    let layout = AdaptiveRankingLayout(layer)
+    for scale: Float in [0.1, 1, 4] {
+      let h = Matrix(rows: 50, cols: 16, gaussianStd: scale, generator: &g)
+      let s = layer.scores(h)
+      let head = layer.head.logits(h)
+      for b in 1..<blocks.blockCount {
+        let z = Affine.forward(h, weight: layer.projections[b - 1].weight.value, bias: nil)
+        for r in 0..<50 {
+          let headRow = (0..<head.cols).map { Double(head[r, $0]) }
+          let top = headRow.max()!
+          let cluster = Float(headRow[blocks.size(0) + b - 1] - top - log(headRow.reduce(0) { $0 + exp($1 - top) }))
+          let bound = z.withUnsafePointer { layout.tailBounds[b - 1].bound(cluster: cluster, $0 + r * z.cols, z.cols) }
+          let best = (blocks.start(b)..<blocks.start(b) + blocks.size(b)).map { s[r, Int(blocks.order[$0])] }.max()!
+          #expect(best <= bound, "scale \(scale) block \(b) row \(r)")
+          #expect(bound <= cluster + 1e-6)
+        }
+      }
+    }
+    // Small hidden states give flat blocks far below their clusters: top-1 skips some.
+    let h = Matrix(rows: 50, cols: 16, gaussianStd: 0.1, generator: &g)
+    _ = layer.top(h, k: 1, exclude: Array(repeating: [], count: 50))
+    #expect(layer.skippedTailBlocks > 0)
   }
 
   @Test(

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// Ranking with the adaptive softmax: exact log-probabilities of every item (`scores`, for
 /// evaluation) and the fast exact top-N (`top`). Both walk the layer the same way
@@ -21,8 +22,8 @@ extension AdaptiveSoftmax {
   }
 
   /// Fast exact top-k: the head items first; then each tail block in turn, skipped for a row
-  /// whose list is full and whose cluster log-probability is below its k-th best score (every
-  /// item of the block is at most as probable as its cluster, so none could enter). Within a
+  /// whose list is full and whose bound on the block's items (`AdaptiveRankingLayout.walk`)
+  /// is below its k-th best score, so none could enter. Within a
   /// block, items are selected by logit (the block's log-softmax only shifts them), so a
   /// visited block costs one product, one log-sum-exp and one selection pass. Returns what
   /// selecting from `scores` returns.
@@ -31,7 +32,7 @@ extension AdaptiveSoftmax {
     var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
     let skipped = lists.withUnsafeMutableBufferPointer { lists in
       blocks.order.withUnsafeBufferPointer { order in
-        AdaptiveRankingLayout(self).walk(hidden, needs: { r, _, cluster in !lists[r].excludes(score: cluster) }) {
+        AdaptiveRankingLayout(self).walk(hidden, needs: { r, _, bound in !lists[r].excludes(score: bound) }) {
           b, r, logits, shift in
           lists[r].offerBlock(
             logits, count: blocks.size(b), shift: shift, items: order.baseAddress! + blocks.start(b),
@@ -65,6 +66,7 @@ struct AdaptiveRankingLayout {
   let projections: [Matrix]
   let tailWeights: [Matrix]
   let tailBiases: [Matrix]
+  let tailBounds: [TailBound]
 
   init(_ layer: AdaptiveSoftmax) {
     blocks = layer.blocks
@@ -75,13 +77,17 @@ struct AdaptiveRankingLayout {
     projections = layer.projections.map(\.weight.value)
     tailWeights = layer.tails.map { $0.weight.value.transposed() }
     tailBiases = layer.tails.map(\.bias.value)
+    tailBounds = layer.tails.map { TailBound(weight: $0.weight.value, bias: $0.bias.value) }
   }
 
   /// Walks the rows of `hidden` in chunks of `chunk` rows, each core taking a run of chunks
   /// with its own scratch memory. For each row r it visits block 0 with the head logits and
-  /// shift -logsumexp(head row), then each tail block b for which `needs(r, b, cluster)` holds
-  /// (cluster: the block's head log-probability) with the block's logits and shift
-  /// cluster - logsumexp(block row); a logit plus its shift is the item's log-probability.
+  /// shift -logsumexp(head row), then each tail block b for which `needs(r, b, bound)` holds
+  /// with the block's logits and shift cluster - logsumexp(block row), where cluster is the
+  /// block's head log-probability; a logit plus its shift is the item's log-probability.
+  /// `bound` is at least every item's log-probability in the block: the smaller of cluster
+  /// and cluster - log(size_b) + |z| * spread_b + biasSpread_b + slack, for z the row's
+  /// projection into the block (`TailBound`).
   /// `visit(b, r, logits, shift)` may overwrite the logits (the cluster values are read
   /// first). Rows of different chunks run concurrently, one row's visits in block order.
   /// Returns how many (row, tail block) pairs were skipped.
@@ -110,8 +116,8 @@ struct AdaptiveRankingLayout {
     return skipped.reduce(0, +)
   }
 
-  /// One core's buffers for `walkChunk`: a chunk's logits, its gathered rows and their
-  /// projections.
+  /// One core's buffers for `walkChunk`: a chunk's logits, its rows' projections into a
+  /// tail block and the projections of the rows that need the block.
   private struct Scratch {
     let logits: UnsafeMutablePointer<Float>
     let gathered: UnsafeMutablePointer<Float>
@@ -152,20 +158,21 @@ struct AdaptiveRankingLayout {
       visit(0, first + i, row, shift)
     }
     var skipped = 0
+    var bounds = [Float](repeating: 0, count: m)
     for t in 0..<tailCount {
-      let needed = (0..<m).filter { needs(first + $0, t + 1, clusters[$0 * tailCount + t]) }
-      skipped += m - needed.count
-      if needed.isEmpty { continue }
-      for (k, i) in needed.enumerated() { (gathered + k * width).update(from: x + i * width, count: width) }
       let bw = projections[t].cols
       let n = tailWeights[t].cols
       projections[t].withUnsafePointer { p in
-        crk_rows_product(
-          gathered, Int64(needed.count), Int64(width), Int64(width), p, Int64(bw), nil, projected, Int64(bw))
+        crk_rows_product(x, Int64(m), Int64(width), Int64(width), p, Int64(bw), nil, projected, Int64(bw))
       }
+      for i in 0..<m { bounds[i] = tailBounds[t].bound(cluster: clusters[i * tailCount + t], projected + i * bw, bw) }
+      let needed = (0..<m).filter { needs(first + $0, t + 1, bounds[$0]) }
+      skipped += m - needed.count
+      if needed.isEmpty { continue }
+      for (k, i) in needed.enumerated() { (gathered + k * bw).update(from: projected + i * bw, count: bw) }
       tailWeights[t].withUnsafePointer { w in
         tailBiases[t].withUnsafePointer { bias in
-          crk_rows_product(projected, Int64(needed.count), Int64(bw), Int64(bw), w, Int64(n), bias, logits, Int64(n))
+          crk_rows_product(gathered, Int64(needed.count), Int64(bw), Int64(bw), w, Int64(n), bias, logits, Int64(n))
         }
       }
       for (k, i) in needed.enumerated() {
@@ -174,5 +181,43 @@ struct AdaptiveRankingLayout {
       }
     }
     return skipped
+  }
+}
+
+/// A bound on the log-probability of every item in a tail block that costs O(width_b) per
+/// row. With logits l_j = z . W_j + b_j over the block's n items, Jensen's inequality gives
+/// logsumexp(l) >= log n + mean(l), and l_j - mean(l) = z . (W_j - mean W) + (b_j - mean b)
+/// <= |z| * spread + biasSpread, where spread = max_j |W_j - mean W| and biasSpread =
+/// max_j (b_j - mean b). So log p(j) = cluster + l_j - logsumexp(l) <= cluster - log n +
+/// |z| * spread + biasSpread. A row far from every item of a rare block skips it this way
+/// even when the block's cluster is likely.
+struct TailBound {
+  let logSize: Float
+  let spread: Float
+  let biasSpread: Float
+
+  init(weight: Matrix, bias: Matrix) {
+    let (n, w) = (weight.rows, weight.cols)
+    var mean = [Double](repeating: 0, count: w)
+    for j in 0..<n { for c in 0..<w { mean[c] += Double(weight[j, c]) / Double(n) } }
+    var spread = 0.0
+    for j in 0..<n {
+      var s = 0.0
+      for c in 0..<w { s += (Double(weight[j, c]) - mean[c]) * (Double(weight[j, c]) - mean[c]) }
+      spread = max(spread, s.squareRoot())
+    }
+    let meanBias = (0..<n).reduce(0.0) { $0 + Double(bias[0, $1]) } / Double(n)
+    logSize = Float(log(Double(n)))
+    self.spread = Float(spread)
+    biasSpread = Float((0..<n).map { Double(bias[0, $0]) - meanBias }.max() ?? 0)
+  }
+
+  /// The bound for a row with the given cluster log-probability and projection z (width w),
+  /// loosened by a slack far above Float rounding so it never cuts off a real candidate.
+  func bound(cluster: Float, _ z: UnsafePointer<Float>, _ w: Int) -> Float {
+    var squared: Float = 0
+    for c in 0..<w { squared += z[c] * z[c] }
+    let bound = cluster - logSize + squared.squareRoot() * spread + biasSpread
+    return min(cluster, bound + 1e-3 * (1 + abs(bound)))
   }
 }
