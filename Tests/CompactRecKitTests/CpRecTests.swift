@@ -135,12 +135,18 @@ struct CpRecTests {
     }
   }
 
+  /// An adaptive softmax of width 16 over `items` items with random training counts, cut at
+  /// `cutoffs`: blocks wide enough for the vector kernel's tiles.
+  static func wideSoftmax(items: Int, cutoffs: [Int], generator g: inout SeededGenerator) throws -> AdaptiveSoftmax {
+    let counts = (0..<items).map { _ in g.index(below: 50) }
+    let blocks = try FrequencyBlocks(counts: counts, cutoffs: cutoffs)
+    return AdaptiveSoftmax(name: "out", blocks: blocks, width: 16, factor: 2, generator: &g)
+  }
+
   @Test("adaptive softmax: fast top-N equals exact top-N on blocks wide enough for the vector kernel")
   func fastTopNWideBlocks() throws {
     var g = SeededGenerator(seed: 28)
-    let counts = (0..<300).map { _ in g.index(below: 50) }
-    let blocks = try FrequencyBlocks(counts: counts, cutoffs: [37, 120])
-    let layer = AdaptiveSoftmax(name: "out", blocks: blocks, width: 16, factor: 2, generator: &g)
+    let layer = try Self.wideSoftmax(items: 300, cutoffs: [37, 120], generator: &g)
     for p in layer.parameters {
       p.value = Matrix(rows: p.value.rows, cols: p.value.cols, gaussianStd: 0.5, generator: &g)
     }
@@ -170,9 +176,8 @@ struct CpRecTests {
   @Test("tail bound: never below a tail block's most probable item, and tight enough to skip blocks")
   func tailBound() throws {
     var g = SeededGenerator(seed: 29)
-    let counts = (0..<400).map { _ in g.index(below: 50) }
-    let blocks = try FrequencyBlocks(counts: counts, cutoffs: [20, 100])
-    let layer = AdaptiveSoftmax(name: "out", blocks: blocks, width: 16, factor: 2, generator: &g)
+    let layer = try Self.wideSoftmax(items: 400, cutoffs: [20, 100], generator: &g)
+    let blocks = layer.blocks
     let layout = AdaptiveRankingLayout(layer)
     for scale: Float in [0.1, 1, 4] {
       let h = Matrix(rows: 50, cols: 16, gaussianStd: scale, generator: &g)
