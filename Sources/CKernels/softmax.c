@@ -1,4 +1,5 @@
-// Row-wise softmax cross-entropy gradient in place, and a row's log-sum-exp; see ckernels.h.
+// Row-wise softmax cross-entropy gradient in place, a row's log-sum-exp and its maximum; see
+// ckernels.h.
 #include "ckernels.h"
 #include "dispatch.h"
 
@@ -121,6 +122,13 @@ float crk_log_sum_exp(const float *row, int64_t n) {
   return log_sum_exp_portable(row, n);
 }
 
+
+float crk_row_max(const float *row, int64_t n) {
+#if CRK_X86
+  if (crk_has_avx2()) return row_max_avx2(row, n);
+#endif
+  return row_max_portable(row, n);
+}
 
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale) {
 #if CRK_X86

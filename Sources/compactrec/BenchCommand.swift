@@ -132,6 +132,8 @@ struct RetrievalBench: ParsableCommand {
     if let adaptive = (bundle.model as? SequentialModel)?.output as? AdaptiveSoftmax {
       info["skipped_tail_block_fraction"] = .number(
         Double(adaptive.skippedTailBlocks) / Double(max(1, adaptive.tailBlocksMet)))
+      info["skipped_after_product_fraction"] = .number(
+        Double(adaptive.skippedAfterProduct) / Double(max(1, adaptive.tailBlocksMet)))
     }
     if let encoderPass, let outputPass {
       info["encoder_seconds"] = .number(timeRepeated(repetitions, encoderPass).min()!)

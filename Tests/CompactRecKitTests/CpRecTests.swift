@@ -166,6 +166,7 @@ struct CpRecTests {
       for r in 0..<rows { #expect(fast[r] == exact[r], "k \(k) row \(r)") }
     }
     #expect(layer.skippedTailBlocks > 0, "the bounds should spare some blocks here")
+    #expect(layer.skippedAfterProduct > 0, "and some after their product")
     // The exact scores are a distribution over all items.
     for r in 0..<rows {
       let total = (0..<300).reduce(0.0) { $0 + exp(Double(s[r, $1])) }
@@ -173,7 +174,9 @@ struct CpRecTests {
     }
   }
 
-  @Test("tail bound: never below a tail block's most probable item, and tight enough to skip blocks")
+  @Test(
+    "tail bounds: never below a tail block's most probable item, before or after its product, and tight enough to skip blocks"
+  )
   func tailBound() throws {
     var g = SeededGenerator(seed: 29)
     let layer = try Self.wideSoftmax(items: 400, cutoffs: [20, 100], generator: &g)
@@ -185,6 +188,7 @@ struct CpRecTests {
       let head = layer.head.logits(h)
       for b in 1..<blocks.blockCount {
         let z = Affine.forward(h, weight: layer.projections[b - 1].weight.value, bias: nil)
+        let logits = layer.tails[b - 1].logits(z)
         for r in 0..<50 {
           let headRow = (0..<head.cols).map { Double(head[r, $0]) }
           let top = headRow.max()!
@@ -193,6 +197,12 @@ struct CpRecTests {
           let best = (blocks.start(b)..<blocks.start(b) + blocks.size(b)).map { s[r, Int(blocks.order[$0])] }.max()!
           #expect(best <= bound, "scale \(scale) block \(b) row \(r)")
           #expect(bound <= cluster + 1e-6)
+          let maxLogit = (0..<logits.cols).map { logits[r, $0] }.max()!
+          let after = z.withUnsafePointer {
+            layout.tailBounds[b - 1].bound(cluster: cluster, $0 + r * z.cols, z.cols, maxLogit: maxLogit)
+          }
+          #expect(best <= after, "after the product: scale \(scale) block \(b) row \(r)")
+          #expect(after <= bound + 1e-4, "the bound after the product is the tighter one")
         }
       }
     }

@@ -156,6 +156,9 @@ double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale);
 /// log(sum_j e^row_j) of one row of n logits, computed stably from the row maximum.
 float crk_log_sum_exp(const float *row, int64_t n);
 
+/// The largest of row[0..<n] (-infinity for n = 0).
+float crk_row_max(const float *row, int64_t n);
+
 /// out[r][j] = sum_d x[r][d] * b[d][j] + bias[j] for r < m, j < n: m rows of x (width w, row
 /// stride ldx) times b (w x n, row-major), plus bias (n floats, or NULL), into out (row
 /// stride ldo). Every element is summed the same way, fused multiply-adds over d in order

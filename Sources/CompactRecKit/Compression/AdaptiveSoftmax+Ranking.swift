@@ -23,14 +23,15 @@ extension AdaptiveSoftmax {
 
   /// Fast exact top-k: the head items first; then each tail block in turn, skipped for a row
   /// whose list is full and whose bound on the block's items (`AdaptiveRankingLayout.walk`)
-  /// is below its k-th best score, so none could enter. Within a
+  /// is below its k-th best score, so none could enter: before the block's product, or after
+  /// it (a tighter bound from the row's largest logit) before its log-sum-exp. Within a
   /// block, items are selected by logit (the block's log-softmax only shifts them), so a
   /// visited block costs one product, one log-sum-exp and one selection pass. Returns what
   /// selecting from `scores` returns.
   public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
     precondition(exclude.count == hidden.rows, "one exclusion list per row")
     var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
-    let skipped = lists.withUnsafeMutableBufferPointer { lists in
+    let (skipped, late) = lists.withUnsafeMutableBufferPointer { lists in
       blocks.order.withUnsafeBufferPointer { order in
         AdaptiveRankingLayout(self).walk(hidden, needs: { r, _, bound in !lists[r].excludes(score: bound) }) {
           b, r, logits, shift in
@@ -43,6 +44,7 @@ extension AdaptiveSoftmax {
     }
     tailBlocksMet += hidden.rows * tails.count
     skippedTailBlocks += skipped
+    skippedAfterProduct += late
     return lists.map(\.ranking)
   }
 
@@ -85,35 +87,41 @@ struct AdaptiveRankingLayout {
   /// shift -logsumexp(head row), then each tail block b for which `needs(r, b, bound)` holds
   /// with the block's logits and shift cluster - logsumexp(block row), where cluster is the
   /// block's head log-probability; a logit plus its shift is the item's log-probability.
-  /// `bound` is at least every item's log-probability in the block: the smaller of cluster
-  /// and cluster - log(size_b) + |z| * spread_b + biasSpread_b + slack, for z the row's
-  /// projection into the block (`TailBound`).
+  /// `bound` is at least every item's log-probability in the block (`TailBound`). `needs` is
+  /// asked twice: before the block's product, with a bound from the row's projection z into
+  /// the block, and after it, with a tighter one from the row's largest logit; a row that
+  /// needs the block both times costs one log-sum-exp and is visited.
   /// `visit(b, r, logits, shift)` may overwrite the logits (the cluster values are read
   /// first). Rows of different chunks run concurrently, one row's visits in block order.
-  /// Returns how many (row, tail block) pairs were skipped.
+  /// Returns how many (row, tail block) pairs were skipped before the product and after it.
   func walk(
     _ hidden: Matrix, needs: (Int, Int, Float) -> Bool,
     visit: (_ block: Int, _ row: Int, _ logits: UnsafeMutablePointer<Float>, _ shift: Float) -> Void
-  ) -> Int {
+  ) -> (before: Int, after: Int) {
     precondition(hidden.cols == width, "hidden width \(hidden.cols), expected \(width)")
     let rows = hidden.rows
     let chunks = (rows + chunk - 1) / chunk
     let logitsWidth = max(headWeight.cols, tailWeights.map(\.cols).max() ?? 0)
     var skipped = [Int](repeating: 0, count: Parallel.workers)
+    var late = [Int](repeating: 0, count: Parallel.workers)
     hidden.withUnsafePointer { h in
       skipped.withUnsafeMutableBufferPointer { skipped in
-        Parallel.forEachChunk(of: chunks) { worker, range in
-          let scratch = Scratch(logits: chunk * logitsWidth, rows: chunk * width)
-          defer { scratch.free() }
-          for c in range {
-            let lo = c * chunk
-            skipped[worker] += walkChunk(
-              h + lo * width, rows: min(chunk, rows - lo), first: lo, scratch: scratch, needs: needs, visit: visit)
+        late.withUnsafeMutableBufferPointer { late in
+          Parallel.forEachChunk(of: chunks) { worker, range in
+            let scratch = Scratch(logits: chunk * logitsWidth, rows: chunk * width)
+            defer { scratch.free() }
+            for c in range {
+              let lo = c * chunk
+              let (before, after) = walkChunk(
+                h + lo * width, rows: min(chunk, rows - lo), first: lo, scratch: scratch, needs: needs, visit: visit)
+              skipped[worker] += before
+              late[worker] += after
+            }
           }
         }
       }
     }
-    return skipped.reduce(0, +)
+    return (skipped.reduce(0, +), late.reduce(0, +))
   }
 
   /// One core's buffers for `walkChunk`: a chunk's logits, its rows' projections into a
@@ -140,7 +148,7 @@ struct AdaptiveRankingLayout {
   private func walkChunk(
     _ x: UnsafePointer<Float>, rows m: Int, first: Int, scratch: Scratch, needs: (Int, Int, Float) -> Bool,
     visit: (Int, Int, UnsafeMutablePointer<Float>, Float) -> Void
-  ) -> Int {
+  ) -> (Int, Int) {
     let tailCount = tailWeights.count
     let headItems = blocks.size(0)
     let hw = headWeight.cols
@@ -157,7 +165,7 @@ struct AdaptiveRankingLayout {
       for t in 0..<tailCount { clusters[i * tailCount + t] = row[headItems + t] + shift }
       visit(0, first + i, row, shift)
     }
-    var skipped = 0
+    var (skipped, late) = (0, 0)
     var bounds = [Float](repeating: 0, count: m)
     for t in 0..<tailCount {
       let bw = projections[t].cols
@@ -177,24 +185,33 @@ struct AdaptiveRankingLayout {
       }
       for (k, i) in needed.enumerated() {
         let row = logits + k * n
-        visit(t + 1, first + i, row, clusters[i * tailCount + t] - crk_log_sum_exp(row, Int64(n)))
+        let cluster = clusters[i * tailCount + t]
+        let top = crk_row_max(row, Int64(n))
+        if !needs(first + i, t + 1, tailBounds[t].bound(cluster: cluster, projected + i * bw, bw, maxLogit: top)) {
+          late += 1
+          continue
+        }
+        visit(t + 1, first + i, row, cluster - crk_log_sum_exp(row, Int64(n)))
       }
     }
-    return skipped
+    return (skipped, late)
   }
 }
 
-/// A bound on the log-probability of every item in a tail block that costs O(width_b) per
-/// row. With logits l_j = z . W_j + b_j over the block's n items, Jensen's inequality gives
-/// logsumexp(l) >= log n + mean(l), and l_j - mean(l) = z . (W_j - mean W) + (b_j - mean b)
-/// <= |z| * spread + biasSpread, where spread = max_j |W_j - mean W| and biasSpread =
-/// max_j (b_j - mean b). So log p(j) = cluster + l_j - logsumexp(l) <= cluster - log n +
-/// |z| * spread + biasSpread. A row far from every item of a rare block skips it this way
-/// even when the block's cluster is likely.
+/// Bounds on the log-probability of every item in a tail block. With logits l_j = z . W_j +
+/// b_j over the block's n items, Jensen's inequality gives logsumexp(l) >= log n + mean(l),
+/// where mean(l) = z . mean W + mean b, so log p(j) = cluster + l_j - logsumexp(l) <= cluster
+/// - log n + (l_j - mean(l)). Before the block's product, l_j - mean(l) = z . (W_j - mean W)
+/// + (b_j - mean b) <= |z| * spread + biasSpread, where spread = max_j |W_j - mean W| and
+/// biasSpread = max_j (b_j - mean b): O(width_b) per row, and a row far from every item of a
+/// rare block skips it even when the block's cluster is likely. After the product, the row's
+/// largest logit replaces that worst case, and logsumexp(l) >= max(l) as well.
 struct TailBound {
   let logSize: Float
   let spread: Float
   let biasSpread: Float
+  let meanWeight: [Float]
+  let meanBias: Float
 
   init(weight: Matrix, bias: Matrix) {
     let (n, w) = (weight.rows, weight.cols)
@@ -210,14 +227,28 @@ struct TailBound {
     logSize = Float(log(Double(n)))
     self.spread = Float(spread)
     biasSpread = Float((0..<n).map { Double(bias[0, $0]) - meanBias }.max() ?? 0)
+    meanWeight = mean.map { Float($0) }
+    self.meanBias = Float(meanBias)
   }
 
-  /// The bound for a row with the given cluster log-probability and projection z (width w),
-  /// loosened by a slack far above Float rounding so it never cuts off a real candidate.
+  /// The bound before the product, for a row with the given cluster log-probability and
+  /// projection z (width w).
   func bound(cluster: Float, _ z: UnsafePointer<Float>, _ w: Int) -> Float {
     var squared: Float = 0
     for c in 0..<w { squared += z[c] * z[c] }
-    let bound = cluster - logSize + squared.squareRoot() * spread + biasSpread
-    return min(cluster, bound + 1e-3 * (1 + abs(bound)))
+    return loosened(cluster: cluster, cluster - logSize + squared.squareRoot() * spread + biasSpread)
+  }
+
+  /// The bound after the product, from the row's largest logit.
+  func bound(cluster: Float, _ z: UnsafePointer<Float>, _ w: Int, maxLogit: Float) -> Float {
+    var mean = meanBias
+    for c in 0..<w { mean += z[c] * meanWeight[c] }
+    return loosened(cluster: cluster, cluster + maxLogit - max(maxLogit, logSize + mean))
+  }
+
+  /// A bound loosened by a slack far above Float rounding, so it never cuts off a real
+  /// candidate, and capped at the cluster's log-probability, which bounds every item.
+  private func loosened(cluster: Float, _ bound: Float) -> Float {
+    min(cluster, bound + 1e-3 * (1 + abs(bound)))
   }
 }
