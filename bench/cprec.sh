@@ -12,13 +12,8 @@
 # VARIANTS="base both" picks variants (GRU4Rec has no sharing schemes).
 # Usage: bench/cprec.sh [beauty|sports]... [-- cprec|loo]...  (default: beauty, cprec)
 source "$(dirname "$0")/setup.sh"
-sets=()
-protocols=()
-while [ $# -gt 0 ]; do
-  if [ "$1" = "--" ]; then shift; protocols=("$@"); break; fi
-  sets+=("$1")
-  shift
-done
+split_args "$@"
+protocols=("${rest[@]}")
 [ ${#sets[@]} -gt 0 ] || sets=(beauty)
 [ ${#protocols[@]} -gt 0 ] || protocols=(cprec)
 # The headline pair (NextItNet, CpRec with both and a sharing scheme) first, the rest after.

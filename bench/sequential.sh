@@ -11,13 +11,9 @@
 # Usage: bench/sequential.sh [beauty|lastfm]... [-- MODEL...]   (default: both data sets, all
 # models; about 15 minutes per neural model on Beauty on 2 cores)
 source "$(dirname "$0")/setup.sh"
-sets=()
-models=(mostpop nextitnet gru4rec sasrec)
-while [ $# -gt 0 ]; do
-  if [ "$1" = "--" ]; then shift; models=("$@"); break; fi
-  sets+=("$1")
-  shift
-done
+split_args "$@"
+models=("${rest[@]}")
+[ ${#models[@]} -gt 0 ] || models=(mostpop nextitnet gru4rec sasrec)
 [ ${#sets[@]} -gt 0 ] || sets=(beauty lastfm)
 dropout=${DROPOUT:-0.2}
 
