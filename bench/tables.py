@@ -2,7 +2,9 @@
 """Prints the README/RESULTS markdown tables of the sequential (issue 5) and CpRec (issue 6)
 runs from the JSON in bench/results/ (written by bench/sequential.sh and bench/cprec.sh).
 Usage: bench/tables.py sequential DATASET NAME...   (NAME: e.g. sasrec-dropout0.5)
-       bench/tables.py cprec DATASET PROTOCOL [MODEL]   (MODEL: gru4rec or sasrec; default NextItNet)"""
+       bench/tables.py cprec DATASET PROTOCOL [MODEL]   (MODEL: gru4rec or sasrec; default NextItNet)
+       bench/tables.py cprec-summary   (NextItNet variants: NDCG@20 in all four settings)
+       bench/tables.py cprec-clean DATASET PROTOCOL   (bench/cprec-clean.sh's top-5 rounds)"""
 import json
 import os
 import sys
@@ -31,11 +33,15 @@ def sequential(dataset, names):
         print(f"| {name} | " + " | ".join(f"{v:.4f}" for v in cells) + " |")
 
 
+VARIANTS = ("base", "input", "output", "both", "both+cross-layer", "both+cross-block", "both+adjacent-layer", "both+adjacent-block")
+SETTINGS = (("beauty", "cprec"), ("beauty", "loo"), ("sports", "cprec"), ("sports", "loo"))
+
+
 def cprec(dataset, protocol, model=None):
     prefix = f"cprec-{model}" if model else "cprec"
     print("| variant | MRR@5 | HR@5 | NDCG@5 | MRR@20 | HR@20 | NDCG@20 | input params | middle params | output params | total | model bytes | s/epoch | top-5 users/s | output layer s |")
     print("|---|" + "---|" * 14)
-    for variant in ("base", "input", "output", "both", "both+cross-layer", "both+cross-block", "both+adjacent-layer", "both+adjacent-block"):
+    for variant in VARIANTS:
         name = f"{prefix}-{dataset}-{protocol}-{variant}"
         e, i = load(name + "-eval"), load(name + "-inspect")
         if e is None or i is None:
@@ -51,10 +57,63 @@ def cprec(dataset, protocol, model=None):
         print(f"| {variant} | " + " | ".join(cells) + " |")
 
 
+def cprec_summary():
+    """One row per NextItNet variant: its parameters (CpRec protocol) and its test NDCG@20 with
+    its share of the base's, in each data set and protocol; "-" where it was not run."""
+    heads = [f"{d.capitalize()} {'CpRec' if p == 'cprec' else 'leave-one-out'}" for d, p in SETTINGS]
+    print("| variant | parameters (Beauty) | parameters (Sports) | " + " | ".join(f"NDCG@20, {h}" for h in heads) + " |")
+    print("|---|" + "---|" * (2 + len(SETTINGS)))
+    base = {s: load(f"cprec-{s[0]}-{s[1]}-base-eval") for s in SETTINGS}
+    for variant in VARIANTS:
+        cells = []
+        for d in ("beauty", "sports"):
+            i = load(f"cprec-{d}-cprec-{variant}-inspect")
+            cells.append(f"{i['parameters']:,}" if i else "-")
+        for s in SETTINGS:
+            e = load(f"cprec-{s[0]}-{s[1]}-{variant}-eval")
+            if e is None or base[s] is None:
+                cells.append("-")
+                continue
+            v, b = e["metrics"]["ndcg@20"], base[s]["metrics"]["ndcg@20"]
+            cells.append(f"{v:.4f}" if variant == "base" else f"{v:.4f} ({100 * v / b:.0f}%)")
+        print(f"| {variant} | " + " | ".join(cells) + " |")
+
+
+def cprec_clean(dataset, protocol):
+    """bench/cprec-clean.sh's rounds: output-layer seconds and users per second of NextItNet
+    and CpRec-NextItNet, round by round, then the fastest against the fastest."""
+    print("| round | NextItNet output s | CpRec output s | ratio | NextItNet users/s | CpRec users/s |")
+    print("|---|---|---|---|---|---|")
+    fastest = {"base": [], "both+cross-block": []}
+    rnd = 1
+    while True:
+        a, b = (load(f"cprec-{dataset}-{protocol}-clean-top5-{v}-{rnd}") for v in fastest)
+        if a is None or b is None:
+            break
+        for v, r in zip(fastest, (a, b)):
+            fastest[v].append(r)
+        print(f"| {rnd} | {a['output_seconds']:.3f} | {b['output_seconds']:.3f} | "
+              f"{a['output_seconds'] / b['output_seconds']:.2f} | {a['queries_per_second']:,.0f} | {b['queries_per_second']:,.0f} |")
+        rnd += 1
+    if fastest["base"]:
+        a = min(r["output_seconds"] for r in fastest["base"])
+        b = min(r["output_seconds"] for r in fastest["both+cross-block"])
+        qa = max(r["queries_per_second"] for r in fastest["base"])
+        qb = max(r["queries_per_second"] for r in fastest["both+cross-block"])
+        last = fastest["both+cross-block"][-1]
+        print(f"| fastest | {a:.3f} | {b:.3f} | {a / b:.2f} | {qa:,.0f} | {qb:,.0f} ({qb / qa:.2f}x) |")
+        print(f"\nskipped (user, tail block) pairs: {last['skipped_tail_block_fraction']:.1%} before the product, "
+              f"{last.get('skipped_after_product_fraction', 0):.1%} after it")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "sequential":
         sequential(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "cprec":
         cprec(*sys.argv[2:])
+    elif len(sys.argv) == 2 and sys.argv[1] == "cprec-summary":
+        cprec_summary()
+    elif len(sys.argv) == 4 and sys.argv[1] == "cprec-clean":
+        cprec_clean(*sys.argv[2:])
     else:
         sys.exit(__doc__)
