@@ -9,7 +9,10 @@
 # user timed (bench retrieval: encoder and output layer apart), and one training epoch timed.
 # Results go to bench/results/cprec-*.json, models to runs/ (kept; delete one to retrain it).
 # MODEL=gru4rec|sasrec runs that architecture instead of NextItNet (names gain the model);
-# VARIANTS="base both" picks variants (GRU4Rec has no sharing schemes).
+# VARIANTS="base both" picks variants (GRU4Rec has no sharing schemes). SEED=N trains with
+# seed N instead of the default 2020 (initialization, dropout and batch order; the split,
+# validation included, comes from --data-seed and stays the same), names gain -seedN, and
+# only evaluation and inspect run (the timings do not depend on the seed).
 # Usage: bench/cprec.sh [beauty|sports]... [-- cprec|loo]...  (default: beauty, cprec)
 source "$(dirname "$0")/setup.sh"
 split_args "$@"
@@ -37,12 +40,17 @@ for set in "${sets[@]}"; do
       [ "$blockwise" = base ] || args+=(--blockwise "$blockwise")
       [[ "$variant" != *+* ]] || args+=(--sharing "${variant#*+}")
       name=$prefix-$set-$protocol-$variant
+      if [ -n "${SEED:-}" ]; then
+        args+=(--seed "$SEED")
+        name=$name-seed$SEED
+      fi
       path=runs/$name.crm
       [ -f "$path" ] || $bin train --model "$model" --data "$file" --split "$split" --dim 128 --epochs 100 \
         --eval-every 1 --patience 3 "${args[@]}" --out "$path" --json --verbose \
         > "$out/$name-train.json" 2> "$out/$name-train.log"
       $bin evaluate "$path" --data "$file" --split "$split" --k 5,20 --json > "$out/$name-eval.json"
       $bin inspect "$path" --json > "$out/$name-inspect.json"
+      [ -z "${SEED:-}" ] || continue
       $bin bench retrieval --model "$path" -k 5 --repeat 3 > "$out/$name-top5.json"
       $bin bench seq-epoch --model "$model" --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
     done
