@@ -4,7 +4,9 @@ runs from the JSON in bench/results/ (written by bench/sequential.sh and bench/c
 Usage: bench/tables.py sequential DATASET NAME...   (NAME: e.g. sasrec-dropout0.5)
        bench/tables.py cprec DATASET PROTOCOL [MODEL]   (MODEL: gru4rec or sasrec; default NextItNet)
        bench/tables.py cprec-summary   (NextItNet variants: NDCG@20 in all four settings)
-       bench/tables.py cprec-clean DATASET PROTOCOL   (bench/cprec-clean.sh's top-5 rounds)"""
+       bench/tables.py cprec-clean DATASET PROTOCOL   (bench/cprec-clean.sh's top-5 rounds)
+       bench/tables.py cprec-seeds DATASET PROTOCOL SEED...   (the headline pair over seeds)"""
+import statistics
 import json
 import os
 import sys
@@ -106,6 +108,32 @@ def cprec_clean(dataset, protocol):
               f"{last.get('skipped_after_product_fraction', 0):.1%} after it")
 
 
+def cprec_seeds(dataset, protocol, seeds):
+    """NDCG@20 and HR@20 of NextItNet and CpRec-NextItNet for the default seed (2020) and
+    each SEED run of bench/cprec.sh, the ratio per seed, and mean and sample deviation."""
+    pair = ("base", "both+cross-block")
+    print("| seed | NextItNet NDCG@20 | CpRec NDCG@20 | ratio | NextItNet HR@20 | CpRec HR@20 |")
+    print("|---|---|---|---|---|---|")
+    rows = []
+    for seed in ["2020"] + seeds:
+        tag = "" if seed == "2020" else f"-seed{seed}"
+        e = [load(f"cprec-{dataset}-{protocol}-{v}{tag}-eval") for v in pair]
+        if None in e:
+            continue
+        m = [x["metrics"] for x in e]
+        rows.append((m[0]["ndcg@20"], m[1]["ndcg@20"], m[0]["hr@20"], m[1]["hr@20"]))
+        print(f"| {seed} | {m[0]['ndcg@20']:.4f} | {m[1]['ndcg@20']:.4f} | {100 * m[1]['ndcg@20'] / m[0]['ndcg@20']:.1f}% | "
+              f"{m[0]['hr@20']:.4f} | {m[1]['hr@20']:.4f} |")
+    if len(rows) > 1:
+        cols = list(zip(*rows))
+        mean = [statistics.mean(c) for c in cols]
+        sd = [statistics.stdev(c) for c in cols]
+        ratios = [r[1] / r[0] for r in rows]
+        print(f"| mean ± sd | {mean[0]:.4f} ± {sd[0]:.4f} | {mean[1]:.4f} ± {sd[1]:.4f} | "
+              f"{100 * mean[1] / mean[0]:.1f}% (per seed {100 * min(ratios):.0f}-{100 * max(ratios):.0f}%) | "
+              f"{mean[2]:.4f} ± {sd[2]:.4f} | {mean[3]:.4f} ± {sd[3]:.4f} |")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "sequential":
         sequential(sys.argv[2], sys.argv[3:])
@@ -113,6 +141,8 @@ if __name__ == "__main__":
         cprec(*sys.argv[2:])
     elif len(sys.argv) == 2 and sys.argv[1] == "cprec-summary":
         cprec_summary()
+    elif len(sys.argv) >= 4 and sys.argv[1] == "cprec-seeds":
+        cprec_seeds(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif len(sys.argv) == 4 and sys.argv[1] == "cprec-clean":
         cprec_clean(*sys.argv[2:])
     else:
