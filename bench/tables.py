@@ -60,8 +60,9 @@ def cprec(dataset, protocol, model=None):
 
 
 def cprec_summary():
-    """One row per NextItNet variant: its parameters (CpRec protocol) and its test NDCG@20 with
-    its share of the base's, in each data set and protocol; "-" where it was not run."""
+    """One row per NextItNet variant: its parameters (CpRec protocol, or leave-one-out where
+    only that was trained) and its test NDCG@20 with its share of the base's, in each data
+    set and protocol; "-" where it was not run."""
     heads = [f"{d.capitalize()} {'CpRec' if p == 'cprec' else 'leave-one-out'}" for d, p in SETTINGS]
     print("| variant | parameters (Beauty) | parameters (Sports) | " + " | ".join(f"NDCG@20, {h}" for h in heads) + " |")
     print("|---|" + "---|" * (2 + len(SETTINGS)))
@@ -69,8 +70,8 @@ def cprec_summary():
     for variant in VARIANTS:
         cells = []
         for d in ("beauty", "sports"):
-            i = load(f"cprec-{d}-cprec-{variant}-inspect")
-            cells.append(f"{i['parameters']:,}" if i else "-")
+            i, loo = load(f"cprec-{d}-cprec-{variant}-inspect"), load(f"cprec-{d}-loo-{variant}-inspect")
+            cells.append(f"{i['parameters']:,}" if i else f"{loo['parameters']:,} (loo)" if loo else "-")
         for s in SETTINGS:
             e = load(f"cprec-{s[0]}-{s[1]}-{variant}-eval")
             if e is None or base[s] is None:
