@@ -25,8 +25,7 @@ static double xent_row_portable(float *row, int64_t n, int32_t target, float sca
   return log(sum) - target_logit;
 }
 
-static float log_sum_exp_portable(const float *row, int64_t n) {
-  const float top = row_max_portable(row, n);
+static float log_sum_exp_portable(const float *row, int64_t n, float top) {
   double sum = 0;
   for (int64_t j = 0; j < n; j++) sum += expf(row[j] - top);
   return top + (float)log(sum);
@@ -103,8 +102,7 @@ CRK_AVX2 static double xent_row_avx2(float *row, int64_t n, int32_t target, floa
   return log(sum) - target_logit;
 }
 
-CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n) {
-  const float top = row_max_avx2(row, n);
+CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n, float top) {
   const __m256 vtop = _mm256_set1_ps(top);
   __m256 vsum = _mm256_setzero_ps();
   int64_t j = 0;
@@ -115,11 +113,11 @@ CRK_AVX2 static float log_sum_exp_avx2(const float *row, int64_t n) {
 }
 #endif
 
-float crk_log_sum_exp(const float *row, int64_t n) {
+float crk_log_sum_exp(const float *row, int64_t n, float top) {
 #if CRK_X86
-  if (crk_has_avx2()) return log_sum_exp_avx2(row, n);
+  if (crk_has_avx2()) return log_sum_exp_avx2(row, n, top);
 #endif
-  return log_sum_exp_portable(row, n);
+  return log_sum_exp_portable(row, n, top);
 }
 
 

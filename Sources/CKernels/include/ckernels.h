@@ -153,8 +153,9 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
 /// logits. Returns the loss, log(sum_j e^(row_j - max)) - (row_target - max).
 double crk_softmax_xent_row(float *row, int64_t n, int32_t target, float scale);
 
-/// log(sum_j e^row_j) of one row of n logits, computed stably from the row maximum.
-float crk_log_sum_exp(const float *row, int64_t n);
+/// log(sum_j e^row_j) of one row of n logits, computed stably from the row maximum `top`
+/// (`crk_row_max` of the row), which callers often need for themselves as well.
+float crk_log_sum_exp(const float *row, int64_t n, float top);
 
 /// The largest of row[0..<n] (-infinity for n = 0).
 float crk_row_max(const float *row, int64_t n);

@@ -161,7 +161,7 @@ struct AdaptiveRankingLayout {
     }
     for i in 0..<m {
       let row = logits + i * hw
-      let shift = 0 - crk_log_sum_exp(row, Int64(hw))
+      let shift = 0 - crk_log_sum_exp(row, Int64(hw), crk_row_max(row, Int64(hw)))
       for t in 0..<tailCount { clusters[i * tailCount + t] = row[headItems + t] + shift }
       visit(0, first + i, row, shift)
     }
@@ -191,7 +191,7 @@ struct AdaptiveRankingLayout {
           late += 1
           continue
         }
-        visit(t + 1, first + i, row, cluster - crk_log_sum_exp(row, Int64(n)))
+        visit(t + 1, first + i, row, cluster - crk_log_sum_exp(row, Int64(n), top))
       }
     }
     return (skipped, late)
