@@ -6,9 +6,9 @@ Usage: bench/tables.py sequential DATASET NAME...   (NAME: e.g. sasrec-dropout0.
        bench/tables.py cprec-summary   (NextItNet variants: NDCG@20 in all four settings)
        bench/tables.py cprec-clean DATASET PROTOCOL   (bench/cprec-clean.sh's top-5 rounds)
        bench/tables.py cprec-seeds DATASET PROTOCOL SEED...   (the headline pair over seeds)"""
-import statistics
 import json
 import os
+import statistics
 import sys
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -37,6 +37,8 @@ def sequential(dataset, names):
 
 VARIANTS = ("base", "input", "output", "both", "both+cross-layer", "both+cross-block", "both+adjacent-layer", "both+adjacent-block")
 SETTINGS = (("beauty", "cprec"), ("beauty", "loo"), ("sports", "cprec"), ("sports", "loo"))
+# NextItNet and CpRec-NextItNet (the headline pair of bench/cprec-clean.sh and the seed runs).
+PAIR = ("base", "both+cross-block")
 
 
 def cprec(dataset, protocol, model=None):
@@ -87,7 +89,7 @@ def cprec_clean(dataset, protocol):
     and CpRec-NextItNet, round by round, then the fastest against the fastest."""
     print("| round | NextItNet output s | CpRec output s | ratio | NextItNet users/s | CpRec users/s |")
     print("|---|---|---|---|---|---|")
-    fastest = {"base": [], "both+cross-block": []}
+    fastest = {v: [] for v in PAIR}
     rnd = 1
     while True:
         a, b = (load(f"cprec-{dataset}-{protocol}-clean-top5-{v}-{rnd}") for v in fastest)
@@ -98,12 +100,13 @@ def cprec_clean(dataset, protocol):
         print(f"| {rnd} | {a['output_seconds']:.3f} | {b['output_seconds']:.3f} | "
               f"{a['output_seconds'] / b['output_seconds']:.2f} | {a['queries_per_second']:,.0f} | {b['queries_per_second']:,.0f} |")
         rnd += 1
-    if fastest["base"]:
-        a = min(r["output_seconds"] for r in fastest["base"])
-        b = min(r["output_seconds"] for r in fastest["both+cross-block"])
-        qa = max(r["queries_per_second"] for r in fastest["base"])
-        qb = max(r["queries_per_second"] for r in fastest["both+cross-block"])
-        last = fastest["both+cross-block"][-1]
+    if fastest[PAIR[0]]:
+        base, cprec = (fastest[v] for v in PAIR)
+        a = min(r["output_seconds"] for r in base)
+        b = min(r["output_seconds"] for r in cprec)
+        qa = max(r["queries_per_second"] for r in base)
+        qb = max(r["queries_per_second"] for r in cprec)
+        last = cprec[-1]
         print(f"| fastest | {a:.3f} | {b:.3f} | {a / b:.2f} | {qa:,.0f} | {qb:,.0f} ({qb / qa:.2f}x) |")
         print(f"\nskipped (user, tail block) pairs: {last['skipped_tail_block_fraction']:.1%} before the product, "
               f"{last.get('skipped_after_product_fraction', 0):.1%} after it")
@@ -112,13 +115,12 @@ def cprec_clean(dataset, protocol):
 def cprec_seeds(dataset, protocol, seeds):
     """NDCG@20 and HR@20 of NextItNet and CpRec-NextItNet for the default seed (2020) and
     each SEED run of bench/cprec.sh, the ratio per seed, and mean and sample deviation."""
-    pair = ("base", "both+cross-block")
     print("| seed | NextItNet NDCG@20 | CpRec NDCG@20 | ratio | NextItNet HR@20 | CpRec HR@20 |")
     print("|---|---|---|---|---|---|")
     rows = []
     for seed in ["2020"] + seeds:
         tag = "" if seed == "2020" else f"-seed{seed}"
-        e = [load(f"cprec-{dataset}-{protocol}-{v}{tag}-eval") for v in pair]
+        e = [load(f"cprec-{dataset}-{protocol}-{v}{tag}-eval") for v in PAIR]
         if None in e:
             continue
         m = [x["metrics"] for x in e]
