@@ -32,13 +32,11 @@ static inline float load_at(const void *row, int j, int half) {
   return half ? (float)((const _Float16 *)row)[j] : ((const float *)row)[j];
 }
 
-// The operand row holding node c, or NULL when it is zero (compact operand without c).
+// One past row r's last non-zero.
+static inline int64_t row_stop(const crk_csr *a, int64_t r) { return a->row_end ? a->row_end[r] : a->row_ptr[r + 1]; }
+
+// The operand row of column c.
 static inline const void *source_row(const crk_product *p, int32_t c, int d) {
-  if (p->x_slot) {
-    const int32_t s = p->x_slot[c];
-    if (s < 0) return NULL;
-    c = s;
-  }
   return row_at(p->x, p->x_half, c, d);
 }
 
@@ -63,9 +61,8 @@ static inline void finish_row(const crk_product *p, int64_t r, const float *acc,
 static void row_portable(const crk_csr *a, const crk_product *p, int64_t r, void *out, int d) {
   float acc[d];
   memset(acc, 0, sizeof(float) * (size_t)d);
-  for (int64_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
+  for (int64_t e = a->row_ptr[r]; e < row_stop(a, r); e++) {
     const void *src = source_row(p, a->col[e], d);
-    if (!src) continue;
     const float w = a->val[e];
     for (int j = 0; j < d; j++) acc[j] += w * load_at(src, j, p->x_half);
   }
@@ -96,7 +93,6 @@ CRK_AVX2 static inline void store8(void *row, int j, __m256 v, int half, int str
 
 CRK_AVX2 static inline void prefetch_source(const crk_product *p, int32_t c, int d) {
   const char *row = (const char *)source_row(p, c, d);
-  if (!row) return;
   const int bytes = d * (p->x_half ? 2 : 4);
   for (int off = 0; off < bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
 }
@@ -109,7 +105,7 @@ typedef struct {
 
 // Prefetches the source of the cursor's non-zero and moves it to the next one.
 CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_product *p, int d) {
-  while (c->t < c->n && c->e >= a->row_ptr[c->rows[c->t] + 1]) {
+  while (c->t < c->n && c->e >= row_stop(a, c->rows[c->t])) {
     if (++c->t < c->n) c->e = a->row_ptr[c->rows[c->t]];
   }
   if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
@@ -129,20 +125,20 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
 }
 
 // d = 64 products, one function per operand layout so that the inner loop holds nothing but
-// the gather: XH (half-float operand), SLOTTED (compact operand behind x_slot), LIST (rows
-// from a list, written compactly, prefetched through a cursor; otherwise rows r0 ..< r1,
-// prefetched PREFETCH_AHEAD non-zeros ahead). The row accumulates in eight registers.
+// the gather: XH (half-float operand), LIST (rows from a list, written compactly, prefetched
+// through a cursor; otherwise rows r0 ..< r1, prefetched PREFETCH_AHEAD non-zeros ahead). The
+// row accumulates in eight registers.
 #define LOAD_ROW8(src, k, XH)                                                                    \
   ((XH) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(src) + 8 * (k)))) \
         : _mm256_loadu_ps((const float *)(src) + 8 * (k)))
-#define DEFINE_ROWS_64(NAME, XH, SLOTTED, LIST)                                                              \
+#define DEFINE_ROWS_64(NAME, XH, LIST)                                                              \
   CRK_AVX2 static void NAME(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t r0,     \
                             int64_t r1, int stream) {                                                    \
     const int64_t *rp = a->row_ptr;                                                                      \
+    const int64_t *re = a->row_end;                                                                      \
     const int32_t *col = a->col;                                                                         \
     const float *val = a->val;                                                                           \
     const char *x = (const char *)p->x;                                                                  \
-    const int32_t *slot = p->x_slot;                                                                     \
     const int64_t x_row = (XH) ? 128 : 256;                                                              \
     const size_t y_row = p->y_half ? 128 : 256;                                                          \
     const int64_t pf_end = LIST ? 0 : rp[r1];                                                            \
@@ -153,29 +149,20 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
       const int64_t r = LIST ? rows[t] : t;                                                              \
       __m256 acc[8];                                                                                     \
       for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
-      const int64_t end = rp[r + 1];                                                                     \
+      const int64_t end = re ? re[r] : rp[r + 1];                                                        \
       for (int64_t e = rp[r]; e < end; e++) {                                                            \
         if (LIST) {                                                                                      \
           advance(&cursor, a, p, 64);                                                                    \
         } else if (e + PREFETCH_AHEAD < pf_end) {                                                        \
-          int32_t c = col[e + PREFETCH_AHEAD];                                                           \
-          if (SLOTTED) c = slot[c];                                                                      \
-          if (!SLOTTED || c >= 0) {                                                                      \
-            const char *q = x + c * x_row;                                                               \
-            _mm_prefetch(q, _MM_HINT_T0);                                                                \
-            _mm_prefetch(q + 64, _MM_HINT_T0);                                                           \
-            if (!(XH)) {                                                                                 \
-              _mm_prefetch(q + 128, _MM_HINT_T0);                                                        \
-              _mm_prefetch(q + 192, _MM_HINT_T0);                                                        \
-            }                                                                                            \
+          const char *q = x + col[e + PREFETCH_AHEAD] * x_row;                                           \
+          _mm_prefetch(q, _MM_HINT_T0);                                                                  \
+          _mm_prefetch(q + 64, _MM_HINT_T0);                                                             \
+          if (!(XH)) {                                                                                   \
+            _mm_prefetch(q + 128, _MM_HINT_T0);                                                          \
+            _mm_prefetch(q + 192, _MM_HINT_T0);                                                          \
           }                                                                                              \
         }                                                                                                \
-        int32_t c = col[e];                                                                              \
-        if (SLOTTED) {                                                                                   \
-          c = slot[c];                                                                                   \
-          if (c < 0) continue;                                                                           \
-        }                                                                                                \
-        const char *src = x + c * x_row;                                                                 \
+        const char *src = x + col[e] * x_row;                                                            \
         const __m256 w = _mm256_set1_ps(val[e]);                                                         \
         acc[0] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 0, XH), acc[0]);                                      \
         acc[1] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 1, XH), acc[1]);                                      \
@@ -189,19 +176,17 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
       finish_64(p, r, (char *)p->y + (LIST ? t - r0 : t) * y_row, stream, acc);                          \
     }                                                                                                    \
   }
-DEFINE_ROWS_64(rows_64_f, 0, 0, 0)
-DEFINE_ROWS_64(rows_64_h, 1, 0, 0)
-DEFINE_ROWS_64(rows_64_fs, 0, 1, 0)
-DEFINE_ROWS_64(rows_64_hs, 1, 1, 0)
-DEFINE_ROWS_64(list_64_f, 0, 0, 1)
-DEFINE_ROWS_64(list_64_h, 1, 0, 1)
+DEFINE_ROWS_64(rows_64_f, 0, 0)
+DEFINE_ROWS_64(rows_64_h, 1, 0)
+DEFINE_ROWS_64(list_64_f, 0, 1)
+DEFINE_ROWS_64(list_64_h, 1, 1)
 
 // Any d: the accumulator row stays in L1 while the neighbour rows stream through.
 CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t r, int64_t pf_end,
                                  void *out, int d, list_cursor *cursor) {
   float acc[d];
   memset(acc, 0, sizeof(float) * (size_t)d);
-  const int64_t end = a->row_ptr[r + 1];
+  const int64_t end = row_stop(a, r);
   const int d8 = d & ~7;
   for (int64_t e = a->row_ptr[r]; e < end; e++) {
     if (cursor)
@@ -209,7 +194,6 @@ CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t
     else if (e + PREFETCH_AHEAD < pf_end)
       prefetch_source(p, a->col[e + PREFETCH_AHEAD], d);
     const void *src = source_row(p, a->col[e], d);
-    if (!src) continue;
     const float w = a->val[e];
     const __m256 vw = _mm256_set1_ps(w);
     for (int j = 0; j < d8; j += 8)
@@ -224,11 +208,7 @@ CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r
   const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
   if (d == 64) {
     const int stream = ((uintptr_t)p->y & 31) == 0;
-    if (p->x_slot && p->x_half)
-      rows_64_hs(a, p, NULL, r0, r1, stream);
-    else if (p->x_slot)
-      rows_64_fs(a, p, NULL, r0, r1, stream);
-    else if (p->x_half)
+    if (p->x_half)
       rows_64_h(a, p, NULL, r0, r1, stream);
     else
       rows_64_f(a, p, NULL, r0, r1, stream);
@@ -242,7 +222,7 @@ CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r
 // ahead of the product, so short rows also get their neighbours prefetched.
 CRK_AVX2 static void row_list_avx2(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n,
                                    int d) {
-  if (d == 64 && !p->x_slot) {
+  if (d == 64) {
     if (p->x_half)
       list_64_h(a, p, rows, 0, n, 0);
     else
@@ -326,5 +306,19 @@ void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, flo
     const int64_t r = rows[t];
     const void *src = row_at(x, x_half, r, d);
     for (int j = 0; j < d; j++) y[t * d + j] += w * load_at(src, j, x_half);
+  }
+}
+
+void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, int64_t n, int64_t *row_end,
+                         int32_t *col, float *val) {
+  for (int64_t t = 0; t < n; t++) {
+    const int64_t begin = a->row_ptr[rows[t]], end = a->row_ptr[rows[t] + 1];
+    const int32_t *c = a->col + begin;
+    const float *v = a->val + begin;
+    for (int64_t k = 0; k < end - begin; k++) {
+      const int64_t at = row_end[c[k]]++;
+      col[at] = (int32_t)(first + t);
+      val[at] = v[k];
+    }
   }
 }

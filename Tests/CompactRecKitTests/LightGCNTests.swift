@@ -44,39 +44,39 @@ struct LightGCNTests {
   }
 
   @Test(
-    "a propagation product with a compact operand, scale, per-row extra and half floats matches dense",
+    "a product over a batch's edges, with a compact operand, scale, per-row extra and half floats, matches dense",
     arguments: [(3, false), (64, false), (3, true), (64, true), (72, true)])
-  func generalProduct(d: Int, half: Bool) {
+  func batchEdgesProduct(d: Int, half: Bool) {
     let graph = NormalizedAdjacency(matrix)
     var g = SeededGenerator(seed: 3)
-    // Compact operand: rows for nodes 0 and 5 only (slot 1 and 0); extra rows for nodes 2 and 5.
-    let slot: [Int32] = [1, -1, -1, -1, -1, 0, -1]
-    let compact = Matrix(rows: 2, cols: d, gaussianStd: 1, generator: &g)
+    // Compact operand: rows for nodes 0, 1 (users) and 5 (an item); extra rows for nodes 2 and 5.
+    let rows: [Int32] = [0, 1, 5]
+    let compact = Matrix(rows: 3, cols: d, gaussianStd: 1, generator: &g)
     let extraSlot: [Int32] = [-1, -1, 1, -1, -1, 0, -1]
     let extra = Matrix(rows: 2, cols: d, gaussianStd: 1, generator: &g)
     var full = Matrix(rows: 7, cols: d)
-    for (node, s) in slot.enumerated() where s >= 0 {
-      for c in 0..<d { full[node, c] = compact[Int(s), c] }
+    for (t, node) in rows.enumerated() {
+      for c in 0..<d { full[Int(node), c] = compact[t, c] }
     }
     var dense = Matrix(rows: 7, cols: d)
     graph.multiply(full, into: &dense)
+    let edges = BatchEdges(graph)
+    edges.collect(rows: [2, 4, 6])  // an earlier batch must leave nothing behind
+    edges.collect(rows: rows)
     var halfOut = [UInt16](repeating: 0, count: 7 * d)
     var floatOut = [Float](repeating: 99, count: 7 * d)
     compact.withUnsafePointer { x in
       extra.withUnsafePointer { e in
-        slot.withUnsafeBufferPointer { sp in
-          extraSlot.withUnsafeBufferPointer { ep in
-            halfOut.withUnsafeMutableBytes { hb in
-              floatOut.withUnsafeMutableBytes { fb in
-                var p = NormalizedAdjacency.product(UnsafeRawPointer(x), into: half ? hb.baseAddress! : fb.baseAddress!)
-                p.x_slot = sp.baseAddress
-                p.scale = 0.5
-                p.extra = e
-                p.extra_slot = ep.baseAddress
-                p.extra_weight = 2
-                p.y_half = half ? 1 : 0
-                graph.propagate(p, dim: d)
-              }
+        extraSlot.withUnsafeBufferPointer { ep in
+          halfOut.withUnsafeMutableBytes { hb in
+            floatOut.withUnsafeMutableBytes { fb in
+              var p = NormalizedAdjacency.product(UnsafeRawPointer(x), into: half ? hb.baseAddress! : fb.baseAddress!)
+              p.scale = 0.5
+              p.extra = e
+              p.extra_slot = ep.baseAddress
+              p.extra_weight = 2
+              p.y_half = half ? 1 : 0
+              edges.propagate(p, dim: d)
             }
           }
         }

@@ -46,9 +46,11 @@ int64_t crk_float_search(const crk_float_index *ix, const float *users,
                          const int64_t *seen_offsets, const int32_t *seen, int k, int32_t *out_idx,
                          float *out_val, int32_t *out_count);
 
-/// A CSR matrix: row r's non-zeros are col[e], val[e] for e in row_ptr[r] ..< row_ptr[r + 1].
+/// A CSR matrix: row r's non-zeros are col[e], val[e] for e in row_ptr[r] ..< row_ptr[r + 1],
+/// or, when row_end is set, row_ptr[r] ..< row_end[r] (rows that use only part of their room).
 typedef struct {
   const int64_t *row_ptr;
+  const int64_t *row_end;
   const int32_t *col;
   const float *val;
 } crk_csr;
@@ -57,14 +59,12 @@ typedef struct {
 /// crk_propagate_rows). Rows of x and y are float32, or IEEE half floats (uint16_t) when
 /// x_half / y_half is set; extra is always float32.
 typedef struct {
-  /// The dense operand, (N, d); or, when x_slot is set, a compact one: node c's row is
-  /// x[x_slot[c]] when x_slot[c] >= 0 and zero otherwise.
+  /// The dense operand, one row per column of A.
   const void *x;
   int x_half;
-  const int32_t *x_slot;
   float scale;
   /// Optional per-row addition: row r gets extra_weight * extra[extra_slot[r]] when extra_slot
-  /// is set and extra_slot[r] >= 0 (extra is compact, like a slotted x).
+  /// is set and extra_slot[r] >= 0 (extra is compact: one row per listed node).
   const float *extra;
   const int32_t *extra_slot;
   float extra_weight;
@@ -79,6 +79,16 @@ void crk_propagate_rows(const crk_csr *a, const crk_product *p, int64_t row_begi
 /// The same product for the listed rows only, written compactly: row rows[t] of the product
 /// goes to row t of y.
 void crk_propagate_row_list(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n, int d);
+
+/// The non-zeros of a symmetric A (no row_end) that join any node to the listed rows, with
+/// columns that are positions in the list: for t < n, each row r adjacent to rows[t] gets
+/// (first + t, a[r][rows[t]]) at row_end[r], which then advances. Starting from
+/// row_end = a->row_ptr[0 ..< N], this leaves the CSR {a->row_ptr, row_end, col, val} holding
+/// the listed rows' own non-zeros, transposed (row r has at most deg(r) of them, so it fills
+/// its own room), and a product over them costs only those. Calls may run concurrently on
+/// lists whose rows share no neighbour (the two sides of a bipartite graph).
+void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, int64_t n, int64_t *row_end,
+                         int32_t *col, float *val);
 
 /// y[i] = x[i] rounded to the nearest half float, for n elements.
 void crk_convert_to_half(const float *x, uint16_t *y, int64_t n);

@@ -99,7 +99,7 @@ public struct NormalizedAdjacency: Sendable {
   /// The operands of a plain float32 product y = A x (scale 1, no extra term), for callers to adjust.
   static func product(_ x: UnsafeRawPointer, into y: UnsafeMutableRawPointer) -> crk_product {
     crk_product(
-      x: x, x_half: 0, x_slot: nil, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0)
+      x: x, x_half: 0, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0)
   }
 
   /// Runs `product` (see `crk_product`) for every row, split over the cores.
@@ -127,11 +127,14 @@ public struct NormalizedAdjacency: Sendable {
     }
   }
 
-  private func withCSR<R>(_ body: (UnsafePointer<crk_csr>) -> R) -> R {
+  /// Calls `body` with the CSR view of the graph.
+  func withCSR<R>(_ body: (UnsafePointer<crk_csr>) -> R) -> R {
     rowOffsets.withUnsafeBufferPointer { rp in
       columns.withUnsafeBufferPointer { cp in
         values.withUnsafeBufferPointer { vp in
-          withUnsafePointer(to: crk_csr(row_ptr: rp.baseAddress, col: cp.baseAddress, val: vp.baseAddress)) {
+          withUnsafePointer(
+            to: crk_csr(row_ptr: rp.baseAddress, row_end: nil, col: cp.baseAddress, val: vp.baseAddress)
+          ) {
             body($0)
           }
         }

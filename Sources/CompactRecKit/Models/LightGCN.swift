@@ -75,7 +75,7 @@ public final class LightGCN: Recommender {
     var g = SeededGenerator(seed: seed)
     let n = graph.nodeCount
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
-    workspace = PropagationWorkspace(nodeCount: n, dim: dim, layers: weights.count - 1, precision: precision)
+    workspace = PropagationWorkspace(graph: graph, dim: dim, layers: weights.count - 1, precision: precision)
     self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7) }
     output = MatrixFactorization(
       userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
@@ -302,7 +302,8 @@ public final class LightGCN: Recommender {
 
   /// dE0 = scale * sum_k w_k A^k G into `out` (every row), by Horner from the deepest layer:
   /// h = w_L G, then h = A h + w_k G for k = L-1...0. The first product's operand is non-zero
-  /// only at the batch's rows, so it gathers from the compact G; the last writes `out`.
+  /// only at the batch's rows, so it runs over their edges alone (`BatchEdges`) and gathers
+  /// from the compact G; the last writes `out`.
   private func backward(into out: UnsafeMutablePointer<Float>, scale: Float) {
     let ws = workspace
     let d = dim
@@ -320,19 +321,19 @@ public final class LightGCN: Recommender {
           }
           var previous = UnsafeRawPointer(g.baseAddress!)
           var previousHalf = false
+          ws.edges.collect(rows: ws.rows)
           for k in stride(from: layers - 1, through: 0, by: -1) {
             let first = k == layers - 1
             let target = k == 0 ? UnsafeMutableRawPointer(out) : ws.layers[(layers - 1 - k) % 2]
             var p = NormalizedAdjacency.product(previous, into: target)
             p.x_half = previousHalf ? 1 : 0
-            p.x_slot = first ? slot.baseAddress : nil
             p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
             // Layers above 0 add w_k G; layer 0 adds the prepared w_0 G + l2 * e0 term.
             p.extra = k == 0 ? layerZeroTerm.baseAddress : g.baseAddress
             p.extra_slot = slot.baseAddress
             p.extra_weight = k == 0 ? scale : weights[k]
             p.y_half = k > 0 && ws.half ? 1 : 0
-            graph.propagate(p, dim: d)
+            if first { ws.edges.propagate(p, dim: d) } else { graph.propagate(p, dim: d) }
             previous = UnsafeRawPointer(target)
             previousHalf = p.y_half != 0
           }

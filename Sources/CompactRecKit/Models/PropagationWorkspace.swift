@@ -22,6 +22,8 @@ final class PropagationWorkspace {
   private(set) var rows: [Int32] = []
   /// Compact position of each node in `rows`, or -1.
   private(set) var slot: [Int32]
+  /// The graph's non-zeros that touch `rows`, for the backward pass's first product.
+  let edges: BatchEdges
   /// Final embeddings of `rows`, compact ((rows.count x dim)).
   var final: [Float] = []
   /// dLoss/dfinal at `rows`, compact, per triple (not yet divided by the batch size).
@@ -30,7 +32,8 @@ final class PropagationWorkspace {
   /// backward pass turns it into the layer-0 gradient term w_0 G + l2 * this.
   var regularizer: [Float] = []
 
-  init(nodeCount: Int, dim: Int, layers: Int, precision: PropagationPrecision) {
+  init(graph: NormalizedAdjacency, dim: Int, layers: Int, precision: PropagationPrecision) {
+    let nodeCount = graph.nodeCount
     self.nodeCount = nodeCount
     self.dim = dim
     half = precision == .float16
@@ -44,6 +47,7 @@ final class PropagationWorkspace {
     halfInput = half && layers >= 2 ? buffer(bytes / 2) : nil
     slot = [Int32](repeating: -1, count: nodeCount)
     rows.reserveCapacity(nodeCount)
+    edges = BatchEdges(graph)
   }
 
   deinit {
