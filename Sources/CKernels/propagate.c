@@ -8,6 +8,7 @@
 // precision halves the gathered bytes. Measured on Gowalla (d = 64, 2 cores, a chain of
 // products): 8.6 ms per product prefetching one line 2 non-zeros ahead, 6.4 ms with this
 // scheme in float32, 3.5-4.3 ms with half-precision rows.
+#include "adam_lanes.h"
 #include "ckernels.h"
 #include "dispatch.h"
 
@@ -46,12 +47,18 @@ static inline const float *extra_row(const crk_product *p, int64_t r, int d) {
   return p->extra + (int64_t)p->extra_slot[r] * d;
 }
 
-// The row's epilogue: out = scale * acc + extra_weight * extra row, in y's precision.
+// The row's epilogue: out = scale * acc + extra_weight * extra row, in y's precision, or
+// that row applied as row r's gradient by the product's Adam step.
 static inline void finish_row(const crk_product *p, int64_t r, const float *acc, void *out, int d) {
   const float *extra = extra_row(p, r, d);
   for (int j = 0; j < d; j++) {
     const float v = p->scale * acc[j] + (extra ? p->extra_weight * extra[j] : 0);
-    if (p->y_half)
+    if (p->adam) {
+      const crk_adam_rows *o = p->adam;
+      const int64_t i = r * d + j;
+      const float w = crk_adam1(o->w + i, v, o->m + i, o->v + i, o->lr, o->b1, o->b2, o->c1, o->c2, o->eps, o->decay);
+      if (o->w_half) o->w_half[i] = to_half(w);
+    } else if (p->y_half)
       ((uint16_t *)out)[j] = to_half(v);
     else
       ((float *)out)[j] = v;
@@ -111,16 +118,26 @@ CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_
   if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
 }
 
-// The epilogue of one d = 64 row: scale, the optional extra row, and the store.
+// The epilogue of one d = 64 row: scale, the optional extra row, and the store, or the
+// product's Adam step on row r (with adam_k, its broadcast constants).
 CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_product *p, int64_t r, void *out,
-                                                                     int stream, __m256 acc[8]) {
+                                                                     int stream, __m256 acc[8],
+                                                                     const crk_adam8_consts *adam_k) {
   const __m256 scale = _mm256_set1_ps(p->scale);
   const float *extra = extra_row(p, r, 64);
   const __m256 ew = _mm256_set1_ps(p->extra_weight);
   for (int k = 0; k < 8; k++) {
     __m256 v = _mm256_mul_ps(scale, acc[k]);
     if (extra) v = _mm256_fmadd_ps(ew, _mm256_loadu_ps(extra + 8 * k), v);
-    store8(out, 8 * k, v, p->y_half, stream);
+    if (p->adam) {
+      const crk_adam_rows *o = p->adam;
+      const int64_t i = r * 64 + 8 * k;
+      const __m256 w = crk_adam8(o->w + i, v, o->m + i, o->v + i, adam_k);
+      if (o->w_half)
+        _mm_storeu_si128((__m128i *)(o->w_half + i), _mm256_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT));
+    } else {
+      store8(out, 8 * k, v, p->y_half, stream);
+    }
   }
 }
 
@@ -143,6 +160,9 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
     const size_t y_row = p->y_half ? 128 : 256;                                                          \
     const int64_t pf_end = LIST ? 0 : rp[r1];                                                            \
     list_cursor cursor = {rows, r1, r0, LIST && r0 < r1 ? rp[rows[r0]] : 0};                             \
+    const crk_adam_rows *o = p->adam;                                                                    \
+    const crk_adam8_consts adam_k =                                                                      \
+        o ? crk_adam8_setup(o->lr, o->b1, o->b2, o->c1, o->c2, o->eps, o->decay) : (crk_adam8_consts){0};  \
     if (LIST)                                                                                            \
       for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, 64);                               \
     for (int64_t t = r0; t < r1; t++) {                                                                  \
@@ -173,7 +193,7 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
         acc[6] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 6, XH), acc[6]);                                      \
         acc[7] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 7, XH), acc[7]);                                      \
       }                                                                                                  \
-      finish_64(p, r, (char *)p->y + (LIST ? t - r0 : t) * y_row, stream, acc);                          \
+      finish_64(p, r, (char *)p->y + (LIST ? t - r0 : t) * y_row, stream, acc, &adam_k);                 \
     }                                                                                                    \
   }
 DEFINE_ROWS_64(rows_64_f, 0, 0)

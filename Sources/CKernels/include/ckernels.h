@@ -55,6 +55,14 @@ typedef struct {
   const float *val;
 } crk_csr;
 
+/// An Adam step (the arguments of crk_adam_update) on the rows of a table w with moments m, v,
+/// all (N, d) float32; w_half, when set, receives each updated row in half precision.
+typedef struct {
+  float *w, *m, *v;
+  uint16_t *w_half;
+  float lr, b1, b2, c1, c2, eps, decay;
+} crk_adam_rows;
+
 /// Operands of one propagation product y = scale * A x + extra_weight * extra (see
 /// crk_propagate_rows). Rows of x and y are float32, or IEEE half floats (uint16_t) when
 /// x_half / y_half is set; extra is always float32.
@@ -70,6 +78,10 @@ typedef struct {
   float extra_weight;
   void *y;
   int y_half;
+  /// When set, each finished row r is not stored in y but taken as the gradient of row r of
+  /// adam->w and applied at once, exactly as crk_adam_update would: the last backward product
+  /// and the optimizer step in one pass, without writing and re-reading the gradient.
+  const crk_adam_rows *adam;
 } crk_product;
 
 /// y[r] = scale * sum_e val[e] * x[col[e]] + extra_weight * extra[extra_slot[r]] for rows

@@ -99,7 +99,7 @@ public struct NormalizedAdjacency: Sendable {
   /// The operands of a plain float32 product y = A x (scale 1, no extra term), for callers to adjust.
   static func product(_ x: UnsafeRawPointer, into y: UnsafeMutableRawPointer) -> crk_product {
     crk_product(
-      x: x, x_half: 0, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0)
+      x: x, x_half: 0, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0, adam: nil)
   }
 
   /// Runs `product` (see `crk_product`) for every row, split over the cores.

@@ -52,41 +52,45 @@ public final class Adam {
 
   /// Lazy update of `rows` of `parameter` only (each row once). Call `beginStep()` first.
   public func update(_ p: Parameter, rows: [Int32]?) {
+    let cols = p.value.cols
+    let total = p.count
+    p.grad.withUnsafePointer { g in
+      withStepArguments(p) { a in
+        func run(_ lo: Int, _ hi: Int) {
+          crk_adam_update(
+            a.w + lo, g + lo, a.m + lo, a.v + lo, Int64(hi - lo), a.lr, a.b1, a.b2, a.c1, a.c2, a.eps, a.decay)
+        }
+        if let rows {
+          for r in rows { run(Int(r) * cols, Int(r) * cols + cols) }
+        } else {
+          Parallel.forEachChunk(of: total, chunks: total > 1 << 16 ? Parallel.workers : 1) {
+            _, range in run(range.lowerBound, range.upperBound)
+          }
+        }
+      }
+    }
+  }
+
+  /// Calls `body` with the arguments of this step for `p` (its values, moments and the
+  /// step's constants; no half copy) for a C kernel that applies the update itself, for
+  /// instance fused into the pass that computes the gradient. Call `beginStep()` first.
+  func withStepArguments<R>(_ p: Parameter, _ body: (crk_adam_rows) -> R) -> R {
     let id = ObjectIdentifier(p)
     if moments[id] == nil {
       moments[id] = ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count))
     }
     let t = Float(stepCount)
-    let c1 = 1 - pow(beta1, t)
-    let c2 = 1 - pow(beta2, t)
-    let lr = learningRate
-    let b1 = beta1
-    let b2 = beta2
-    let eps = epsilon
-    let decay = 1 - learningRate * weightDecay
-    let cols = p.value.cols
-    let total = p.count
     var state = moments.removeValue(forKey: id)!
-    state.m.withUnsafeMutableBufferPointer { mb in
-      state.v.withUnsafeMutableBufferPointer { vb in
+    defer { moments[id] = state }
+    return state.m.withUnsafeMutableBufferPointer { m in
+      state.v.withUnsafeMutableBufferPointer { v in
         p.value.withUnsafeMutablePointer { w in
-          p.grad.withUnsafePointer { g in
-            let m = mb.baseAddress!
-            let v = vb.baseAddress!
-            func run(_ lo: Int, _ hi: Int) {
-              crk_adam_update(w + lo, g + lo, m + lo, v + lo, Int64(hi - lo), lr, b1, b2, c1, c2, eps, decay)
-            }
-            if let rows {
-              for r in rows { run(Int(r) * cols, Int(r) * cols + cols) }
-            } else {
-              Parallel.forEachChunk(of: total, chunks: total > 1 << 16 ? Parallel.workers : 1) {
-                _, range in run(range.lowerBound, range.upperBound)
-              }
-            }
-          }
+          body(
+            crk_adam_rows(
+              w: w, m: m.baseAddress, v: v.baseAddress, w_half: nil, lr: learningRate, b1: beta1, b2: beta2,
+              c1: 1 - pow(beta1, t), c2: 1 - pow(beta2, t), eps: epsilon, decay: 1 - learningRate * weightDecay))
         }
       }
     }
-    moments[id] = state
   }
 }

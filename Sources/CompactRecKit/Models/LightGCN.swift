@@ -74,6 +74,7 @@ public final class LightGCN: Recommender {
     self.weights = weights
     var g = SeededGenerator(seed: seed)
     let n = graph.nodeCount
+    self.dim = dim
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
     workspace = PropagationWorkspace(graph: graph, dim: dim, layers: weights.count - 1, precision: precision)
     self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7) }
@@ -83,8 +84,9 @@ public final class LightGCN: Recommender {
   }
 
   public var itemCount: Int { graph.items }
-  /// Embedding width.
-  public var dim: Int { embedding.value.cols }
+  /// Embedding width. Stored rather than read from `embedding`, whose values a fused training
+  /// step holds for writing while the pass reads the width.
+  public let dim: Int
   /// Number of propagation layers L.
   public var layers: Int { weights.count - 1 }
 
@@ -172,7 +174,10 @@ public final class LightGCN: Recommender {
           .metrics["recall@20"] ?? 0
       },
       keepBest: { best = model.embedding.value },
-      restoreBest: { model.embedding.value = best! },
+      restoreBest: {
+        model.embedding.value = best!
+        model.workspace.halfInputCurrent = false
+      },
       saveState: {
         var tensors = model.embedding.checkpointTensors(adam: adam, prefix: "embedding")
         if let best {
@@ -186,6 +191,7 @@ public final class LightGCN: Recommender {
       },
       restoreState: { file in
         try model.embedding.restoreCheckpoint(from: file, adam: adam, prefix: "embedding")
+        model.workspace.halfInputCurrent = false
         let e = model.embedding.value
         if file.tensors.contains(where: { $0.name == "best/embedding" }) {
           best = try file.matrix("best/embedding", rows: e.rows, cols: e.cols)
@@ -200,10 +206,25 @@ public final class LightGCN: Recommender {
   }
 
   /// One optimizer step on a batch of (user, positive, negative) triples; returns the mean loss.
+  /// With propagation layers, the Adam update is fused into the backward pass's last product
+  /// (`GradientSink.adam`), which also refreshes the next step's half-float copy of E(0).
   func step(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
-    let loss = accumulateGradients(users: users, positives: positives, negatives: negatives, l2: l2)
-    adam.step([embedding])
-    return loss
+    guard layers > 0 else {
+      let loss = accumulateGradients(users: users, positives: positives, negatives: negatives, l2: l2)
+      adam.step([embedding])
+      return loss
+    }
+    adam.beginStep()
+    let ws = workspace
+    return adam.withStepArguments(embedding) { arguments in
+      var update = arguments
+      update.w_half = ws.halfInput?.assumingMemoryBound(to: UInt16.self)
+      let loss = gradientPass(
+        e0: arguments.w, users: users, positives: positives, negatives: negatives, l2: l2,
+        halfInputCurrent: ws.halfInputCurrent, sink: .adam(update))
+      ws.halfInputCurrent = ws.halfInput != nil
+      return loss
+    }
   }
 
   /// Forward pass, BPR loss on the final embeddings plus L2 on the batch's layer-0 rows, and
@@ -214,6 +235,31 @@ public final class LightGCN: Recommender {
   /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x);
   /// dE0 = (sum_k w_k A^k G + l2 * sum of the batch's e rows) / B (Horner from layer L).
   func accumulateGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float) -> Double {
+    workspace.halfInputCurrent = false
+    return embedding.grad.withUnsafeMutablePointer { out in
+      embedding.value.withUnsafePointer { e in
+        gradientPass(
+          e0: e, users: users, positives: positives, negatives: negatives, l2: l2, halfInputCurrent: false,
+          sink: .table(out))
+      }
+    }
+  }
+
+  /// Where the backward pass's last product, dE0, goes.
+  private enum GradientSink {
+    /// Into this (nodes x dim) table.
+    case table(UnsafeMutablePointer<Float>)
+    /// Into this Adam step on the layer-0 embeddings, row by row as the product finishes them.
+    case adam(crk_adam_rows)
+  }
+
+  /// The forward and backward pass of `accumulateGradients` from layer-0 embeddings `e0`,
+  /// with dE0 going to `sink`; `halfInputCurrent` says that the workspace's half-float copy
+  /// of `e0` is already up to date. Returns the mean loss.
+  private func gradientPass(
+    e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,
+    halfInputCurrent: Bool, sink: GradientSink
+  ) -> Double {
     let d = dim
     let n = users.count
     let offset = graph.users
@@ -222,53 +268,51 @@ public final class LightGCN: Recommender {
     let rowCount = ws.rows.count
     let scale = 1 / Float(n)
     var loss = 0.0
-    embedding.grad.withUnsafeMutablePointer { out in
-      embedding.value.withUnsafePointer { e in
-        forwardForBatch(e0: e)
-        if let q = quantization { quantizeBatch(q) }
-        ws.slot.withUnsafeBufferPointer { slot in
-          ws.final.withUnsafeBufferPointer { f in
-            ws.gradient.withUnsafeMutableBufferPointer { g in
-              ws.regularizer.withUnsafeMutableBufferPointer { r in
-                users.withUnsafeBufferPointer { u in
-                  positives.withUnsafeBufferPointer { i in
-                    negatives.withUnsafeBufferPointer { j in
-                      loss = crk_bpr_triples(
-                        f.baseAddress, g.baseAddress, r.baseAddress, e, slot.baseAddress, u.baseAddress, i.baseAddress,
-                        j.baseAddress, Int64(n), Int64(offset), Int32(d), l2)
-                    }
-                  }
+    forwardForBatch(e0: e, halfInputCurrent: halfInputCurrent)
+    if let q = quantization { quantizeBatch(q) }
+    ws.slot.withUnsafeBufferPointer { slot in
+      ws.final.withUnsafeBufferPointer { f in
+        ws.gradient.withUnsafeMutableBufferPointer { g in
+          ws.regularizer.withUnsafeMutableBufferPointer { r in
+            users.withUnsafeBufferPointer { u in
+              positives.withUnsafeBufferPointer { i in
+                negatives.withUnsafeBufferPointer { j in
+                  loss = crk_bpr_triples(
+                    f.baseAddress, g.baseAddress, r.baseAddress, e, slot.baseAddress, u.baseAddress, i.baseAddress,
+                    j.baseAddress, Int64(n), Int64(offset), Int32(d), l2)
                 }
               }
             }
           }
         }
-        if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
-        // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
-        ws.regularizer.withUnsafeMutableBufferPointer { r in
-          ws.gradient.withUnsafeBufferPointer { g in
-            let w0 = weights[0]
-            for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
-          }
-        }
-        backward(into: out, scale: scale)
       }
     }
+    if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
+    // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
+    ws.regularizer.withUnsafeMutableBufferPointer { r in
+      ws.gradient.withUnsafeBufferPointer { g in
+        let w0 = weights[0]
+        for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
+      }
+    }
+    backward(into: sink, scale: scale)
     return loss / Double(n)
   }
 
   /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) only at the batch's
   /// rows, and the compact final embeddings there, which is all the loss reads.
-  private func forwardForBatch(e0: UnsafePointer<Float>) {
+  private func forwardForBatch(e0: UnsafePointer<Float>, halfInputCurrent: Bool) {
     let ws = workspace
     let d = dim
     let half = ws.half
     var previous = UnsafeRawPointer(e0)
     var previousHalf = false
     if let h = ws.halfInput {
-      Parallel.forEachChunk(of: ws.count) { _, range in
-        crk_convert_to_half(
-          e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
+      if !halfInputCurrent {
+        Parallel.forEachChunk(of: ws.count) { _, range in
+          crk_convert_to_half(
+            e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
+        }
       }
       previous = UnsafeRawPointer(h)
       previousHalf = true
@@ -303,14 +347,15 @@ public final class LightGCN: Recommender {
   /// dE0 = scale * sum_k w_k A^k G into `out` (every row), by Horner from the deepest layer:
   /// h = w_L G, then h = A h + w_k G for k = L-1...0. The first product's operand is non-zero
   /// only at the batch's rows, so it runs over their edges alone (`BatchEdges`) and gathers
-  /// from the compact G; the last writes `out`.
-  private func backward(into out: UnsafeMutablePointer<Float>, scale: Float) {
+  /// from the compact G; the last goes to `sink`.
+  private func backward(into sink: GradientSink, scale: Float) {
     let ws = workspace
     let d = dim
     ws.slot.withUnsafeBufferPointer { slot in
       ws.gradient.withUnsafeBufferPointer { g in
         ws.regularizer.withUnsafeBufferPointer { layerZeroTerm in
           guard layers > 0 else {
+            guard case .table(let out) = sink else { preconditionFailure("a fused Adam step needs a product") }
             Parallel.forEachChunk(of: ws.count) { _, range in
               (out + range.lowerBound).update(repeating: 0, count: range.count)
             }
@@ -324,7 +369,8 @@ public final class LightGCN: Recommender {
           ws.edges.collect(rows: ws.rows)
           for k in stride(from: layers - 1, through: 0, by: -1) {
             let first = k == layers - 1
-            let target = k == 0 ? UnsafeMutableRawPointer(out) : ws.layers[(layers - 1 - k) % 2]
+            var target = ws.layers[(layers - 1 - k) % 2]
+            if k == 0, case .table(let out) = sink { target = UnsafeMutableRawPointer(out) }
             var p = NormalizedAdjacency.product(previous, into: target)
             p.x_half = previousHalf ? 1 : 0
             p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
@@ -333,7 +379,16 @@ public final class LightGCN: Recommender {
             p.extra_slot = slot.baseAddress
             p.extra_weight = k == 0 ? scale : weights[k]
             p.y_half = k > 0 && ws.half ? 1 : 0
-            if first { ws.edges.propagate(p, dim: d) } else { graph.propagate(p, dim: d) }
+            if first {
+              ws.edges.propagate(p, dim: d)
+            } else if k == 0, case .adam(let update) = sink {
+              withUnsafePointer(to: update) { update in
+                p.adam = update
+                graph.propagate(p, dim: d)
+              }
+            } else {
+              graph.propagate(p, dim: d)
+            }
             previous = UnsafeRawPointer(target)
             previousHalf = p.y_half != 0
           }

@@ -18,6 +18,9 @@ final class PropagationWorkspace {
   let layers: [UnsafeMutableRawPointer]
   /// Half-precision copy of E(0), the first full product's operand (float16 with two or more layers).
   let halfInput: UnsafeMutableRawPointer?
+  /// Whether `halfInput` holds the current E(0): set by a training step whose fused Adam update
+  /// wrote it, cleared by anything else that changes E(0) (see `LightGCN.step`).
+  var halfInputCurrent = false
   /// The current batch's distinct nodes, ascending (see `collectRows`).
   private(set) var rows: [Int32] = []
   /// Compact position of each node in `rows`, or -1.
