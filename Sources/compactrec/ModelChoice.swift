@@ -132,7 +132,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("warm-start"),
     help:
-      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data."
+      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data; a narrower one is widened to --dim by a random orthogonal projection, which keeps its scores."
   )
   var warmStart: String?
 
@@ -314,7 +314,7 @@ func trainModel(
     c.precision = options.propagationPrecision
     c.quantization = options.quantization
     if let path = options.warmStart {
-      c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim)
+      c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim, seed: c.seed)
     }
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
@@ -340,8 +340,10 @@ enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The layer-0 embeddings saved in a LightGCN checkpoint: its best snapshot when it has one,
-/// else its current embeddings. Refuses checkpoints of other models, data or widths.
-func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int) throws -> Matrix {
+/// else its current embeddings. A narrower checkpoint is widened to `dim` by a random
+/// orthogonal projection seeded with `seed` (`Matrix.widened`), which keeps every score.
+/// Refuses checkpoints of other models, data or a larger width.
+func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int, seed: UInt64) throws -> Matrix {
   let file = try ModelFile.read(from: path)
   guard file.kind == "checkpoint", file.hyperParameters["model"] == "lightgcn" else {
     throw ValidationError("--warm-start: \(path) is not a LightGCN checkpoint")
@@ -351,9 +353,12 @@ func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int) throws -
   }
   let rows = dataset.userCount + dataset.itemCount
   let name = file.tensors.contains { $0.name == "best/embedding" } ? "best/embedding" : "embedding/value"
+  let saved = file.tensors.first { $0.name == name }?.shape
+  let width = saved?.count == 2 && saved![1] < dim ? saved![1] : dim
   do {
-    return try file.matrix(name, rows: rows, cols: dim)
+    let embeddings = try file.matrix(name, rows: rows, cols: width)
+    return width == dim ? embeddings : embeddings.widened(to: dim, seed: seed)
   } catch {
-    throw ValidationError("--warm-start: \(path) does not hold \(rows) x \(dim) embeddings (\(error))")
+    throw ValidationError("--warm-start: \(path) does not hold \(rows) x \(dim) (or narrower) embeddings (\(error))")
   }
 }

@@ -195,4 +195,27 @@ struct LightGCNTests {
     #expect(largestRelativeDifference(m.0.m, m.1.m) < tolerance)
     #expect(largestRelativeDifference(m.0.v, m.1.v) < tolerance)
   }
+
+  @Test("widening by a random orthogonal projection keeps every dot product, and a widened LightGCN scores alike")
+  func widening() {
+    let r = Matrix.orthonormalRows(4, width: 12, seed: 3)
+    for a in 0..<4 {
+      for b in 0..<4 {
+        let dot = (0..<12).reduce(Float(0)) { $0 + r[a, $1] * r[b, $1] }
+        #expect(abs(dot - (a == b ? 1 : 0)) < 1e-6)
+      }
+    }
+    let narrow = LightGCN(matrix: matrix, dim: 4, weights: [0.25, 0.25, 0.25, 0.25], initStd: 0.5, seed: 2)
+    let wide = LightGCN(matrix: matrix, dim: 12, weights: [0.25, 0.25, 0.25, 0.25], initStd: 0.5, seed: 2)
+    wide.embedding.value = narrow.embedding.value.widened(to: 12, seed: 9)
+    #expect(wide.embedding.value != narrow.embedding.value.widened(to: 12, seed: 10), "the seed picks the projection")
+    wide.propagate()
+    let queries = (0..<3).map { ScoringQuery(user: $0) }
+    var a = [Float](repeating: 0, count: 3 * 4)
+    var b = a
+    a.withUnsafeMutableBufferPointer { narrow.score(queries[...], into: $0.baseAddress!) }
+    b.withUnsafeMutableBufferPointer { wide.score(queries[...], into: $0.baseAddress!) }
+    for k in a.indices { #expect(abs(a[k] - b[k]) < 1e-5 * max(1, abs(a[k])), "score \(k)") }
+    #expect(a.contains { abs($0) > 1e-3 }, "the scores are not trivially zero")
+  }
 }
