@@ -3,8 +3,7 @@
 # at 1, 2, 4 and 8 bits (d = 64) with lr 1e-3 (chosen on validation at 4 bits: 0.1892 against
 # 0.1848 for lr 5e-3), GSTE against STE at 1 and 2 bits over three seeds (lr 5e-3, the
 # default), and 1 bit at d = 256 (from the d = 64 checkpoint, widened); each model is
-# evaluated (Recall/NDCG@20,50) and its
-# all-users top-20 timed.
+# evaluated (Recall/NDCG@20,50) and its all-users top-20 timed.
 # Results go to bench/results/hqgnn-*.json, models to runs/. Every run warm-starts from the
 # full-precision checkpoint runs/gowalla-lightgcn.crm.ckpt (train it with bench/run.sh, which
 # keeps it; BASE=PATH picks another) and stops on the validation split carved from train.txt,
