@@ -104,11 +104,14 @@ public struct NormalizedAdjacency: Sendable {
 
   /// Runs `product` (see `crk_product`) for every row, split over the cores.
   func propagate(_ product: crk_product, dim: Int) {
-    withCSR { csr in
-      withUnsafePointer(to: product) { p in
-        Parallel.forEach(chunks.count, grain: 1) { c in
-          crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
-        }
+    withCSR { Self.propagate(product, over: $0, chunks: chunks, dim: dim) }
+  }
+
+  /// Runs `product` over every row of `csr`, the row ranges `chunks` handed out to the cores.
+  static func propagate(_ product: crk_product, over csr: UnsafePointer<crk_csr>, chunks: [Range<Int>], dim: Int) {
+    withUnsafePointer(to: product) { p in
+      Parallel.forEach(chunks.count, grain: 1) { c in
+        crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
       }
     }
   }

@@ -35,18 +35,16 @@ final class BatchEdges {
     let split = rows.firstIndex { $0 >= users } ?? rows.count
     graph.withCSR { csr in
       rows.withUnsafeBufferPointer { list in
-        graph.rowOffsets.withUnsafeBufferPointer { rp in
-          rowEnds.withUnsafeMutableBufferPointer { re in
-            re.baseAddress!.update(from: rp.baseAddress!, count: re.count)
-            columns.withUnsafeMutableBufferPointer { cp in
-              values.withUnsafeMutableBufferPointer { vp in
-                let parts = [0..<split, split..<list.count]
-                Parallel.forEach(2, grain: 1) { side in
-                  let part = parts[side]
-                  crk_edges_into_rows(
-                    csr, list.baseAddress! + part.lowerBound, Int64(part.lowerBound), Int64(part.count),
-                    re.baseAddress, cp.baseAddress, vp.baseAddress)
-                }
+        rowEnds.withUnsafeMutableBufferPointer { re in
+          re.baseAddress!.update(from: csr.pointee.row_ptr, count: re.count)
+          columns.withUnsafeMutableBufferPointer { cp in
+            values.withUnsafeMutableBufferPointer { vp in
+              let parts = [0..<split, split..<list.count]
+              Parallel.forEach(2, grain: 1) { side in
+                let part = parts[side]
+                crk_edges_into_rows(
+                  csr, list.baseAddress! + part.lowerBound, Int64(part.lowerBound), Int64(part.count),
+                  re.baseAddress, cp.baseAddress, vp.baseAddress)
               }
             }
           }
@@ -64,13 +62,7 @@ final class BatchEdges {
           values.withUnsafeBufferPointer { vp in
             let csr = crk_csr(
               row_ptr: rp.baseAddress, row_end: re.baseAddress, col: cp.baseAddress, val: vp.baseAddress)
-            withUnsafePointer(to: csr) { csr in
-              withUnsafePointer(to: product) { p in
-                Parallel.forEach(chunks.count, grain: 1) { c in
-                  crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
-                }
-              }
-            }
+            withUnsafePointer(to: csr) { NormalizedAdjacency.propagate(product, over: $0, chunks: chunks, dim: dim) }
           }
         }
       }

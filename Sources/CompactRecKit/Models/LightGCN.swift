@@ -220,8 +220,7 @@ public final class LightGCN: Recommender {
       var update = arguments
       update.w_half = ws.halfInput?.assumingMemoryBound(to: UInt16.self)
       let loss = gradientPass(
-        e0: arguments.w, users: users, positives: positives, negatives: negatives, l2: l2,
-        halfInputCurrent: ws.halfInputCurrent, sink: .adam(update))
+        e0: arguments.w, users: users, positives: positives, negatives: negatives, l2: l2, sink: .adam(update))
       ws.halfInputCurrent = ws.halfInput != nil
       return loss
     }
@@ -238,9 +237,7 @@ public final class LightGCN: Recommender {
     workspace.halfInputCurrent = false
     return embedding.grad.withUnsafeMutablePointer { out in
       embedding.value.withUnsafePointer { e in
-        gradientPass(
-          e0: e, users: users, positives: positives, negatives: negatives, l2: l2, halfInputCurrent: false,
-          sink: .table(out))
+        gradientPass(e0: e, users: users, positives: positives, negatives: negatives, l2: l2, sink: .table(out))
       }
     }
   }
@@ -254,11 +251,10 @@ public final class LightGCN: Recommender {
   }
 
   /// The forward and backward pass of `accumulateGradients` from layer-0 embeddings `e0`,
-  /// with dE0 going to `sink`; `halfInputCurrent` says that the workspace's half-float copy
-  /// of `e0` is already up to date. Returns the mean loss.
+  /// with dE0 going to `sink`. Returns the mean loss.
   private func gradientPass(
     e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,
-    halfInputCurrent: Bool, sink: GradientSink
+    sink: GradientSink
   ) -> Double {
     let d = dim
     let n = users.count
@@ -268,7 +264,7 @@ public final class LightGCN: Recommender {
     let rowCount = ws.rows.count
     let scale = 1 / Float(n)
     var loss = 0.0
-    forwardForBatch(e0: e, halfInputCurrent: halfInputCurrent)
+    forwardForBatch(e0: e)
     if let q = quantization { quantizeBatch(q) }
     ws.slot.withUnsafeBufferPointer { slot in
       ws.final.withUnsafeBufferPointer { f in
@@ -300,15 +296,16 @@ public final class LightGCN: Recommender {
   }
 
   /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) only at the batch's
-  /// rows, and the compact final embeddings there, which is all the loss reads.
-  private func forwardForBatch(e0: UnsafePointer<Float>, halfInputCurrent: Bool) {
+  /// rows, and the compact final embeddings there, which is all the loss reads. The half-float
+  /// copy of E(0) is made here unless a fused step already wrote it (`halfInputCurrent`).
+  private func forwardForBatch(e0: UnsafePointer<Float>) {
     let ws = workspace
     let d = dim
     let half = ws.half
     var previous = UnsafeRawPointer(e0)
     var previousHalf = false
     if let h = ws.halfInput {
-      if !halfInputCurrent {
+      if !ws.halfInputCurrent {
         Parallel.forEachChunk(of: ws.count) { _, range in
           crk_convert_to_half(
             e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
