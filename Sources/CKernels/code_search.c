@@ -17,7 +17,7 @@
 
 #define CRK_NIBBLE_GROUP 256
 #define CRK_NIBBLE_GROUP_BYTES (16 * CRK_NIBBLE_GROUP)
-#define CRK_TILE_GROUPS 4  // 1024 items (16 KB of nibbles) are scanned by every user of a batch
+#define CRK_TILE_GROUPS 2  // 512 items (8 KB of nibbles) are scanned by every user of a batch
 
 // The exact score of permuted item i for a user (crk_code_scores' formula).
 static inline __attribute__((always_inline)) float exact_score(const crk_code_index *ix, const uint64_t *user,
@@ -134,15 +134,20 @@ CRK_AVX2 static int64_t scan_avx2(const crk_code_index *ix, const uint64_t *user
 }
 
 // The largest Hamming distance at which an item of a group whose steps are at most smax can
-// still reach the heap, given the key margin: its key s_i (d - 2 h) must reach the margin. 64
-// while the margin is not positive (the heap is not full, or its k-th score is not positive),
-// -1 when no item of the group can enter.
-static inline int hamming_limit(float margin, float smax, int d) {
+// still reach the heap, given the key margin: its key s_i (d - 2 h) must reach the margin.
+// `inverse` is 1 / smax (a multiplication here instead of a division per group and user; the
+// 1e-3 slack covers the rounding), or negative when smax is not positive. 64 while the margin is
+// not positive (the heap is not full, or its k-th score is not positive), -1 when no item of the
+// group can enter.
+static inline int hamming_limit(float margin, double inverse, int d) {
   if (!(margin > 0)) return 64;
-  if (!(smax > 0)) return -1;
-  const double x = ((double)d - (double)margin / smax) / 2 + 1e-3;
+  if (!(inverse > 0)) return -1;
+  const double x = ((double)d - (double)margin * inverse) / 2 + 1e-3;
   return x < 0 ? -1 : x >= 64 ? 64 : (int)x;
 }
+
+// hamming_limit's `inverse` for a group whose largest step is smax.
+static inline double inverse_step(float smax) { return smax > 0 ? 1 / (double)smax : -1; }
 
 // Per-user lookup tables of the nibble layout: tables[16 j + v] = popcount(nibble j of the
 // user's code XOR v), so the distance of an item is the sum over j of its nibbles' entries.
@@ -169,47 +174,59 @@ CRK_AVX2 static inline void hamming_group(const uint8_t *group, const uint8_t *t
 
 // One user's state while the 1-bit search goes over the tiles.
 typedef struct {
-  crk_heap heap;        // the user's best k so far, by original item index
-  uint8_t tables[256];  // nibble_tables of the user's code
+  _Alignas(64) uint8_t tables[256];  // nibble_tables of the user's code (no 16-byte row straddles two lines)
+  crk_heap heap;                     // the user's best k so far, by original item index
   float to_key;         // 4 / user step
   float margin;         // key_margin of the heap's k-th score, refreshed after every offer
   int live;             // the norm bound has not stopped the scan yet
 } user_scan;
 
+// The smallest of 32 byte distances.
+CRK_AVX2 static inline int min_byte(__m256i v) {
+  __m128i m = _mm_min_epu8(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_min_epu8(m, _mm_srli_si128(m, 8));
+  m = _mm_min_epu8(m, _mm_srli_si128(m, 4));
+  m = _mm_min_epu8(m, _mm_srli_si128(m, 2));
+  m = _mm_min_epu8(m, _mm_srli_si128(m, 1));
+  return _mm_cvtsi128_si32(m) & 255;
+}
+
 // Scans group g for one user: distances of its 256 items in registers, one branch when none is
-// within the group's Hamming limit (the common case); otherwise each item within the limit
-// whose key reaches the margin is scored exactly (from its distance, as crk_code_score does)
-// and offered.
+// within the group's Hamming limit (the common case). Otherwise the items within the limit are
+// visited nearest first, one distance at a time: each whose key reaches the margin is scored
+// exactly (from its distance, as crk_code_score does) and offered, and the limit is tightened
+// after every distance. Nearest first matters for a user's first group, where the heap is still
+// empty and every item is within the limit: the heap fills with the group's best items, so the
+// limit falls to about the k-th distance at once instead of after offers of most of the group.
 CRK_AVX2 static void scan_group(const crk_code_index *ix, float user_step, const uint64_t *seen_bits, user_scan *us,
-                                int64_t g) {
-  const int limit = hamming_limit(us->margin, ix->group_steps[g], ix->d);
+                                int64_t g, double inverse) {
+  int limit = hamming_limit(us->margin, inverse, ix->d);
   if (limit < 0) return;
   __m256i dist[8];
   hamming_group(ix->nibbles + g * CRK_NIBBLE_GROUP_BYTES, us->tables, dist);
   const __m256i bound = _mm256_set1_epi8((char)(limit + 1));
-  __m256i within[8], any = _mm256_setzero_si256();
-  for (int b = 0; b < 8; b++) {
-    within[b] = _mm256_cmpgt_epi8(bound, dist[b]);
-    any = _mm256_or_si256(any, within[b]);
-  }
+  __m256i any = _mm256_setzero_si256(), nearest = dist[0];
+  for (int b = 0; b < 8; b++) any = _mm256_or_si256(any, _mm256_cmpgt_epi8(bound, dist[b]));
   if (!_mm256_movemask_epi8(any)) return;
+  for (int b = 1; b < 8; b++) nearest = _mm256_min_epu8(nearest, dist[b]);
   const int64_t first = g * CRK_NIBBLE_GROUP;
   const int64_t valid = ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
-  uint8_t h[CRK_NIBBLE_GROUP];
-  for (int b = 0; b < 8; b++) _mm256_storeu_si256((__m256i *)(h + 32 * b), dist[b]);
-  for (int b = 0; b < 8 && 32 * b < valid; b++) {
-    uint32_t mask = (uint32_t)_mm256_movemask_epi8(within[b]);
-    if (valid - 32 * b < 32) mask &= (1u << (valid - 32 * b)) - 1;
-    for (; mask; mask &= mask - 1) {
-      const int lane = 32 * b + __builtin_ctz(mask);
-      const int64_t i = first + lane;
-      const int d2h = ix->d - 2 * h[lane];
-      if (ix->steps[i] * (float)d2h < us->margin) continue;
-      const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
-      if (s < threshold(&us->heap)) continue;
-      offer(&us->heap, ix, seen_bits, i, s);
-      us->margin = key_margin(threshold(&us->heap), us->to_key);
+  for (int level = min_byte(nearest); level <= limit; level++) {
+    const __m256i at = _mm256_set1_epi8((char)level);
+    const int d2h = ix->d - 2 * level;
+    for (int b = 0; b < 8 && 32 * b < valid; b++) {
+      uint32_t mask = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(dist[b], at));
+      if (valid - 32 * b < 32) mask &= (1u << (valid - 32 * b)) - 1;
+      for (; mask; mask &= mask - 1) {
+        const int64_t i = first + 32 * b + __builtin_ctz(mask);
+        if (ix->steps[i] * (float)d2h < us->margin) continue;
+        const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
+        if (s < threshold(&us->heap)) continue;
+        offer(&us->heap, ix, seen_bits, i, s);
+        us->margin = key_margin(threshold(&us->heap), us->to_key);
+      }
     }
+    limit = hamming_limit(us->margin, inverse, ix->d);
   }
 }
 
@@ -244,6 +261,8 @@ CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *us
     }
     for (int64_t g0 = 0; g0 < groups; g0 += CRK_TILE_GROUPS) {
       const int64_t g1 = g0 + CRK_TILE_GROUPS < groups ? g0 + CRK_TILE_GROUPS : groups;
+      double inverse[CRK_TILE_GROUPS];
+      for (int64_t g = g0; g < g1; g++) inverse[g - g0] = inverse_step(ix->group_steps[g]);
       for (int r = 0; r < batch; r++) {
         const int64_t u = base + r;
         user_scan *us = &scans[r];
@@ -253,7 +272,7 @@ CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *us
             us->live = 0;
             break;
           }
-          scan_group(ix, user_steps[u], seen_bits + r * words, us, g);
+          scan_group(ix, user_steps[u], seen_bits + r * words, us, g, inverse[g - g0]);
           scanned += ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
         }
       }

@@ -17,8 +17,9 @@ public final class CodeSearchIndex {
   private let permutedSums: [Int32]
   private let original: [Int32]
   /// At 1 bit and one word per row: the codes again, one nibble per byte in the transposed
-  /// layout of `crk_code_index_nibbles`, and the largest step of each group of 256 items.
-  private let nibbles: [UInt8]
+  /// layout of `crk_code_index_nibbles` (64-byte aligned, so that no 32-byte load of the kernel
+  /// straddles two cache lines), and the largest step of each group of 256 items.
+  private let nibbles: UnsafeMutableRawPointer?
   private let groupSteps: [Float]
 
   /// Prepares `items` for search. O(items log items).
@@ -37,16 +38,21 @@ public final class CodeSearchIndex {
     permutedSums = order.map { items.codeSums[$0] }
     original = order.map { Int32($0) }
     if items.bits == 1 && items.wordsPerPlane == 1 {
-      var nibbles = [UInt8](repeating: 0, count: Int(crk_code_index_nibble_bytes(Int64(items.rows))))
+      let bytes = Int(crk_code_index_nibble_bytes(Int64(items.rows)))
+      let nibbles = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes), alignment: 64)
       var groupSteps = [Float](repeating: 0, count: (items.rows + 255) / 256)
-      crk_code_index_nibbles(permutedWords, permutedSteps, Int64(items.rows), &nibbles, &groupSteps)
+      crk_code_index_nibbles(
+        permutedWords, permutedSteps, Int64(items.rows), nibbles.bindMemory(to: UInt8.self, capacity: bytes),
+        &groupSteps)
       self.nibbles = nibbles
       self.groupSteps = groupSteps
     } else {
-      nibbles = []
+      nibbles = nil
       groupSteps = []
     }
   }
+
+  deinit { nibbles?.deallocate() }
 
   /// Calls `body` with the C view of this index (valid only during the call).
   private func withIndex<R>(_ body: (UnsafePointer<crk_code_index>) -> R) -> R {
@@ -55,15 +61,14 @@ public final class CodeSearchIndex {
         permutedNorms.withUnsafeBufferPointer { pn in
           permutedSums.withUnsafeBufferPointer { psum in
             original.withUnsafeBufferPointer { orig in
-              nibbles.withUnsafeBufferPointer { nb in
-                groupSteps.withUnsafeBufferPointer { gs in
-                  var index = crk_code_index(
-                    n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
-                    d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
-                    sums: psum.baseAddress, original: orig.baseAddress, nibbles: nb.isEmpty ? nil : nb.baseAddress,
-                    group_steps: gs.isEmpty ? nil : gs.baseAddress)
-                  return withUnsafePointer(to: &index) { body($0) }
-                }
+              groupSteps.withUnsafeBufferPointer { gs in
+                var index = crk_code_index(
+                  n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
+                  d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
+                  sums: psum.baseAddress, original: orig.baseAddress,
+                  nibbles: nibbles.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) },
+                  group_steps: gs.isEmpty ? nil : gs.baseAddress)
+                return withUnsafePointer(to: &index) { body($0) }
               }
             }
           }
