@@ -71,7 +71,7 @@ struct RowQuantizerTests {
 @Suite("PackedCodes")
 struct PackedCodesTests {
   @Test(
-    "bit-plane dot products equal the dot products of the dequantized rows",
+    "bit-plane dot products and row norms equal those of the dequantized rows",
     arguments: [(1, 64), (1, 70), (2, 64), (3, 100), (4, 64), (8, 130)])
   func dotProducts(bits: Int, dim: Int) {
     var g = SeededGenerator(seed: UInt64(bits * 1000 + dim))
@@ -87,6 +87,11 @@ struct PackedCodesTests {
         let got = users.dot(row: a, with: items, row: b)
         #expect(abs(Double(got) - want) <= 1e-5 * max(1, abs(want)), "rows \(a), \(b)")
       }
+    }
+    for (a, norm) in users.norms().enumerated() {
+      var want = 0.0
+      for c in 0..<dim { want += Double(du[a, c]) * Double(du[a, c]) }
+      #expect(abs(Double(norm) - want.squareRoot()) <= 1e-6 * max(1, want.squareRoot()), "row \(a)")
     }
   }
 

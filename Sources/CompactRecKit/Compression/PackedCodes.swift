@@ -80,15 +80,14 @@ public struct PackedCodes: Sendable, Equatable {
     return u
   }
 
-  /// Euclidean norm of each dequantized row, steps[r] * |u - z|. O(rows x dim x bits).
+  /// Euclidean norm of each dequantized row, steps[r] * |u - z|, where |u - z|^2 = sum_c u_c^2
+  /// - 2 z U + dim z^2 comes from the row's code product with itself (every term is a multiple
+  /// of 1/4, so the double sum is exact). O(rows x bits^2 x wordsPerPlane).
   public func norms() -> [Float] {
     let z = Double(quantizer.zeroPoint)
     return (0..<rows).map { r in
-      var total = 0.0
-      for c in 0..<dim {
-        let v = Double(code(row: r, dim: c)) - z
-        total += v * v
-      }
+      let squares = Double(codeProduct(row: r, with: self, row: r))
+      let total = squares - 2 * z * Double(codeSums[r]) + Double(dim) * z * z
       return Float(Double(steps[r]) * total.squareRoot())
     }
   }

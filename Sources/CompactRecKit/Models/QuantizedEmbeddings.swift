@@ -30,9 +30,16 @@ public final class QuantizedEmbeddings: Recommender {
     var steps: [Float] = []
     words.reserveCapacity(queries.count * users.wordsPerRow)
     for q in queries {
-      let c = code(for: q)
-      words.append(contentsOf: c.words)
-      steps.append(c.steps[0])
+      if let u = q.user {  // the stored row, without a one-row PackedCodes per query
+        let w = users.wordsPerRow
+        let r = Int(u)
+        words.append(contentsOf: users.words[(r * w)..<(r * w + w)])
+        steps.append(users.steps[r])
+      } else {
+        let c = code(for: q)
+        words.append(contentsOf: c.words)
+        steps.append(c.steps[0])
+      }
     }
     let codes = PackedCodes(bits: users.bits, dim: users.dim, rows: queries.count, words: words, steps: steps)
     return index.search(users: codes, exclude: queries.map(\.exclude), k: k)

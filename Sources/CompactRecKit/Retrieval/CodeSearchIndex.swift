@@ -87,19 +87,12 @@ public final class CodeSearchIndex {
     precondition(exclude.count == users.rows, "one exclusion list per user")
     let m = users.rows
     let kk = min(k, items.rows)
-    var offsets = [Int64](repeating: 0, count: m + 1)
-    var seen: [Int32] = []
-    for u in 0..<m {
-      seen.append(contentsOf: exclude[u])
-      offsets[u + 1] = Int64(seen.count)
-    }
-    var outIdx = [Int32](repeating: 0, count: max(1, m * kk))
-    var outVal = [Float](repeating: 0, count: max(1, m * kk))
-    var outCount = [Int32](repeating: 0, count: max(1, m))
-    // Contiguous user ranges, several per core for balance; each allocates its seen-item
-    // bitsets (one per user the kernel handles at a time) once.
+    // Contiguous user ranges, several per core for balance. Each gathers its users' seen items,
+    // allocates its seen-item bitsets (one per user the kernel handles at a time) and outputs
+    // once, and builds its own rankings, so none of that work waits on a single core.
     let chunks = max(1, min(m, Parallel.workers * 8))
     var scanned = [Int64](repeating: 0, count: chunks)
+    var rankings = [[Ranking]](repeating: [], count: chunks)
     let bitsetWords = (items.rows + 63) / 64
     let row = users.wordsPerRow
     let userNorms = users.norms()
@@ -108,26 +101,28 @@ public final class CodeSearchIndex {
         users.steps.withUnsafeBufferPointer { us in
           users.codeSums.withUnsafeBufferPointer { usum in
             userNorms.withUnsafeBufferPointer { un in
-              offsets.withUnsafeBufferPointer { op in
-                seen.withUnsafeBufferPointer { sp in
-                  outIdx.withUnsafeMutableBufferPointer { oi in
-                    outVal.withUnsafeMutableBufferPointer { ov in
-                      outCount.withUnsafeMutableBufferPointer { oc in
-                        scanned.withUnsafeMutableBufferPointer { sc in
-                          Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
-                            let lo = range.lowerBound
-                            let rows = min(range.count, Int(CRK_SEARCH_USERS))
-                            var bits = [UInt64](repeating: 0, count: max(1, rows * bitsetWords))
-                            sc[c] = bits.withUnsafeMutableBufferPointer { scratch in
-                              crk_code_search(
-                                ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
-                                un.baseAddress! + lo, Int64(range.count), op.baseAddress! + lo, sp.baseAddress,
-                                Int32(kk), scratch.baseAddress, oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk,
-                                oc.baseAddress! + lo)
-                            }
-                          }
-                        }
-                      }
+              scanned.withUnsafeMutableBufferPointer { sc in
+                rankings.withUnsafeMutableBufferPointer { out in
+                  Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
+                    let lo = range.lowerBound
+                    var offsets = [Int64](repeating: 0, count: range.count + 1)
+                    var seen: [Int32] = []
+                    for (t, u) in range.enumerated() {
+                      seen.append(contentsOf: exclude[u])
+                      offsets[t + 1] = Int64(seen.count)
+                    }
+                    var bits = [UInt64](
+                      repeating: 0, count: max(1, min(range.count, Int(CRK_SEARCH_USERS)) * bitsetWords))
+                    var idx = [Int32](repeating: 0, count: max(1, range.count * kk))
+                    var val = [Float](repeating: 0, count: max(1, range.count * kk))
+                    var count = [Int32](repeating: 0, count: range.count)
+                    sc[c] = crk_code_search(
+                      ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
+                      un.baseAddress! + lo, Int64(range.count), offsets, seen, Int32(kk), &bits, &idx, &val, &count)
+                    out[c] = (0..<range.count).map { t in
+                      let n = Int(count[t])
+                      return Ranking(
+                        items: Array(idx[(t * kk)..<(t * kk + n)]), scores: Array(val[(t * kk)..<(t * kk + n)]))
                     }
                   }
                 }
@@ -138,9 +133,6 @@ public final class CodeSearchIndex {
       }
     }
     lastScanned = scanned.reduce(0, +)
-    return (0..<m).map { u in
-      let n = Int(outCount[u])
-      return Ranking(items: Array(outIdx[(u * kk)..<(u * kk + n)]), scores: Array(outVal[(u * kk)..<(u * kk + n)]))
-    }
+    return rankings.flatMap { $0 }
   }
 }
