@@ -182,7 +182,8 @@ typedef struct {
   crk_heap heap;                     // the user's best k so far, by original item index
   float to_key;         // 4 / user step
   float margin;         // key_margin of the heap's k-th score, refreshed after every offer
-  int live;             // the norm bound has not stopped the scan yet
+  int limit;            // hamming_limit for the groups still ahead in the current tile
+  int live;             // no bound has stopped the scan yet
 } user_scan;
 
 // The smallest of 32 byte distances.
@@ -195,42 +196,64 @@ CRK_AVX2 static inline int min_byte(__m256i v) {
   return _mm_cvtsi128_si32(m) & 255;
 }
 
+// Scores permuted item i, at Hamming distance h from the user, exactly (as crk_code_score does)
+// if its key reaches the margin, and offers it.
+static inline __attribute__((always_inline)) void consider(const crk_code_index *ix, float user_step,
+                                                           const uint64_t *seen_bits, user_scan *us, int64_t i,
+                                                           int h) {
+  const int d2h = ix->d - 2 * h;
+  if (ix->steps[i] * (float)d2h < us->margin) return;
+  const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
+  if (s < threshold(&us->heap)) return;
+  offer(&us->heap, ix, seen_bits, i, s);
+  us->margin = key_margin(threshold(&us->heap), us->to_key);
+}
+
 // Scans group g for one user: distances of its 256 items in registers, one branch when none is
-// within the group's Hamming limit (the common case). Otherwise the items within the limit are
-// visited nearest first, one distance at a time: each whose key reaches the margin is scored
-// exactly (from its distance, as crk_code_score does) and offered, and the limit is tightened
-// after every distance. Nearest first matters for a user's first group, where the heap is still
-// empty and every item is within the limit: the heap fills with the group's best items, so the
-// limit falls to about the k-th distance at once instead of after offers of most of the group.
+// within the user's Hamming limit (the common case). Otherwise each item within the limit is
+// considered, and the limit is tightened afterwards (from this group's largest step, which
+// bounds the later groups' too). Once the heap is full only an item or two of a group is within
+// the limit, taken in lane order. Before, every item is, so they go nearest first, one distance
+// at a time with the limit tightened after each: the heap fills with the group's best items
+// and the limit falls to about the k-th distance at once, instead of after offers of most of
+// the group.
 CRK_AVX2 static void scan_group(const crk_code_index *ix, float user_step, const uint64_t *seen_bits, user_scan *us,
                                 int64_t g, double inverse) {
-  int limit = hamming_limit(us->margin, inverse, ix->d);
-  if (limit < 0) return;
   __m256i dist[8];
   hamming_group(ix->nibbles + g * CRK_NIBBLE_GROUP_BYTES, us->tables, dist);
-  const __m256i bound = _mm256_set1_epi8((char)(limit + 1));
-  __m256i any = _mm256_setzero_si256(), nearest = dist[0];
-  for (int b = 0; b < 8; b++) any = _mm256_or_si256(any, _mm256_cmpgt_epi8(bound, dist[b]));
+  const __m256i bound = _mm256_set1_epi8((char)(us->limit + 1));
+  __m256i within[8], any = _mm256_setzero_si256();
+  for (int b = 0; b < 8; b++) {
+    within[b] = _mm256_cmpgt_epi8(bound, dist[b]);
+    any = _mm256_or_si256(any, within[b]);
+  }
   if (!_mm256_movemask_epi8(any)) return;
-  for (int b = 1; b < 8; b++) nearest = _mm256_min_epu8(nearest, dist[b]);
   const int64_t first = g * CRK_NIBBLE_GROUP;
   const int64_t valid = ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
-  for (int level = min_byte(nearest); level <= limit; level++) {
+  if (us->heap.count == us->heap.capacity) {
+    uint8_t h[CRK_NIBBLE_GROUP];
+    for (int b = 0; b < 8; b++) _mm256_storeu_si256((__m256i *)(h + 32 * b), dist[b]);
+    for (int b = 0; b < 8 && 32 * b < valid; b++) {
+      uint32_t mask = (uint32_t)_mm256_movemask_epi8(within[b]);
+      if (valid - 32 * b < 32) mask &= (1u << (valid - 32 * b)) - 1;
+      for (; mask; mask &= mask - 1) {
+        const int lane = 32 * b + __builtin_ctz(mask);
+        consider(ix, user_step, seen_bits, us, first + lane, h[lane]);
+      }
+    }
+    us->limit = hamming_limit(us->margin, inverse, ix->d);
+    return;
+  }
+  __m256i nearest = dist[0];
+  for (int b = 1; b < 8; b++) nearest = _mm256_min_epu8(nearest, dist[b]);
+  for (int level = min_byte(nearest); level <= us->limit; level++) {
     const __m256i at = _mm256_set1_epi8((char)level);
-    const int d2h = ix->d - 2 * level;
     for (int b = 0; b < 8 && 32 * b < valid; b++) {
       uint32_t mask = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(dist[b], at));
       if (valid - 32 * b < 32) mask &= (1u << (valid - 32 * b)) - 1;
-      for (; mask; mask &= mask - 1) {
-        const int64_t i = first + 32 * b + __builtin_ctz(mask);
-        if (ix->steps[i] * (float)d2h < us->margin) continue;
-        const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
-        if (s < threshold(&us->heap)) continue;
-        offer(&us->heap, ix, seen_bits, i, s);
-        us->margin = key_margin(threshold(&us->heap), us->to_key);
-      }
+      for (; mask; mask &= mask - 1) consider(ix, user_step, seen_bits, us, first + 32 * b + __builtin_ctz(mask), level);
     }
-    limit = hamming_limit(us->margin, inverse, ix->d);
+    us->limit = hamming_limit(us->margin, inverse, ix->d);
   }
 }
 
@@ -267,18 +290,22 @@ CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *us
       const int64_t g1 = g0 + CRK_TILE_GROUPS < groups ? g0 + CRK_TILE_GROUPS : groups;
       double inverse[CRK_TILE_GROUPS];
       for (int64_t g = g0; g < g1; g++) inverse[g - g0] = inverse_step(ix->group_steps[g]);
+      const int64_t tile_items = (g1 * CRK_NIBBLE_GROUP < ix->n_items ? g1 * CRK_NIBBLE_GROUP : ix->n_items) -
+                                 g0 * CRK_NIBBLE_GROUP;
       for (int r = 0; r < batch; r++) {
         const int64_t u = base + r;
         user_scan *us = &scans[r];
-        for (int64_t g = g0; us->live && g < g1; g++) {
-          const int64_t first = g * CRK_NIBBLE_GROUP;
-          if (bound_stops(ix, &us->heap, user_norms[u], first)) {
-            us->live = 0;
-            break;
-          }
-          scan_group(ix, user_steps[u], seen_bits + r * words, us, g, inverse[g - g0]);
-          scanned += ix->n_items - first < CRK_NIBBLE_GROUP ? ix->n_items - first : CRK_NIBBLE_GROUP;
+        if (!us->live) continue;
+        // Steps and norms only fall along the items and the margin only rises, so bounds taken
+        // at the tile's first item hold for the whole tile, and a stop is final.
+        us->limit = hamming_limit(us->margin, inverse[0], ix->d);
+        if (us->limit < 0 || bound_stops(ix, &us->heap, user_norms[u], g0 * CRK_NIBBLE_GROUP)) {
+          us->live = 0;
+          continue;
         }
+        for (int64_t g = g0; g < g1 && us->limit >= 0; g++)
+          scan_group(ix, user_steps[u], seen_bits + r * words, us, g, inverse[g - g0]);
+        scanned += tile_items;
       }
     }
     for (int r = 0; r < batch; r++) {
