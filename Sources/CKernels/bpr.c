@@ -64,6 +64,14 @@ CRK_AVX2 static void update_avx2(float *gu, float *gi, float *gj, const float *f
 }
 #endif
 
+// Triples ahead whose layer-0 rows crk_bpr_triples prefetches: they are random rows of a table
+// far larger than the caches, and the loop is otherwise bound by waiting for them.
+#define BPR_AHEAD 6
+
+static inline void prefetch_row(const float *row, int d) {
+  for (int c = 0; c < d; c += 16) __builtin_prefetch(row + c);
+}
+
 double crk_bpr_triples(const float *final, float *grad, float *reg, const float *e0, const int32_t *slot,
                        const int32_t *users, const int32_t *pos, const int32_t *neg, int64_t n,
                        int64_t item_offset, int d, float l2) {
@@ -74,6 +82,11 @@ double crk_bpr_triples(const float *final, float *grad, float *reg, const float 
 #endif
   double loss = 0;
   for (int64_t t = 0; t < n; t++) {
+    if (t + BPR_AHEAD < n) {
+      prefetch_row(e0 + (int64_t)users[t + BPR_AHEAD] * d, d);
+      prefetch_row(e0 + (item_offset + pos[t + BPR_AHEAD]) * d, d);
+      prefetch_row(e0 + (item_offset + neg[t + BPR_AHEAD]) * d, d);
+    }
     const int64_t u = users[t], i = item_offset + pos[t], j = item_offset + neg[t];
     const int64_t su = (int64_t)slot[u] * d, si = (int64_t)slot[i] * d, sj = (int64_t)slot[j] * d;
     const float *eu = e0 + u * d, *ei = e0 + i * d, *ej = e0 + j * d;

@@ -329,6 +329,11 @@ void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, flo
   }
 }
 
+// Non-zeros ahead whose destination slots crk_edges_into_rows prefetches for writing: every
+// write lands at a random place in the graph's CSR room, so without this each one waits for
+// its cache line.
+#define EDGES_AHEAD 16
+
 void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, int64_t n, int64_t *row_end,
                          int32_t *col, float *val) {
   for (int64_t t = 0; t < n; t++) {
@@ -336,6 +341,11 @@ void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, i
     const int32_t *c = a->col + begin;
     const float *v = a->val + begin;
     for (int64_t k = 0; k < end - begin; k++) {
+      if (k + EDGES_AHEAD < end - begin) {
+        const int64_t later = row_end[c[k + EDGES_AHEAD]];
+        __builtin_prefetch(col + later, 1);
+        __builtin_prefetch(val + later, 1);
+      }
       const int64_t at = row_end[c[k]]++;
       col[at] = (int32_t)(first + t);
       val[at] = v[k];
