@@ -5,14 +5,14 @@
 # default), and 1 bit at d = 256 (from the d = 64 checkpoint, widened); each model is
 # evaluated (Recall/NDCG@20,50) and its all-users top-20 timed.
 # Results go to bench/results/hqgnn-*.json, models to runs/. Every run warm-starts from the
-# full-precision checkpoint runs/gowalla-lightgcn.crm.ckpt (train it with bench/run.sh, which
-# keeps it; BASE=PATH picks another) and stops on the validation split carved from train.txt,
-# never on test.txt.
+# full-precision checkpoint runs/gowalla-lightgcn-ft.crm.ckpt, the continued run behind the
+# README's float row (train it with `bench/lightgcn.sh valid ft`, which keeps it; BASE=PATH
+# picks another) and stops on the validation split carved from train.txt, never on test.txt.
 # Usage: bench/hqgnn.sh [d64|gste|d256]...   (default: all three groups; hours on 2 cores)
 source "$(dirname "$0")/setup.sh"
 require_data "$data" || exit 0
-base=${BASE:-runs/gowalla-lightgcn.crm.ckpt}
-[ -f "$base" ] || { echo "missing $base: run bench/run.sh first (it keeps the LightGCN checkpoint)" >&2; exit 1; }
+base=${BASE:-runs/gowalla-lightgcn-ft.crm.ckpt}
+[ -f "$base" ] || { echo "missing $base: run bench/lightgcn.sh valid ft first (it keeps the checkpoint)" >&2; exit 1; }
 
 # qat NAME ARGS...: fine-tune, evaluate, time retrieval.
 qat() {
