@@ -178,12 +178,12 @@ CRK_AVX2 static inline void hamming_group(const uint8_t *group, const uint8_t *t
 
 // One user's state while the 1-bit search goes over the tiles.
 typedef struct {
-  _Alignas(64) uint8_t tables[256];  // nibble_tables of the user's code (no 16-byte row straddles two lines)
+  _Alignas(64) uint8_t tables[256];  // nibble_tables of the user's code (no 16-byte row spans two lines)
   crk_heap heap;                     // the user's best k so far, by original item index
-  float to_key;         // 4 / user step
-  float margin;         // key_margin of the heap's k-th score, refreshed after every offer
-  int limit;            // hamming_limit for the groups still ahead in the current tile
-  int live;             // no bound has stopped the scan yet
+  float to_key;                      // 4 / user step
+  float margin;                      // key_margin of the heap's k-th score, refreshed after every offer
+  int limit;                         // hamming_limit for the groups still ahead in the current tile
+  int live;                          // no bound has stopped the scan yet
 } user_scan;
 
 // The smallest of 32 byte distances.
