@@ -152,7 +152,6 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
   CRK_AVX2 static void NAME(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t r0,     \
                             int64_t r1, int stream) {                                                    \
     const int64_t *rp = a->row_ptr;                                                                      \
-    const int64_t *re = a->row_end;                                                                      \
     const int32_t *col = a->col;                                                                         \
     const float *val = a->val;                                                                           \
     const char *x = (const char *)p->x;                                                                  \
@@ -169,7 +168,7 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
       const int64_t r = LIST ? rows[t] : t;                                                              \
       __m256 acc[8];                                                                                     \
       for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
-      const int64_t end = re ? re[r] : rp[r + 1];                                                        \
+      const int64_t end = row_stop(a, r);                                                                \
       for (int64_t e = rp[r]; e < end; e++) {                                                            \
         if (LIST) {                                                                                      \
           advance(&cursor, a, p, 64);                                                                    \

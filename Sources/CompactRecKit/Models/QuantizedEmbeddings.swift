@@ -31,10 +31,8 @@ public final class QuantizedEmbeddings: Recommender {
     words.reserveCapacity(queries.count * users.wordsPerRow)
     for q in queries {
       if let u = q.user {  // the stored row, without a one-row PackedCodes per query
-        let w = users.wordsPerRow
-        let r = Int(u)
-        words.append(contentsOf: users.words[(r * w)..<(r * w + w)])
-        steps.append(users.steps[r])
+        words.append(contentsOf: userWords(Int(u)))
+        steps.append(users.steps[Int(u)])
       } else {
         let c = code(for: q)
         words.append(contentsOf: c.words)
@@ -67,14 +65,18 @@ public final class QuantizedEmbeddings: Recommender {
     }
   }
 
+  /// The code words of stored user row `r` (all its planes).
+  private func userWords(_ r: Int) -> ArraySlice<UInt64> {
+    let w = users.wordsPerRow
+    return users.words[(r * w)..<(r * w + w)]
+  }
+
   /// The query's codes as a one-row `PackedCodes`.
   private func code(for query: ScoringQuery) -> PackedCodes {
     let d = users.dim
     if let u = query.user {
-      let w = users.wordsPerRow
-      let r = Int(u)
       return PackedCodes(
-        bits: users.bits, dim: d, rows: 1, words: Array(users.words[(r * w)..<(r * w + w)]), steps: [users.steps[r]])
+        bits: users.bits, dim: d, rows: 1, words: Array(userWords(Int(u))), steps: [users.steps[Int(u)]])
     }
     var mean = Matrix(rows: 1, cols: d)
     if !query.history.isEmpty {
