@@ -132,9 +132,19 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("warm-start"),
     help:
-      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data; a narrower one is widened to --dim by a random orthogonal projection, which keeps its scores."
+      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data, --dim wide or narrower, mapped by --warm-start-rotation."
   )
   var warmStart: String?
+
+  @Option(
+    name: .customLong("warm-start-rotation"),
+    help:
+      "With --warm-start: map the start by none (as is; a narrower one widened by a random orthogonal projection) or itq (the map fitted to the signs of its final embeddings); either keeps its scores. (default: itq with --bits 1, else none)"
+  )
+  var warmStartRotation: WarmStartRotation?
+
+  /// `--warm-start-rotation`, or its default: ITQ for 1-bit codes, whose signs it is fitted to.
+  var rotation: WarmStartRotation { warmStartRotation ?? (bits == 1 ? .itq : .none) }
 
   @Option(name: .customLong("hessian-every"), help: "With --estimator gste: steps between Hessian estimates of delta.")
   var hessianEvery: Int = 100
@@ -240,6 +250,10 @@ struct TrainingOptions: ParsableArguments {
         out["bits"] = .number(Double(q.bits))
         out["estimator"] = .string("\(q.estimator)")
       }
+      if let warmStart {
+        out["warm_start"] = .string(warmStart)
+        out["warm_start_rotation"] = .string(rotation.rawValue)
+      }
     }
     return out
   }
@@ -314,7 +328,8 @@ func trainModel(
     c.precision = options.propagationPrecision
     c.quantization = options.quantization
     if let path = options.warmStart {
-      c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim, seed: c.seed)
+      c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim)
+      c.warmStartRotation = options.rotation
     }
     return (
       try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
@@ -329,6 +344,7 @@ func trainModel(
 }
 
 extension PropagationPrecision: ExpressibleByArgument {}
+extension WarmStartRotation: ExpressibleByArgument {}
 extension SequentialLoss: ExpressibleByArgument {}
 extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
@@ -340,10 +356,9 @@ enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The layer-0 embeddings saved in a LightGCN checkpoint: its best snapshot when it has one,
-/// else its current embeddings. A narrower checkpoint is widened to `dim` by a random
-/// orthogonal projection seeded with `seed` (`Matrix.widened`), which keeps every score.
-/// Refuses checkpoints of other models, data or a larger width.
-func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int, seed: UInt64) throws -> Matrix {
+/// else its current embeddings, `dim` wide or narrower (training maps them to `dim`, see
+/// `WarmStartRotation`). Refuses checkpoints of other models, data or a larger width.
+func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int) throws -> Matrix {
   let file = try ModelFile.read(from: path)
   guard file.kind == "checkpoint", file.hyperParameters["model"] == "lightgcn" else {
     throw ValidationError("--warm-start: \(path) is not a LightGCN checkpoint")
@@ -356,8 +371,7 @@ func warmStartEmbeddings(from path: String, dataset: Dataset, dim: Int, seed: UI
   let saved = file.tensors.first { $0.name == name }?.shape
   let width = saved?.count == 2 && saved![1] < dim ? saved![1] : dim
   do {
-    let embeddings = try file.matrix(name, rows: rows, cols: width)
-    return width == dim ? embeddings : embeddings.widened(to: dim, seed: seed)
+    return try file.matrix(name, rows: rows, cols: width)
   } catch {
     throw ValidationError("--warm-start: \(path) does not hold \(rows) x \(dim) (or narrower) embeddings (\(error))")
   }

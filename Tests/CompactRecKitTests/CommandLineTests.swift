@@ -99,6 +99,20 @@ struct CommandLineTests {
     #expect(benchInfo["kind"] as? String == "hqgnn")
     #expect(benchInfo["bytes_per_item"] as? Int == 2 * 2 * 8 + 4)  // 2 bits x 2 words per plane + step
     #expect((benchInfo["seconds"] as? Double ?? -1) >= 0)
+    // 1 bit from the same start, widened 70 -> 80 by the ITQ fit (the default at 1 bit).
+    let widened = try run([
+      "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--epochs", "1", "--dim", "80",
+      "--out", folder.path + "/hq1.crm", "--warm-start", full + ".ckpt",
+    ])
+    #expect(widened.status == 0, "\(widened.err)")
+    let hq1 = try run(["inspect", folder.path + "/hq1.crm", "--json"]).out
+    #expect(hq1.contains("\"warm_start_rotation\" : \"itq\""), "\(hq1)")
+    let badRotation = try run([
+      "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--out", folder.path + "/q.crm",
+      "--warm-start", full + ".ckpt", "--warm-start-rotation", "pca",
+    ])
+    #expect(badRotation.status != 0)
+    #expect(badRotation.err.contains("warm-start-rotation"), "\(badRotation.err)")
     let badStart = try run([
       "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--out", folder.path + "/q.crm",
       "--warm-start", model,

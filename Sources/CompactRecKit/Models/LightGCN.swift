@@ -39,8 +39,11 @@ public final class LightGCN: Recommender {
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
     public var quantization: QuantizationSettings? = nil
     /// Layer-0 embeddings to start from instead of a random initialization (for instance a
-    /// trained full-precision model's, to fine-tune it with quantization).
+    /// trained full-precision model's, to fine-tune it with quantization), `dim` wide or
+    /// narrower; they are mapped to `dim` by `warmStartRotation`.
     public var warmStart: Matrix? = nil
+    /// How `warmStart` is mapped before training; every score of the warm start is kept.
+    public var warmStartRotation = WarmStartRotation.none
     public init() {}
 
     /// The weights actually used.
@@ -99,31 +102,11 @@ public final class LightGCN: Recommender {
   /// Runs the forward propagation in float32 and refreshes the final embeddings used for
   /// scoring: final = sum_k w_k E(k) at every node.
   public func propagate() {
-    let ws = workspace
+    let final = finalEmbeddings(of: embedding.value)
     let d = dim
-    let n = graph.nodeCount
-    var final = [Float](repeating: 0, count: n * d)
-    embedding.value.withUnsafePointer { e0 in
-      var previous = UnsafeRawPointer(e0)
-      for k in 0..<layers {
-        graph.propagate(NormalizedAdjacency.product(previous, into: ws.layers[k]), dim: d)
-        previous = UnsafeRawPointer(ws.layers[k])
-      }
-      let w = weights
-      let layers = layers
-      final.withUnsafeMutableBufferPointer { f in
-        Parallel.forEachChunk(of: n * d) { _, range in
-          for i in range { f[i] = w[0] * e0[i] }
-          for k in 0..<layers {
-            let e = ws.layers[k].assumingMemoryBound(to: Float.self)
-            for i in range { f[i] += w[k + 1] * e[i] }
-          }
-        }
-      }
-    }
     let u = graph.users
-    let userFinal = Matrix(rows: u, cols: d, storage: Array(final[0..<(u * d)]))
-    let itemFinal = Matrix(rows: graph.items, cols: d, storage: Array(final[(u * d)...]))
+    let userFinal = Matrix(rows: u, cols: d, storage: Array(final.storage[0..<(u * d)]))
+    let itemFinal = Matrix(rows: graph.items, cols: d, storage: Array(final.storage[(u * d)...]))
     if let q = quantization {
       let packed = (
         users: PackedCodes(quantizing: userFinal, with: q.quantizer),
@@ -133,6 +116,48 @@ public final class LightGCN: Recommender {
       output = MatrixFactorization(userEmbedding: packed.users.dequantized(), itemEmbedding: packed.items.dequantized())
     } else {
       output = MatrixFactorization(userEmbedding: userFinal, itemEmbedding: itemFinal)
+    }
+  }
+
+  /// The final embeddings sum_k w_k A^k e0 of layer-0 rows `e0` ((users + items) x d, d <= dim),
+  /// in float32, with the workspace's layers as scratch.
+  func finalEmbeddings(of e0: Matrix) -> Matrix {
+    precondition(e0.rows == graph.nodeCount && e0.cols <= dim, "layer-0 rows of another shape")
+    let ws = workspace
+    let d = e0.cols
+    let count = e0.rows * d
+    var final = Matrix(rows: e0.rows, cols: d)
+    e0.withUnsafePointer { e0 in
+      var previous = UnsafeRawPointer(e0)
+      for k in 0..<layers {
+        graph.propagate(NormalizedAdjacency.product(previous, into: ws.layers[k]), dim: d)
+        previous = UnsafeRawPointer(ws.layers[k])
+      }
+      let w = weights
+      let layers = layers
+      final.withUnsafeMutablePointer { f in
+        Parallel.forEachChunk(of: count) { _, range in
+          for i in range { f[i] = w[0] * e0[i] }
+          for k in 0..<layers {
+            let e = ws.layers[k].assumingMemoryBound(to: Float.self)
+            for i in range { f[i] += w[k + 1] * e[i] }
+          }
+        }
+      }
+    }
+    return final
+  }
+
+  /// `start` mapped to this model's width by `rotation` (a map with orthonormal rows, so every
+  /// score of the warm start is kept): as is, widened at random, or fitted by ITQ to the
+  /// signs of its final embeddings.
+  func mappedWarmStart(_ start: Matrix, rotation: WarmStartRotation, seed: UInt64) -> Matrix {
+    switch rotation {
+    case .none:
+      return start.cols == dim ? start : start.widened(to: dim, seed: seed)
+    case .itq:
+      return start.projected(
+        by: IterativeQuantization.projection(for: finalEmbeddings(of: start), width: dim, seed: seed))
     }
   }
 
@@ -147,8 +172,8 @@ public final class LightGCN: Recommender {
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
       quantization: c.quantization)
     if let start = c.warmStart {
-      precondition(start.rows == model.embedding.value.rows && start.cols == c.dim, "warm start has another shape")
-      model.embedding.value = start
+      precondition(start.rows == model.embedding.value.rows && start.cols <= c.dim, "warm start has another shape")
+      model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
     }
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
@@ -161,7 +186,9 @@ public final class LightGCN: Recommender {
         "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
         "precision": .string(c.precision.rawValue),
-        "warm_start": .bool(c.warmStart != nil), "sampling": .string(c.sampling.rawValue),
+        "warm_start": .bool(c.warmStart != nil),
+        "warm_start_rotation": c.warmStart == nil ? .null : .string(c.warmStartRotation.rawValue),
+        "sampling": .string(c.sampling.rawValue),
         "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
       ],
       dataFingerprint: dataset.fingerprint())

@@ -12,12 +12,17 @@ extension Matrix {
   /// Precondition: width >= cols.
   public func widened(to width: Int, seed: UInt64) -> Matrix {
     precondition(width >= cols, "can only widen (\(cols) -> \(width))")
-    let projection = Matrix.orthonormalRows(cols, width: width, seed: seed)
-    var out = Matrix(rows: rows, cols: width)
+    return projected(by: Matrix.orthonormalRows(cols, width: width, seed: seed))
+  }
+
+  /// These rows times `map` (cols x map.cols), x R, through BLAS.
+  public func projected(by map: Matrix) -> Matrix {
+    precondition(map.rows == cols, "a map of \(map.rows) rows for rows of width \(cols)")
+    var out = Matrix(rows: rows, cols: map.cols)
     withUnsafePointer { x in
-      projection.withUnsafePointer { r in
+      map.withUnsafePointer { r in
         out.withUnsafeMutablePointer { y in
-          BLAS.gemm(m: rows, n: width, k: cols, a: x, lda: cols, b: r, ldb: width, c: y, ldc: width)
+          BLAS.gemm(m: rows, n: map.cols, k: cols, a: x, lda: cols, b: r, ldb: map.cols, c: y, ldc: map.cols)
         }
       }
     }
