@@ -61,6 +61,12 @@ struct IterativeQuantizationTests {
     #expect(signAgreement(rotated, r) > (1 - 1e-4) * best)
   }
 
+  @Test("the fit weighs directions: rows are scaled to unit length, zero rows stay zero")
+  func unitRows() {
+    let m = Matrix(rows: 3, cols: 2, storage: [3, 4, 0, 0, -0.5, 0])
+    #expect(IterativeQuantization.unitRows(m).storage == [0.6, 0.8, 0, 0, -1, 0])
+  }
+
   @Test("the polar factor of S Q (S symmetric positive definite, Q orthonormal rows) is Q")
   func polarFactor() {
     let q = Matrix.orthonormalRows(3, width: 5, seed: 11)
