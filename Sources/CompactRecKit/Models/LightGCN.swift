@@ -103,10 +103,8 @@ public final class LightGCN: Recommender {
   /// scoring: final = sum_k w_k E(k) at every node.
   public func propagate() {
     let final = finalEmbeddings(of: embedding.value)
-    let d = dim
-    let u = graph.users
-    let userFinal = Matrix(rows: u, cols: d, storage: Array(final.storage[0..<(u * d)]))
-    let itemFinal = Matrix(rows: graph.items, cols: d, storage: Array(final.storage[(u * d)...]))
+    let userFinal = final.rows(0..<graph.users)
+    let itemFinal = final.rows(graph.users..<graph.nodeCount)
     if let q = quantization {
       let packed = (
         users: PackedCodes(quantizing: userFinal, with: q.quantizer),
