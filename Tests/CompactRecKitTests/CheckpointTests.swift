@@ -50,6 +50,25 @@ struct CheckpointTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["run.ckpt"])
   }
 
+  @Test("the fresh-start preparation (a warm start's mapping) runs on a new run, not on a resumed one")
+  func freshStartOnlyWhenNotResumed() throws {
+    let matrix = demo().trainMatrix()
+    let folder = DataTestFolder()
+    func run(epochs: Int, resume: Bool) throws -> Int {
+      var freshStarts = 0
+      let loop = BPRTrainingLoop(
+        epochs: epochs, batchSize: 256, evaluateEvery: 0, patience: 1, samplerSeed: 1,
+        checkpoint: CheckpointOptions(path: folder.path + "/loop.ckpt", resume: resume))
+      try loop.run(
+        matrix: matrix, observer: nil, step: { _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
+        freshStart: { freshStarts += 1 })
+      return freshStarts
+    }
+    #expect(try run(epochs: 2, resume: true) == 1)  // nothing to resume yet
+    #expect(try run(epochs: 3, resume: true) == 0)
+    #expect(try run(epochs: 3, resume: false) == 1)
+  }
+
   @Test("an MF-BPR run resumed mid-way keeps its best snapshot and ends like an uninterrupted run")
   func mfResume() throws {
     let data = demo()

@@ -218,4 +218,28 @@ struct LightGCNTests {
     for k in a.indices { #expect(abs(a[k] - b[k]) < 1e-5 * max(1, abs(a[k])), "score \(k)") }
     #expect(a.contains { abs($0) > 1e-3 }, "the scores are not trivially zero")
   }
+
+  @Test("training starts from the warm start, mapped by its rotation (learning rate 0 keeps it)")
+  func trainingStartsFromWarmStart() throws {
+    var generator = SyntheticData()
+    generator.users = 60
+    generator.items = 40
+    let data = generator.generate()
+    let nodes = data.userCount + data.itemCount
+    var g = SeededGenerator(seed: 4)
+    let start = Matrix(rows: nodes, cols: 6, gaussianStd: 0.3, generator: &g)
+    for (rotation, width) in [(WarmStartRotation.none, 6), (.none, 10), (.itq, 10)] {
+      var c = LightGCN.Configuration()
+      c.dim = width
+      c.layers = 2
+      c.epochs = 1
+      c.batchSize = 64
+      c.learningRate = 0
+      c.warmStart = start
+      c.warmStartRotation = rotation
+      let model = try LightGCN.train(on: data, configuration: c)
+      let startsThere = model.embedding.value == model.mappedWarmStart(start, rotation: rotation, seed: c.seed)
+      #expect(startsThere, "\(rotation) to \(width)")
+    }
+  }
 }

@@ -27,10 +27,13 @@ struct BPRTrainingLoop {
   /// - restoreBest: called once at the end when a snapshot was taken.
   /// - saveState: the model's parameters, optimizer moments and best snapshot as tensors.
   /// - restoreState: loads them back from a checkpoint file.
+  /// - freshStart: prepares the initial parameters when no checkpoint is restored (a warm
+  ///   start), so that a resumed run does not redo work its checkpoint overwrites.
   func run(
     matrix: InteractionMatrix, observer: TrainingObserver?, step: ([Int32], [Int32], [Int32]) -> Double,
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
-    saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in }
+    saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
+    freshStart: () -> Void = {}
   ) throws {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
@@ -61,6 +64,8 @@ struct BPRTrainingLoop {
       firstEpoch = (m["epoch"]?.intValue ?? 0) + 1
       if m["finished"]?.boolValue == true { firstEpoch = Int.max }
       try restoreState(file)
+    } else {
+      freshStart()
     }
     func save(epoch: Int, finished: Bool) throws {
       guard let checkpoint else { return }

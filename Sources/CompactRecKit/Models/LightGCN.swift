@@ -171,7 +171,6 @@ public final class LightGCN: Recommender {
       quantization: c.quantization)
     if let start = c.warmStart {
       precondition(start.rows == model.embedding.value.rows && start.cols <= c.dim, "warm start has another shape")
-      model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
     }
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
@@ -225,6 +224,10 @@ public final class LightGCN: Recommender {
           q.delta = try file.floats("quantization/delta", shape: [1])[0]
           q.steps = Int(try file.int32s("quantization/steps", shape: [1])[0])
         }
+      },
+      freshStart: {
+        guard let start = c.warmStart else { return }
+        model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
       })
     model.propagate()
     return model
