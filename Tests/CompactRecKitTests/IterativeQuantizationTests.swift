@@ -17,15 +17,6 @@ struct IterativeQuantizationTests {
     IterativeQuantization.unitRows(rows).projected(by: map).storage.reduce(0) { $0 + Double(abs($1)) }
   }
 
-  private func expectOrthonormalRows(_ r: Matrix) {
-    for a in 0..<r.rows {
-      for b in 0..<r.rows {
-        let dot = (0..<r.cols).reduce(0.0) { $0 + Double(r[a, $1]) * Double(r[b, $1]) }
-        #expect(abs(dot - (a == b ? 1 : 0)) < 1e-5, "rows \(a), \(b)")
-      }
-    }
-  }
-
   @Test("the map has orthonormal rows, square or widening, and is seeded; also from a handful of rows")
   func orthonormal() {
     expectOrthonormalRows(IterativeQuantization.projection(for: gaussianRows(3, 4, seed: 1), width: 4, seed: 2))
