@@ -1,13 +1,14 @@
 import CompactRecKit
 import Foundation
 
-/// Draws training progress (epoch, batch, loss, ETA) on one terminal line of standard error,
+/// Draws training progress (epoch, batch, loss, speed, ETA) on one terminal line of standard error,
 /// at most ten times a second, and stays silent when standard error is not a terminal
 /// (logs, CI), unless `verbose` asks for one line per epoch.
 final class ProgressDisplay {
   private let interactive: Bool
   private let verbose: Bool
   private var lastDraw = Date.distantPast
+  private var rate = TrainingRate()
 
   init(verbose: Bool = false) {
     interactive = isatty(STDERR_FILENO) == 1
@@ -20,15 +21,13 @@ final class ProgressDisplay {
   func handle(_ event: TrainingEvent) {
     switch event {
     case .batch(let epoch, let epochs, let batch, let batches, let loss, let elapsed):
+      let (perEpoch, eta) = rate.update(epoch: epoch, epochs: epochs, batch: batch, batches: batches, elapsed: elapsed)
       guard interactive, Date().timeIntervalSince(lastDraw) > 0.1 || batch == batches else { return }
       lastDraw = Date()
-      let done = Double((epoch - 1) * batches + batch)
-      let total = Double(epochs * batches)
-      let eta = elapsed / done * (total - done)
       draw(
         String(
-          format: "epoch %d/%d  batch %d/%d  loss %.4f  ETA %@ (upper bound)", epoch, epochs, batch, batches, loss,
-          duration(eta)))
+          format: "epoch %d/%d  batch %d/%d  loss %.4f  %@ per epoch  ETA %@ (upper bound)", epoch, epochs, batch,
+          batches, loss, duration(perEpoch), duration(eta)))
     case .epoch(let epoch, let epochs, let loss, let seconds):
       line(String(format: "epoch %d/%d  loss %.4f  %.1fs", epoch, epochs, loss, seconds))
     case .validation(let epoch, let metric, let value, let best, let improved):

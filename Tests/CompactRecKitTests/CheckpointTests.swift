@@ -69,6 +69,22 @@ struct CheckpointTests {
     #expect(try run(epochs: 3, resume: false) == 1)
   }
 
+  @Test("speed and time left of a resumed run count only the batches it ran itself")
+  func resumedRate() {
+    // Resumed at epoch 3 of 5, 10 batches an epoch, 2 s a batch: 20 batches were done before.
+    var rate = TrainingRate()
+    var (perEpoch, left) = rate.update(epoch: 3, epochs: 5, batch: 1, batches: 10, elapsed: 2)
+    #expect(perEpoch == 20 && left == 58)
+    (perEpoch, left) = rate.update(epoch: 3, epochs: 5, batch: 5, batches: 10, elapsed: 10)
+    #expect(perEpoch == 20 && left == 50)
+    (perEpoch, left) = rate.update(epoch: 5, epochs: 5, batch: 10, batches: 10, elapsed: 60)
+    #expect(perEpoch == 20 && left == 0)
+    var fresh = TrainingRate()
+    _ = fresh.update(epoch: 1, epochs: 2, batch: 1, batches: 4, elapsed: 0.5)
+    (perEpoch, left) = fresh.update(epoch: 1, epochs: 2, batch: 4, batches: 4, elapsed: 2)
+    #expect(perEpoch == 2 && left == 2)
+  }
+
   @Test("an MF-BPR run resumed mid-way keeps its best snapshot and ends like an uninterrupted run")
   func mfResume() throws {
     let data = demo()

@@ -14,3 +14,24 @@ public enum TrainingEvent: Sendable {
 
 /// Receives training events; `nil` means run silently.
 public typealias TrainingObserver = (TrainingEvent) -> Void
+
+/// Speed and time left of a training run, from its batch events. Only the batches this
+/// process ran count: a resumed run starts mid-way, and the epochs before took no time here.
+public struct TrainingRate: Sendable {
+  /// Batches done before the first event seen, by the run's own count.
+  private var doneBefore: Int?
+
+  public init() {}
+
+  /// Takes a batch event's position and its seconds since the run (this process) started;
+  /// returns the seconds an epoch takes at the speed so far and the seconds left if no early
+  /// stop ends the run sooner.
+  public mutating func update(epoch: Int, epochs: Int, batch: Int, batches: Int, elapsed: Double) -> (
+    secondsPerEpoch: Double, remaining: Double
+  ) {
+    let done = (epoch - 1) * batches + batch
+    if doneBefore == nil { doneBefore = done - 1 }
+    let perBatch = elapsed / Double(max(1, done - doneBefore!))
+    return (perBatch * Double(batches), perBatch * Double(max(0, epochs * batches - done)))
+  }
+}
