@@ -5,7 +5,8 @@ per-row mean |x|) of the model's final embeddings as trained, after a random rot
 ITQ (four starts, 50 and 100 alternations). The validation split is carved from train.txt
 exactly as `compactrec train` carves it (10%, seed 2020, xoshiro256**); the float model's own
 figure is printed first as the check (0.18997 for runs/gowalla-lightgcn-ft.crm, as its training
-logged). Needs NumPy. Usage: bench/signs_check.py [MODEL.crm] [DATA_DIR]"""
+logged). With BITS 2 or 4 the same is done with RowQuantizer's b-bit codes (step s_b * rms of the
+row) instead of signs. Needs NumPy. Usage: bench/signs_check.py [MODEL.crm] [DATA_DIR] [BITS]"""
 import sys, json, math, struct
 import numpy as np
 def load(path):
@@ -95,6 +96,7 @@ def recall_at(scorefn, nusers, nitems, seen, target, k=20, chunk=2048):
 if __name__ == '__main__':
     model = sys.argv[1] if len(sys.argv) > 1 else 'runs/gowalla-lightgcn-ft.crm'
     data = sys.argv[2] if len(sys.argv) > 2 else '../shared/data/gowalla'
+    bits = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     h, t = load(model)
     U = t['user_embedding'].astype(np.float64); I = t['item_embedding'].astype(np.float64)
     _, fit, vl, _ = load_split(data, h['userIDs'], h['itemIDs'])
@@ -102,17 +104,22 @@ if __name__ == '__main__':
     def recall(Uq, Iq):
         Uq = Uq.astype(np.float32); Iq = Iq.astype(np.float32)
         return recall_at(lambda a, b: Uq[a:b] @ Iq.T, nu, ni, fit, vl)[0]
+    def quantized(X):  # RowQuantizer's codes, dequantized
+        if bits == 1: return np.sign(X) * np.abs(X).mean(1, keepdims=True)
+        z = (2**bits - 1) / 2
+        step = {2: 0.9957, 4: 0.3352}[bits] * np.sqrt((X**2).mean(1, keepdims=True))
+        return step * (np.clip(np.floor(X / step + z + 0.5), 0, 2**bits - 1) - z)
     def signs(R):
-        Ur, Ir = U @ R, I @ R
-        return recall(np.sign(Ur) * np.abs(Ur).mean(1, keepdims=True), np.sign(Ir) * np.abs(Ir).mean(1, keepdims=True))
+        return recall(quantized(U @ R), quantized(I @ R))
+    label = 'signs' if bits == 1 else '%d-bit codes' % bits
     print('float', round(recall(U, I), 5), flush=True)
-    print('signs as trained', round(signs(np.eye(d)), 4), flush=True)
+    print(label, 'as trained', round(signs(np.eye(d)), 4), flush=True)
     Q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((d, d)))
-    print('signs after a random rotation', round(signs(Q), 4), flush=True)
+    print(label, 'after a random rotation', round(signs(Q), 4), flush=True)
     V = np.vstack([U, I]); V /= np.linalg.norm(V, axis=1, keepdims=True)
     for seed in range(4):
         R, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
         for it in range(1, 101):
             B = np.sign(V @ R); S, _, Wt = np.linalg.svd(B.T @ V); R = (S @ Wt).T
             if it in (50, 100):
-                print('signs after ITQ, start', seed, 'alternations', it, round(signs(R), 4), flush=True)
+                print(label, 'after ITQ, start', seed, 'alternations', it, round(signs(R), 4), flush=True)
