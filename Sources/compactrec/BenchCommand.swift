@@ -189,7 +189,12 @@ struct LightGCNEpochBench: ParsableCommand {
     c.batchSize = batch
     c.epochs = epochs
     let clock = EpochClock()
-    _ = try LightGCN.train(on: dataset, configuration: c, observer: clock.record)
+    let model = try LightGCN.train(on: dataset, configuration: c, observer: clock.record)
+    // Mean seconds per epoch of each phase of the steps, and of the rest of the epoch (sampling,
+    // gathering the batch's rows).
+    let epochs = Double(max(1, clock.epochSeconds.count))
+    var phases = model.phases.named.map { ($0.name, JSONValue.number($0.seconds / epochs)) }
+    phases.append(("other", .number((clock.epochSeconds.reduce(0, +) - model.phases.total) / epochs)))
     try printJSON(
       .object(
         [
@@ -197,6 +202,7 @@ struct LightGCNEpochBench: ParsableCommand {
           "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
           "layers": .number(Double(layers)), "batch": .number(Double(batch)),
           "precision": .string(precision.rawValue),
+          "phase_seconds_per_epoch": .object(Dictionary(uniqueKeysWithValues: phases)),
         ].merging(clock.fields) { $1 }))
   }
 }
@@ -253,12 +259,13 @@ struct SeqEpochBench: ParsableCommand {
 /// Collects the seconds of each epoch and the batches per epoch from training events, for the
 /// epoch benchmarks.
 final class EpochClock {
-  private var seconds: [Double] = []
+  /// Each finished epoch's seconds.
+  private(set) var epochSeconds: [Double] = []
   private var batches = 0
   private let start = Date()
 
   func record(_ event: TrainingEvent) {
-    if case .epoch(_, _, _, let s) = event { seconds.append(s) }
+    if case .epoch(_, _, _, let s) = event { epochSeconds.append(s) }
     if case .batch(_, _, _, let total, _, _) = event { batches = total }
   }
 
@@ -266,8 +273,8 @@ final class EpochClock {
   /// per epoch, total seconds, threads and the machine.
   var fields: [String: JSONValue] {
     [
-      "batches_per_epoch": .number(Double(batches)), "seconds_per_epoch": .number(seconds.min() ?? 0),
-      "all_epoch_seconds": .array(seconds.map { .number($0) }),
+      "batches_per_epoch": .number(Double(batches)), "seconds_per_epoch": .number(epochSeconds.min() ?? 0),
+      "all_epoch_seconds": .array(epochSeconds.map { .number($0) }),
       "total_seconds": .number(Date().timeIntervalSince(start)),
       "threads": .number(Double(Parallel.workers)), "machine": machineDescription(),
     ]

@@ -236,4 +236,23 @@ struct LightGCNTests {
       #expect(startsThere, "\(rotation) to \(width)")
     }
   }
+
+  @Test("a training step's phases are each timed, and together take no longer than the training")
+  func stepPhases() throws {
+    var generator = SyntheticData()
+    generator.users = 60
+    generator.items = 40
+    let data = generator.generate()
+    var c = LightGCN.Configuration()
+    c.dim = 8
+    c.layers = 3
+    c.epochs = 2
+    c.batchSize = 64
+    let start = Date()
+    let model = try LightGCN.train(on: data, configuration: c)
+    let wall = Date().timeIntervalSince(start)
+    for (name, seconds) in model.phases.named { #expect(seconds > 0, "\(name)") }
+    #expect(model.phases.total <= wall)
+    #expect(model.phases.named.map(\.name).count == Set(model.phases.named.map(\.name)).count)
+  }
 }

@@ -233,6 +233,16 @@ public final class LightGCN: Recommender {
     return model
   }
 
+  /// Time of the training steps so far, by phase (the epoch benchmark reports it).
+  public internal(set) var phases = StepPhases()
+
+  /// Adds the seconds `body` takes to `phase` of `phases`.
+  private func timed<R>(_ phase: WritableKeyPath<StepPhases, Double>, _ body: () -> R) -> R {
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { phases[keyPath: phase] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    return body()
+  }
+
   /// One optimizer step on a batch of (user, positive, negative) triples; returns the mean loss.
   /// With propagation layers, the Adam update is fused into the backward pass's last product
   /// (`GradientSink.adam`), which also refreshes the next step's half-float copy of E(0).
@@ -284,15 +294,27 @@ public final class LightGCN: Recommender {
     e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,
     sink: GradientSink
   ) -> Double {
+    let n = users.count
+    workspace.collectRows(users: users, positives: positives, negatives: negatives, offset: graph.users)
+    forwardForBatch(e0: e)
+    let loss = timed(\.loss) {
+      lossAndGradient(e0: e, users: users, positives: positives, negatives: negatives, l2: l2)
+    }
+    backward(into: sink, scale: 1 / Float(n))
+    return loss / Double(n)
+  }
+
+  /// The BPR loss of the batch (summed over its triples) and its gradient at the batch's rows,
+  /// the quantizer's part when training codes, and the layer-0 term of dE0 in `regularizer`.
+  private func lossAndGradient(
+    e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float
+  ) -> Double {
     let d = dim
     let n = users.count
     let offset = graph.users
     let ws = workspace
-    ws.collectRows(users: users, positives: positives, negatives: negatives, offset: offset)
     let rowCount = ws.rows.count
-    let scale = 1 / Float(n)
     var loss = 0.0
-    forwardForBatch(e0: e)
     if let q = quantization { quantizeBatch(q) }
     ws.slot.withUnsafeBufferPointer { slot in
       ws.final.withUnsafeBufferPointer { f in
@@ -319,8 +341,7 @@ public final class LightGCN: Recommender {
         for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
       }
     }
-    backward(into: sink, scale: scale)
-    return loss / Double(n)
+    return loss
   }
 
   /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) only at the batch's
@@ -332,24 +353,35 @@ public final class LightGCN: Recommender {
     let half = ws.half
     var previous = UnsafeRawPointer(e0)
     var previousHalf = false
-    if let h = ws.halfInput {
-      if !ws.halfInputCurrent {
-        Parallel.forEachChunk(of: ws.count) { _, range in
-          crk_convert_to_half(
-            e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
+    timed(\.forwardLayers) {
+      if let h = ws.halfInput {
+        if !ws.halfInputCurrent {
+          Parallel.forEachChunk(of: ws.count) { _, range in
+            crk_convert_to_half(
+              e0 + range.lowerBound, h.assumingMemoryBound(to: UInt16.self) + range.lowerBound, Int64(range.count))
+          }
         }
+        previous = UnsafeRawPointer(h)
+        previousHalf = true
       }
-      previous = UnsafeRawPointer(h)
-      previousHalf = true
+      for k in 0..<max(0, layers - 1) {
+        var p = NormalizedAdjacency.product(previous, into: ws.layers[k])
+        p.x_half = previousHalf ? 1 : 0
+        p.y_half = half ? 1 : 0
+        graph.propagate(p, dim: d)
+        previous = UnsafeRawPointer(ws.layers[k])
+        previousHalf = half
+      }
     }
-    for k in 0..<max(0, layers - 1) {
-      var p = NormalizedAdjacency.product(previous, into: ws.layers[k])
-      p.x_half = previousHalf ? 1 : 0
-      p.y_half = half ? 1 : 0
-      graph.propagate(p, dim: d)
-      previous = UnsafeRawPointer(ws.layers[k])
-      previousHalf = half
-    }
+    timed(\.forwardBatch) { forwardRows(e0: e0, previous: previous, previousHalf: previousHalf) }
+  }
+
+  /// The second part of `forwardForBatch`: E(L) at the batch's rows from `previous`, E(L-1)
+  /// (E(0) when there is one layer), and the final embeddings there.
+  private func forwardRows(e0: UnsafePointer<Float>, previous: UnsafeRawPointer, previousHalf: Bool) {
+    let ws = workspace
+    let d = dim
+    let half = ws.half
     ws.rows.withUnsafeBufferPointer { rows in
       ws.final.withUnsafeMutableBufferPointer { fb in
         let f = fb.baseAddress!
@@ -391,7 +423,7 @@ public final class LightGCN: Recommender {
           }
           var previous = UnsafeRawPointer(g.baseAddress!)
           var previousHalf = false
-          ws.edges.collect(rows: ws.rows)
+          timed(\.batchEdges) { ws.edges.collect(rows: ws.rows) }
           for k in stride(from: layers - 1, through: 0, by: -1) {
             let first = k == layers - 1
             var target = ws.layers[(layers - 1 - k) % 2]
@@ -404,15 +436,19 @@ public final class LightGCN: Recommender {
             p.extra_slot = slot.baseAddress
             p.extra_weight = k == 0 ? scale : weights[k]
             p.y_half = k > 0 && ws.half ? 1 : 0
-            if first {
-              ws.edges.propagate(p, dim: d)
-            } else if k == 0, case .adam(let update) = sink {
-              withUnsafePointer(to: update) { update in
-                p.adam = update
+            let phase: WritableKeyPath<StepPhases, Double> =
+              first ? \.backwardFirst : k == 0 ? \.backwardLast : \.backwardMiddle
+            timed(phase) {
+              if first {
+                ws.edges.propagate(p, dim: d)
+              } else if k == 0, case .adam(let update) = sink {
+                withUnsafePointer(to: update) { update in
+                  p.adam = update
+                  graph.propagate(p, dim: d)
+                }
+              } else {
                 graph.propagate(p, dim: d)
               }
-            } else {
-              graph.propagate(p, dim: d)
             }
             previous = UnsafeRawPointer(target)
             previousHalf = p.y_half != 0
