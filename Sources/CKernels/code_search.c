@@ -7,7 +7,8 @@
 // so that 32 items share a register (crk_code_index_nibbles): a user's Hamming distances to
 // 256 items then take 16 table lookups of 32 items each (the XOR folded into per-user tables),
 // and only items within the distance that can still reach the top k are scored exactly, with
-// the same formula as crk_code_scores.
+// the same formula as crk_code_scores. The distances over the first 48 bits are a lower bound:
+// when no item of a group is within the limit by them, its last 16 bits are not counted.
 #include "ckernels.h"
 #include "code_score.h"
 #include "dispatch.h"
@@ -18,6 +19,7 @@
 #define CRK_NIBBLE_GROUP 256
 #define CRK_NIBBLE_GROUP_BYTES (16 * CRK_NIBBLE_GROUP)
 #define CRK_TILE_GROUPS 2  // 512 items (8 KB of nibbles) are scanned by every user of a batch
+#define CRK_EARLY_NIBBLES 12  // nibble positions counted before a group can be ruled out
 
 // The exact score of permuted item i for a user (crk_code_scores' formula).
 static inline __attribute__((always_inline)) float exact_score(const crk_code_index *ix, const uint64_t *user,
@@ -161,11 +163,13 @@ CRK_AVX2 static void nibble_tables(uint64_t user, uint8_t *tables) {
   }
 }
 
-// Hamming distances of the 256 items of one group (nibble layout) to the user of `tables`, one
-// byte per item: 16 table lookups of 32 items each per nibble position.
-CRK_AVX2 static inline void hamming_group(const uint8_t *group, const uint8_t *tables, __m256i out[8]) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  for (int j = 0; j < 16; j++) {
+// Adds to `out` the Hamming distances of the 256 items of one group (nibble layout) to the user
+// of `tables` over nibble positions [j0, j1), one byte per item: one table lookup of 32 items
+// per position and register.
+CRK_AVX2 static inline void hamming_group(const uint8_t *group, const uint8_t *tables, int j0, int j1,
+                                          __m256i out[8]) {
+  __m256i a0 = out[0], a1 = out[1], a2 = out[2], a3 = out[3], a4 = out[4], a5 = out[5], a6 = out[6], a7 = out[7];
+  for (int j = j0; j < j1; j++) {
     const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(tables + 16 * j)));
     const __m256i *p = (const __m256i *)(group + CRK_NIBBLE_GROUP * j);
 #define CRK_LOOKUP(a, b) a = _mm256_add_epi8(a, _mm256_shuffle_epi8(t, _mm256_loadu_si256(p + b)))
@@ -220,8 +224,18 @@ static inline __attribute__((always_inline)) void consider(const crk_code_index 
 CRK_AVX2 static void scan_group(const crk_code_index *ix, float user_step, const uint64_t *seen_bits, user_scan *us,
                                 int64_t g, double inverse) {
   __m256i dist[8];
-  hamming_group(ix->nibbles + g * CRK_NIBBLE_GROUP_BYTES, us->tables, dist);
+  for (int b = 0; b < 8; b++) dist[b] = _mm256_setzero_si256();
+  const uint8_t *group = ix->nibbles + g * CRK_NIBBLE_GROUP_BYTES;
   const __m256i bound = _mm256_set1_epi8((char)(us->limit + 1));
+  // The distance over the first 48 bits is a lower bound: once the heap is full it is usually
+  // past the limit for every item already, and the last 16 bits need not be counted.
+  hamming_group(group, us->tables, 0, CRK_EARLY_NIBBLES, dist);
+  if (us->limit < 64) {
+    __m256i early = _mm256_setzero_si256();
+    for (int b = 0; b < 8; b++) early = _mm256_or_si256(early, _mm256_cmpgt_epi8(bound, dist[b]));
+    if (!_mm256_movemask_epi8(early)) return;
+  }
+  hamming_group(group, us->tables, CRK_EARLY_NIBBLES, 16, dist);
   __m256i within[8], any = _mm256_setzero_si256();
   for (int b = 0; b < 8; b++) {
     within[b] = _mm256_cmpgt_epi8(bound, dist[b]);
