@@ -7,6 +7,14 @@ import Testing
 struct LightGCNTests {
   private let matrix = InteractionMatrix(rows: [[0, 1], [1, 2, 3], [3]], columnCount: 4)
 
+  /// The built-in generator's data at 60 users and 40 items: small enough for whole training runs.
+  private func smallSyntheticData() -> Dataset {
+    var generator = SyntheticData()
+    generator.users = 60
+    generator.items = 40
+    return generator.generate()
+  }
+
   @Test("normalized adjacency: symmetric weights 1/sqrt(deg(u) deg(i)), product matches dense")
   func adjacency() {
     let graph = NormalizedAdjacency(matrix)
@@ -215,10 +223,7 @@ struct LightGCNTests {
 
   @Test("training starts from the warm start, mapped by its rotation (learning rate 0 keeps it)")
   func trainingStartsFromWarmStart() throws {
-    var generator = SyntheticData()
-    generator.users = 60
-    generator.items = 40
-    let data = generator.generate()
+    let data = smallSyntheticData()
     let nodes = data.userCount + data.itemCount
     var g = SeededGenerator(seed: 4)
     let start = Matrix(rows: nodes, cols: 6, gaussianStd: 0.3, generator: &g)
@@ -239,10 +244,7 @@ struct LightGCNTests {
 
   @Test("a training step's phases are each timed, and together take no longer than the training")
   func stepPhases() throws {
-    var generator = SyntheticData()
-    generator.users = 60
-    generator.items = 40
-    let data = generator.generate()
+    let data = smallSyntheticData()
     var c = LightGCN.Configuration()
     c.dim = 8
     c.layers = 3
