@@ -33,9 +33,6 @@ static inline float load_at(const void *row, int j, int half) {
   return half ? (float)((const _Float16 *)row)[j] : ((const float *)row)[j];
 }
 
-// One past row r's last non-zero.
-static inline int64_t row_stop(const crk_csr *a, int64_t r) { return a->row_end ? a->row_end[r] : a->row_ptr[r + 1]; }
-
 // The operand row of column c.
 static inline const void *source_row(const crk_product *p, int32_t c, int d) {
   return row_at(p->x, p->x_half, c, d);
@@ -68,7 +65,7 @@ static inline void finish_row(const crk_product *p, int64_t r, const float *acc,
 static void row_portable(const crk_csr *a, const crk_product *p, int64_t r, void *out, int d) {
   float acc[d];
   memset(acc, 0, sizeof(float) * (size_t)d);
-  for (int64_t e = a->row_ptr[r]; e < row_stop(a, r); e++) {
+  for (int64_t e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
     const void *src = source_row(p, a->col[e], d);
     const float w = a->val[e];
     for (int j = 0; j < d; j++) acc[j] += w * load_at(src, j, p->x_half);
@@ -112,7 +109,7 @@ typedef struct {
 
 // Prefetches the source of the cursor's non-zero and moves it to the next one.
 CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_product *p, int d) {
-  while (c->t < c->n && c->e >= row_stop(a, c->rows[c->t])) {
+  while (c->t < c->n && c->e >= a->row_ptr[c->rows[c->t] + 1]) {
     if (++c->t < c->n) c->e = a->row_ptr[c->rows[c->t]];
   }
   if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
@@ -168,7 +165,7 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
       const int64_t r = LIST ? rows[t] : t;                                                              \
       __m256 acc[8];                                                                                     \
       for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
-      const int64_t end = row_stop(a, r);                                                                \
+      const int64_t end = a->row_ptr[r + 1];                                                                \
       for (int64_t e = rp[r]; e < end; e++) {                                                            \
         if (LIST) {                                                                                      \
           advance(&cursor, a, p, 64);                                                                    \
@@ -205,7 +202,7 @@ CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t
                                  void *out, int d, list_cursor *cursor) {
   float acc[d];
   memset(acc, 0, sizeof(float) * (size_t)d);
-  const int64_t end = row_stop(a, r);
+  const int64_t end = a->row_ptr[r + 1];
   const int d8 = d & ~7;
   for (int64_t e = a->row_ptr[r]; e < end; e++) {
     if (cursor)
@@ -253,6 +250,41 @@ CRK_AVX2 static void row_list_avx2(const crk_csr *a, const crk_product *p, const
   for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, d);
   for (int64_t t = 0; t < n; t++)
     row_general(a, p, rows[t], 0, (char *)p->y + t * row_bytes, d, &cursor);
+}
+
+// dst += w * src for one row of d floats, dst in float32 or half precision.
+CRK_AVX2 static inline void axpy_row_avx2(void *dst, int half, const float *src, float w, int d) {
+  const __m256 vw = _mm256_set1_ps(w);
+  const int d8 = d & ~7;
+  for (int j = 0; j < d8; j += 8) store8(dst, j, _mm256_fmadd_ps(vw, _mm256_loadu_ps(src + j), load8(dst, j, half)), half, 0);
+  for (int j = d8; j < d; j++) {
+    const float v = load_at(dst, j, half) + w * src[j];
+    if (half)
+      ((uint16_t *)dst)[j] = to_half(v);
+    else
+      ((float *)dst)[j] = v;
+  }
+}
+
+// Pushes each listed row's x row into its neighbours' rows of y; a cursor prefetches the
+// destination rows PREFETCH_AHEAD non-zeros ahead, across row boundaries.
+CRK_AVX2 static void push_avx2(const crk_csr *a, const int32_t *rows, int64_t n, const float *x, float weight,
+                               void *y, int y_half, int d) {
+  const crk_product target = {.x = y, .x_half = y_half};
+  list_cursor cursor = {rows, n, 0, n > 0 ? a->row_ptr[rows[0]] : 0};
+  for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, &target, d);
+  const int64_t row_bytes = (int64_t)d * (y_half ? 2 : 4);
+  for (int64_t t = 0; t < n; t++) {
+    const float *src = x + t * d;
+    const int64_t end = a->row_ptr[rows[t] + 1];
+    for (int64_t e = a->row_ptr[rows[t]]; e < end; e++) {
+      advance(&cursor, a, &target, d);
+      if (d == 64)
+        axpy_row_avx2((char *)y + a->col[e] * row_bytes, y_half, src, weight * a->val[e], 64);
+      else
+        axpy_row_avx2((char *)y + a->col[e] * row_bytes, y_half, src, weight * a->val[e], d);
+    }
+  }
 }
 
 CRK_AVX2 static void convert_avx2(const float *x, uint16_t *y, int64_t n) {
@@ -328,26 +360,38 @@ void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, flo
   }
 }
 
-// Non-zeros ahead whose destination slots crk_edges_into_rows prefetches for writing: every
-// write lands at a random place in the graph's CSR room, so without this each one waits for
-// its cache line.
-#define EDGES_AHEAD 16
-
-void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, int64_t n, int64_t *row_end,
-                         int32_t *col, float *val) {
-  for (int64_t t = 0; t < n; t++) {
-    const int64_t begin = a->row_ptr[rows[t]], end = a->row_ptr[rows[t] + 1];
-    const int32_t *c = a->col + begin;
-    const float *v = a->val + begin;
-    for (int64_t k = 0; k < end - begin; k++) {
-      if (k + EDGES_AHEAD < end - begin) {
-        const int64_t later = row_end[c[k + EDGES_AHEAD]];
-        __builtin_prefetch(col + later, 1);
-        __builtin_prefetch(val + later, 1);
-      }
-      const int64_t at = row_end[c[k]]++;
-      col[at] = (int32_t)(first + t);
-      val[at] = v[k];
-    }
+// dst += w * src for one row of d floats, dst in float32 or half precision.
+static void axpy_row(void *dst, int half, const float *src, float w, int d) {
+  for (int j = 0; j < d; j++) {
+    const float v = load_at(dst, j, half) + w * src[j];
+    if (half)
+      ((uint16_t *)dst)[j] = to_half(v);
+    else
+      ((float *)dst)[j] = v;
   }
+}
+
+void crk_push_rows(const crk_csr *a, const int32_t *rows, int64_t n, const float *x, float weight, void *y,
+                   int y_half, int d) {
+#if CRK_X86
+  if (crk_has_avx2()) {
+    push_avx2(a, rows, n, x, weight, y, y_half, d);
+    return;
+  }
+#endif
+  const int64_t row_bytes = (int64_t)d * (y_half ? 2 : 4);
+  for (int64_t t = 0; t < n; t++)
+    for (int64_t e = a->row_ptr[rows[t]]; e < a->row_ptr[rows[t] + 1]; e++)
+      axpy_row((char *)y + a->col[e] * row_bytes, y_half, x + t * d, weight * a->val[e], d);
+}
+
+void crk_add_into_rows(const float *x, const int32_t *rows, int64_t n, float w, void *y, int y_half, int d) {
+  const int64_t row_bytes = (int64_t)d * (y_half ? 2 : 4);
+#if CRK_X86
+  if (crk_has_avx2()) {
+    for (int64_t t = 0; t < n; t++) axpy_row_avx2((char *)y + rows[t] * row_bytes, y_half, x + t * d, w, d);
+    return;
+  }
+#endif
+  for (int64_t t = 0; t < n; t++) axpy_row((char *)y + rows[t] * row_bytes, y_half, x + t * d, w, d);
 }

@@ -52,49 +52,43 @@ struct LightGCNTests {
   }
 
   @Test(
-    "a product over a batch's edges, with a compact operand, scale, per-row extra and half floats, matches dense",
+    "a product pushed from a batch's rows, with a compact operand, scale, extra rows and half floats, matches dense",
     arguments: [(3, false), (64, false), (3, true), (64, true), (72, true)])
-  func batchEdgesProduct(d: Int, half: Bool) {
+  func pushedProduct(d: Int, half: Bool) {
     let graph = NormalizedAdjacency(matrix)
     var g = SeededGenerator(seed: 3)
-    // Compact operand: rows for nodes 0, 1 (users) and 5 (an item); extra rows for nodes 2 and 5.
+    // Compact operand and extra rows for nodes 0, 1 (users) and 5 (an item).
     let rows: [Int32] = [0, 1, 5]
     let compact = Matrix(rows: 3, cols: d, gaussianStd: 1, generator: &g)
-    let extraSlot: [Int32] = [-1, -1, 1, -1, -1, 0, -1]
-    let extra = Matrix(rows: 2, cols: d, gaussianStd: 1, generator: &g)
+    let extra = Matrix(rows: 3, cols: d, gaussianStd: 1, generator: &g)
     var full = Matrix(rows: 7, cols: d)
     for (t, node) in rows.enumerated() {
       for c in 0..<d { full[Int(node), c] = compact[t, c] }
     }
     var dense = Matrix(rows: 7, cols: d)
     graph.multiply(full, into: &dense)
-    let edges = BatchEdges(graph)
-    edges.collect(rows: [2, 4, 6])  // an earlier batch must leave nothing behind
-    edges.collect(rows: rows)
-    var halfOut = [UInt16](repeating: 0, count: 7 * d)
+    // Stale values everywhere: every row must be overwritten.
+    var halfOut = [UInt16](repeating: Float16(99).bitPattern, count: 7 * d)
     var floatOut = [Float](repeating: 99, count: 7 * d)
     compact.withUnsafePointer { x in
       extra.withUnsafePointer { e in
-        extraSlot.withUnsafeBufferPointer { ep in
+        rows.withUnsafeBufferPointer { list in
           halfOut.withUnsafeMutableBytes { hb in
             floatOut.withUnsafeMutableBytes { fb in
-              var p = NormalizedAdjacency.product(UnsafeRawPointer(x), into: half ? hb.baseAddress! : fb.baseAddress!)
-              p.scale = 0.5
-              p.extra = e
-              p.extra_slot = ep.baseAddress
-              p.extra_weight = 2
-              p.y_half = half ? 1 : 0
-              edges.propagate(p, dim: d)
+              graph.push(
+                x, rows: list, scale: 0.5, extra: e, extraWeight: 2, into: half ? hb.baseAddress! : fb.baseAddress!,
+                half: half, dim: d)
             }
           }
         }
       }
     }
     for r in 0..<7 {
+      let t = rows.firstIndex(of: Int32(r))
       for c in 0..<d {
-        let want = 0.5 * dense[r, c] + (extraSlot[r] >= 0 ? 2 * extra[Int(extraSlot[r]), c] : 0)
+        let want = 0.5 * dense[r, c] + (t.map { 2 * extra[$0, c] } ?? 0)
         let got = half ? Float(Float16(bitPattern: halfOut[r * d + c])) : floatOut[r * d + c]
-        #expect(abs(got - want) <= (half ? 1e-3 * max(1, abs(want)) : 1e-5), "row \(r) col \(c)")
+        #expect(abs(got - want) <= (half ? 2e-3 * max(1, abs(want)) : 1e-5), "row \(r) col \(c)")
       }
     }
   }
@@ -167,14 +161,19 @@ struct LightGCNTests {
   }
 
   @Test(
-    "a training step with Adam fused into the last product equals the gradient followed by a separate Adam step",
-    arguments: [(3, PropagationPrecision.float32), (64, .float32), (64, .float16), (72, .float16)])
-  func fusedAdamStep(dim: Int, precision: PropagationPrecision) {
+    "a training step (Adam fused into the last product from two layers on) equals the gradient and a separate Adam step",
+    arguments: [
+      (3, PropagationPrecision.float32, 3), (64, .float32, 3), (64, .float16, 3), (72, .float16, 3), (64, .float16, 2),
+      (64, .float16, 1),
+    ])
+  func fusedAdamStep(dim: Int, precision: PropagationPrecision, layers: Int) {
     var g = SeededGenerator(seed: 11)
     let rows = (0..<40).map { _ in (0..<6).map { _ in Int32(g.next() % 30) } }
     let big = InteractionMatrix(rows: rows.map { Array(Set($0)).sorted() }, columnCount: 30)
     func model() -> LightGCN {
-      LightGCN(matrix: big, dim: dim, weights: [0.25, 0.25, 0.25, 0.25], initStd: 0.1, seed: 4, precision: precision)
+      LightGCN(
+        matrix: big, dim: dim, weights: [Float](repeating: 1 / Float(layers + 1), count: layers + 1), initStd: 0.1,
+        seed: 4, precision: precision)
     }
     let fused = model()
     let separate = model()
@@ -187,11 +186,11 @@ struct LightGCNTests {
       let a = fused.step(users: users, positives: pos, negatives: neg, l2: 0.1, adam: fusedAdam)
       let b = separate.accumulateGradients(users: users, positives: pos, negatives: neg, l2: 0.1)
       separateAdam.step([separate.embedding])
-      #expect(a == b, "step \(step) loss")
+      // Other widths than 64 take the scalar epilogue, which rounds like the portable Adam, not
+      // like the vector one the separate step uses: equal up to the last bits, which half-float
+      // layers can turn into one half-float rounding step.
+      #expect(abs(a - b) <= (dim == 64 ? 0 : 1e-6 * abs(b)), "step \(step) loss")
     }
-    // Other widths than 64 take the scalar epilogue, which rounds like the portable Adam, not
-    // like the vector one the separate step uses: equal up to the last bits, which half-float
-    // layers can turn into one half-float rounding step (the losses above still match exactly).
     let tolerance: Float = precision == .float16 ? 2e-3 : 1e-5
     func largestRelativeDifference(_ x: [Float], _ y: [Float]) -> Float {
       zip(x, y).map { abs($0 - $1) / max(abs($1), 1e-12) }.max()!

@@ -46,11 +46,9 @@ int64_t crk_float_search(const crk_float_index *ix, const float *users,
                          const int64_t *seen_offsets, const int32_t *seen, int k, int32_t *out_idx,
                          float *out_val, int32_t *out_count);
 
-/// A CSR matrix: row r's non-zeros are col[e], val[e] for e in row_ptr[r] ..< row_ptr[r + 1],
-/// or, when row_end is set, row_ptr[r] ..< row_end[r] (rows that use only part of their room).
+/// A CSR matrix: row r's non-zeros are col[e], val[e] for e in row_ptr[r] ..< row_ptr[r + 1].
 typedef struct {
   const int64_t *row_ptr;
-  const int64_t *row_end;
   const int32_t *col;
   const float *val;
 } crk_csr;
@@ -92,15 +90,16 @@ void crk_propagate_rows(const crk_csr *a, const crk_product *p, int64_t row_begi
 /// goes to row t of y.
 void crk_propagate_row_list(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n, int d);
 
-/// The non-zeros of a symmetric A (no row_end) that join any node to the listed rows, with
-/// columns that are positions in the list: for t < n, each row r adjacent to rows[t] gets
-/// (first + t, a[r][rows[t]]) at row_end[r], which then advances. Starting from
-/// row_end = a->row_ptr[0 ..< N], this leaves the CSR {a->row_ptr, row_end, col, val} holding
-/// the listed rows' own non-zeros, transposed (row r has at most deg(r) of them, so it fills
-/// its own room), and a product over them costs only those. Calls may run concurrently on
-/// lists whose rows share no neighbour (the two sides of a bipartite graph).
-void crk_edges_into_rows(const crk_csr *a, const int32_t *rows, int64_t first, int64_t n, int64_t *row_end,
-                         int32_t *col, float *val);
+/// y[c] += weight * a[rows[t]][c] * x[t] for every non-zero (rows[t], c) of the listed rows,
+/// t < n: the product A x of an x that is non-zero only at the listed rows (x compact, one row
+/// per listed row), pushed from those rows into y, (N, d), float32 or half when y_half. Calls
+/// may run concurrently on lists whose rows share no neighbour (the two sides of a bipartite
+/// graph).
+void crk_push_rows(const crk_csr *a, const int32_t *rows, int64_t n, const float *x, float weight, void *y,
+                   int y_half, int d);
+
+/// y[rows[t]] += w * x[t] for t < n (x compact float32; y float32, or half when y_half).
+void crk_add_into_rows(const float *x, const int32_t *rows, int64_t n, float w, void *y, int y_half, int d);
 
 /// y[i] = x[i] rounded to the nearest half float, for n elements.
 void crk_convert_to_half(const float *x, uint16_t *y, int64_t n);

@@ -130,13 +130,46 @@ public struct NormalizedAdjacency: Sendable {
     }
   }
 
+  /// y = scale * A x + extraWeight * extra, every row of y (N x d, float32 or half floats when
+  /// `half`) overwritten, for an x non-zero only at the nodes `rows` (distinct, ascending): x
+  /// and extra are compact, one row per listed node. The listed rows push their x rows into
+  /// their neighbours' rows of y, so the product costs only their non-zeros. Users' neighbours
+  /// are items and items' are users, so the two sides push on two cores without sharing a row.
+  func push(
+    _ x: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int32>, scale: Float, extra: UnsafePointer<Float>,
+    extraWeight: Float, into y: UnsafeMutableRawPointer, half: Bool, dim: Int
+  ) {
+    let split = rows.firstIndex { Int($0) >= users } ?? rows.count
+    let lists = [0..<split, split..<rows.count]
+    let targets = [users..<nodeCount, 0..<users]
+    let bytesPerRow = dim * (half ? 2 : 4)
+    let base = rows.baseAddress
+    withCSR { csr in
+      Parallel.forEach(2, grain: 1) { side in
+        // Side 0 writes the item rows: listed users push into them, listed items add their extra.
+        let pushed = lists[side]
+        let own = lists[1 - side]
+        let target = targets[side]
+        (y + target.lowerBound * bytesPerRow).initializeMemory(
+          as: UInt8.self, repeating: 0, count: target.count * bytesPerRow)
+        guard let base else { return }
+        crk_add_into_rows(
+          extra + own.lowerBound * dim, base + own.lowerBound, Int64(own.count), extraWeight, y, half ? 1 : 0,
+          Int32(dim))
+        crk_push_rows(
+          csr, base + pushed.lowerBound, Int64(pushed.count), x + pushed.lowerBound * dim, scale, y, half ? 1 : 0,
+          Int32(dim))
+      }
+    }
+  }
+
   /// Calls `body` with the CSR view of the graph.
   func withCSR<R>(_ body: (UnsafePointer<crk_csr>) -> R) -> R {
     rowOffsets.withUnsafeBufferPointer { rp in
       columns.withUnsafeBufferPointer { cp in
         values.withUnsafeBufferPointer { vp in
           withUnsafePointer(
-            to: crk_csr(row_ptr: rp.baseAddress, row_end: nil, col: cp.baseAddress, val: vp.baseAddress)
+            to: crk_csr(row_ptr: rp.baseAddress, col: cp.baseAddress, val: vp.baseAddress)
           ) {
             body($0)
           }

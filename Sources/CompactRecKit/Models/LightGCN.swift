@@ -244,10 +244,12 @@ public final class LightGCN: Recommender {
   }
 
   /// One optimizer step on a batch of (user, positive, negative) triples; returns the mean loss.
-  /// With propagation layers, the Adam update is fused into the backward pass's last product
+  /// With two or more propagation layers, the Adam update is fused into the backward pass's last product
   /// (`GradientSink.adam`), which also refreshes the next step's half-float copy of E(0).
   func step(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
-    guard layers > 0 else {
+    // With one layer the only product is the first, which pushes from the batch's rows and
+    // cannot apply Adam row by row.
+    guard layers > 1 else {
       let loss = accumulateGradients(users: users, positives: positives, negatives: negatives, l2: l2)
       adam.step([embedding])
       return loss
@@ -403,8 +405,8 @@ public final class LightGCN: Recommender {
 
   /// dE0 = scale * sum_k w_k A^k G into `out` (every row), by Horner from the deepest layer:
   /// h = w_L G, then h = A h + w_k G for k = L-1...0. The first product's operand is non-zero
-  /// only at the batch's rows, so it runs over their edges alone (`BatchEdges`) and gathers
-  /// from the compact G; the last goes to `sink`.
+  /// only at the batch's rows, so those rows push the compact G into their neighbours
+  /// (`NormalizedAdjacency.push`), which costs their edges alone; the last goes to `sink`.
   private func backward(into sink: GradientSink, scale: Float) {
     let ws = workspace
     let d = dim
@@ -423,7 +425,6 @@ public final class LightGCN: Recommender {
           }
           var previous = UnsafeRawPointer(g.baseAddress!)
           var previousHalf = false
-          timed(\.batchEdges) { ws.edges.collect(rows: ws.rows) }
           for k in stride(from: layers - 1, through: 0, by: -1) {
             let first = k == layers - 1
             var target = ws.layers[(layers - 1 - k) % 2]
@@ -440,7 +441,11 @@ public final class LightGCN: Recommender {
               first ? \.backwardFirst : k == 0 ? \.backwardLast : \.backwardMiddle
             timed(phase) {
               if first {
-                ws.edges.propagate(p, dim: d)
+                ws.rows.withUnsafeBufferPointer { rows in
+                  graph.push(
+                    g.baseAddress!, rows: rows, scale: p.scale, extra: p.extra!, extraWeight: p.extra_weight,
+                    into: target, half: p.y_half != 0, dim: d)
+                }
               } else if k == 0, case .adam(let update) = sink {
                 withUnsafePointer(to: update) { update in
                   p.adam = update

@@ -25,8 +25,6 @@ final class PropagationWorkspace {
   private(set) var rows: [Int32] = []
   /// Compact position of each node in `rows`, or -1.
   private(set) var slot: [Int32]
-  /// The graph's non-zeros that touch `rows`, for the backward pass's first product.
-  let edges: BatchEdges
   /// Final embeddings of `rows`, compact ((rows.count x dim)).
   var final: [Float] = []
   /// dLoss/dfinal at `rows`, compact, per triple (not yet divided by the batch size).
@@ -50,7 +48,6 @@ final class PropagationWorkspace {
     halfInput = half && layers >= 2 ? buffer(bytes / 2) : nil
     slot = [Int32](repeating: -1, count: nodeCount)
     rows.reserveCapacity(nodeCount)
-    edges = BatchEdges(graph)
   }
 
   deinit {

@@ -13,9 +13,7 @@ public struct StepPhases: Sendable, Equatable {
   /// The BPR loss and its gradient at the batch's rows (with the quantizer and its gradient
   /// estimate when training codes), and the layer-0 term of dE0.
   public var loss = 0.0
-  /// Collecting the batch rows' edges for the first backward product (`BatchEdges`).
-  public var batchEdges = 0.0
-  /// The first backward product, over those edges.
+  /// The first backward product, pushed from the batch's rows over their edges.
   public var backwardFirst = 0.0
   /// The full backward products between the first and the last.
   public var backwardMiddle = 0.0
@@ -28,7 +26,7 @@ public struct StepPhases: Sendable, Equatable {
   public var named: [(name: String, seconds: Double)] {
     [
       ("forward_layers", forwardLayers), ("forward_batch", forwardBatch), ("loss", loss),
-      ("batch_edges", batchEdges), ("backward_first", backwardFirst), ("backward_middle", backwardMiddle),
+      ("backward_first", backwardFirst), ("backward_middle", backwardMiddle),
       ("backward_last", backwardLast),
     ]
   }
