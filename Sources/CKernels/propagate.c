@@ -107,10 +107,24 @@ typedef struct {
   int64_t n, t, e;
 } list_cursor;
 
+// Listed rows ahead of the cursor whose non-zeros it prefetches (and twice as far, their row
+// offsets): each listed row's non-zeros sit somewhere else in the CSR arrays, so without this
+// the cursor waits for them before it can prefetch their source rows.
+#define ROWS_AHEAD 4
+
 // Prefetches the source of the cursor's non-zero and moves it to the next one.
 CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_product *p, int d) {
   while (c->t < c->n && c->e >= a->row_ptr[c->rows[c->t] + 1]) {
-    if (++c->t < c->n) c->e = a->row_ptr[c->rows[c->t]];
+    if (++c->t < c->n) {
+      c->e = a->row_ptr[c->rows[c->t]];
+      if (c->t + ROWS_AHEAD < c->n) {
+        const int64_t later = a->row_ptr[c->rows[c->t + ROWS_AHEAD]];
+        _mm_prefetch((const char *)(a->col + later), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a->val + later), _MM_HINT_T0);
+      }
+      if (c->t + 2 * ROWS_AHEAD < c->n)
+        _mm_prefetch((const char *)(a->row_ptr + c->rows[c->t + 2 * ROWS_AHEAD]), _MM_HINT_T0);
+    }
   }
   if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
 }
@@ -256,7 +270,8 @@ CRK_AVX2 static void row_list_avx2(const crk_csr *a, const crk_product *p, const
 CRK_AVX2 static inline void axpy_row_avx2(void *dst, int half, const float *src, float w, int d) {
   const __m256 vw = _mm256_set1_ps(w);
   const int d8 = d & ~7;
-  for (int j = 0; j < d8; j += 8) store8(dst, j, _mm256_fmadd_ps(vw, _mm256_loadu_ps(src + j), load8(dst, j, half)), half, 0);
+  for (int j = 0; j < d8; j += 8)
+    store8(dst, j, _mm256_fmadd_ps(vw, _mm256_loadu_ps(src + j), load8(dst, j, half)), half, 0);
   for (int j = d8; j < d; j++) {
     const float v = load_at(dst, j, half) + w * src[j];
     if (half)
