@@ -60,7 +60,7 @@ struct CheckpointTests {
         epochs: epochs, batchSize: 256, evaluateEvery: 0, patience: 1, samplerSeed: 1,
         checkpoint: CheckpointOptions(path: folder.path + "/loop.ckpt", resume: resume))
       try loop.run(
-        matrix: matrix, observer: nil, step: { _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
+        matrix: matrix, observer: nil, step: { _, _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
         freshStart: { freshStarts += 1 })
       return freshStarts
     }

@@ -22,6 +22,8 @@ struct BPRTrainingLoop {
 
   /// Runs the loop over `matrix` (the fitted training interactions of `dataset`).
   /// - step: one optimizer step on (users, positives, negatives); returns the batch's mean loss.
+  ///   It may call its last argument, once, where one of its phases leaves a core idle: the
+  ///   loop then draws the next batch's triples (the same triples whenever they are drawn).
   /// - validate: Recall@20 on the validation split for the current parameters.
   /// - keepBest: called when validation improves, to snapshot the parameters.
   /// - restoreBest: called once at the end when a snapshot was taken.
@@ -30,7 +32,8 @@ struct BPRTrainingLoop {
   /// - freshStart: prepares the initial parameters when no checkpoint is restored (a warm
   ///   start), so that a resumed run does not redo work its checkpoint overwrites.
   func run(
-    matrix: InteractionMatrix, observer: TrainingObserver?, step: ([Int32], [Int32], [Int32]) -> Double,
+    matrix: InteractionMatrix, observer: TrainingObserver?,
+    step: (_ users: [Int32], _ positives: [Int32], _ negatives: [Int32], _ drawNext: () -> Void) -> Double,
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
     freshStart: () -> Void = {}
@@ -86,19 +89,28 @@ struct BPRTrainingLoop {
       ).write(to: checkpoint.path)
     }
     let batches = (sampler.count + batchSize - 1) / batchSize
-    var users: [Int32] = []
-    var positives: [Int32] = []
-    var negatives: [Int32] = []
+    var batch = Triples()
+    var next = Triples()
+    func draw(_ b: Int, into triples: inout Triples) {
+      sampler.fill(
+        (b * batchSize)..<min(sampler.count, (b + 1) * batchSize), users: &triples.users,
+        positives: &triples.positives, negatives: &triples.negatives)
+    }
     let start = Date()
     for epoch in firstEpoch..<max(firstEpoch, max(1, epochs) + 1) {
       let epochStart = Date()
       sampler.shuffle()
       var lossSum = 0.0
+      if batches > 0 { draw(0, into: &batch) }
       for b in 0..<batches {
-        sampler.fill(
-          (b * batchSize)..<min(sampler.count, (b + 1) * batchSize), users: &users, positives: &positives,
-          negatives: &negatives)
-        lossSum += step(users, positives, negatives)
+        var drawn = b + 1 == batches
+        lossSum += step(batch.users, batch.positives, batch.negatives) {
+          guard !drawn else { return }
+          draw(b + 1, into: &next)
+          drawn = true
+        }
+        if !drawn { draw(b + 1, into: &next) }
+        swap(&batch, &next)
         observer?(
           .batch(
             epoch: epoch, epochs: epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
@@ -127,4 +139,11 @@ struct BPRTrainingLoop {
     }
     if snapshotTaken { restoreBest() }
   }
+}
+
+/// One batch's BPR triples, reused from batch to batch.
+private struct Triples {
+  var users: [Int32] = []
+  var positives: [Int32] = []
+  var negatives: [Int32] = []
 }

@@ -191,7 +191,7 @@ public final class LightGCN: Recommender {
       dataFingerprint: dataset.fingerprint())
     try loop.run(
       matrix: matrix, observer: observer,
-      step: { model.step(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
+      step: { model.step(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam, alongsideLoss: $3) },
       validate: {
         model.propagate()
         return FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
@@ -246,10 +246,15 @@ public final class LightGCN: Recommender {
   /// One optimizer step on a batch of (user, positive, negative) triples; returns the mean loss.
   /// With two or more propagation layers, the Adam update is fused into the backward pass's last product
   /// (`GradientSink.adam`), which also refreshes the next step's half-float copy of E(0).
-  func step(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam) -> Double {
+  /// `alongsideLoss` runs on the other core while the batch's loss (one core) is computed.
+  func step(
+    users: [Int32], positives: [Int32], negatives: [Int32], l2: Float, adam: Adam,
+    alongsideLoss: () -> Void = {}
+  ) -> Double {
     // With one layer the only product is the first, which pushes from the batch's rows and
     // cannot apply Adam row by row.
     guard layers > 1 else {
+      alongsideLoss()
       let loss = accumulateGradients(users: users, positives: positives, negatives: negatives, l2: l2)
       adam.step([embedding])
       return loss
@@ -260,7 +265,8 @@ public final class LightGCN: Recommender {
       var update = arguments
       update.w_half = ws.halfInput?.assumingMemoryBound(to: UInt16.self)
       let loss = gradientPass(
-        e0: arguments.w, users: users, positives: positives, negatives: negatives, l2: l2, sink: .adam(update))
+        e0: arguments.w, users: users, positives: positives, negatives: negatives, l2: l2, sink: .adam(update),
+        alongsideLoss: alongsideLoss)
       ws.halfInputCurrent = ws.halfInput != nil
       return loss
     }
@@ -291,16 +297,18 @@ public final class LightGCN: Recommender {
   }
 
   /// The forward and backward pass of `accumulateGradients` from layer-0 embeddings `e0`,
-  /// with dE0 going to `sink`. Returns the mean loss.
+  /// with dE0 going to `sink` and `alongsideLoss` run on the other core during the loss.
+  /// Returns the mean loss.
   private func gradientPass(
     e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,
-    sink: GradientSink
+    sink: GradientSink, alongsideLoss: () -> Void = {}
   ) -> Double {
     let n = users.count
     workspace.collectRows(users: users, positives: positives, negatives: negatives, offset: graph.users)
     forwardForBatch(e0: e)
     let loss = timed(\.loss) {
-      lossAndGradient(e0: e, users: users, positives: positives, negatives: negatives, l2: l2)
+      lossAndGradient(
+        e0: e, users: users, positives: positives, negatives: negatives, l2: l2, alongside: alongsideLoss)
     }
     backward(into: sink, scale: 1 / Float(n))
     return loss / Double(n)
@@ -308,16 +316,39 @@ public final class LightGCN: Recommender {
 
   /// The BPR loss of the batch (summed over its triples) and its gradient at the batch's rows,
   /// the quantizer's part when training codes, and the layer-0 term of dE0 in `regularizer`.
+  /// The loss kernel runs on one core, `alongside` on the other.
   private func lossAndGradient(
+    e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,
+    alongside: () -> Void
+  ) -> Double {
+    let d = dim
+    let ws = workspace
+    let rowCount = ws.rows.count
+    var loss = 0.0
+    if let q = quantization { quantizeBatch(q) }
+    Parallel.together(
+      { loss = bprTriples(e0: e, users: users, positives: positives, negatives: negatives, l2: l2) }, alongside)
+    if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
+    // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
+    ws.regularizer.withUnsafeMutableBufferPointer { r in
+      ws.gradient.withUnsafeBufferPointer { g in
+        let w0 = weights[0]
+        for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
+      }
+    }
+    return loss
+  }
+
+  /// The BPR loss kernel over the batch's triples (see `crk_bpr_triples`): the summed loss, with
+  /// the gradient and the layer-0 rows' sum accumulated at the batch's rows.
+  private func bprTriples(
     e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float
   ) -> Double {
     let d = dim
     let n = users.count
     let offset = graph.users
     let ws = workspace
-    let rowCount = ws.rows.count
     var loss = 0.0
-    if let q = quantization { quantizeBatch(q) }
     ws.slot.withUnsafeBufferPointer { slot in
       ws.final.withUnsafeBufferPointer { f in
         ws.gradient.withUnsafeMutableBufferPointer { g in
@@ -333,14 +364,6 @@ public final class LightGCN: Recommender {
             }
           }
         }
-      }
-    }
-    if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
-    // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
-    ws.regularizer.withUnsafeMutableBufferPointer { r in
-      ws.gradient.withUnsafeBufferPointer { g in
-        let w0 = weights[0]
-        for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
       }
     }
     return loss

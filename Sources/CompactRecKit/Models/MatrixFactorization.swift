@@ -126,7 +126,9 @@ public final class MatrixFactorization: Recommender {
       dataFingerprint: dataset.fingerprint())
     try loop.run(
       matrix: dataset.trainMatrix(), observer: observer,
-      step: { model.bprStep(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam) },
+      step: { users, positives, negatives, _ in
+        model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
+      },
       validate: {
         FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation).metrics["recall@20"] ?? 0
       },

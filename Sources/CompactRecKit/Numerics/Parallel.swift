@@ -47,4 +47,10 @@ public enum Parallel {
       for i in (b * grain)..<hi { body(i) }
     }
   }
+
+  /// Runs `first` and `second` at the same time, on two cores (one after the other with one
+  /// worker): a one-core phase and work that can fill the other core meanwhile.
+  public static func together(_ first: () -> Void, _ second: () -> Void) {
+    forEach(2, grain: 1) { $0 == 0 ? first() : second() }
+  }
 }
