@@ -121,6 +121,33 @@ struct LightGCNTests {
     }
   }
 
+  @Test("the backward pass matches finite differences on a batch whose rows the products cut into chunks")
+  func gradientsOverChunkedRows() {
+    var g = SeededGenerator(seed: 21)
+    let rows = (0..<300).map { _ in Array(Set((0..<5).map { _ in Int32(g.next() % 200) })).sorted() }
+    let big = InteractionMatrix(rows: rows, columnCount: 200)
+    let model = LightGCN(
+      matrix: big, dim: 8, weights: [0.25, 0.25, 0.25, 0.25], initStd: 0.5, seed: 6, precision: .float32)
+    let users = (0..<300).map { Int32($0) }
+    let pos = users.map { big.row(Int($0)).first! }
+    let neg = users.map { _ in Int32(g.next() % 200) }
+    _ = model.accumulateGradients(users: users, positives: pos, negatives: neg, l2: 0.1)
+    #expect(model.workspace.rows.count >= 256, "enough rows for several chunks")
+    let analytic = model.embedding.grad.storage
+    for _ in 0..<40 {
+      let i = Int(g.next() % UInt64(model.embedding.count))
+      let original = model.embedding.value.storage[i]
+      let h: Float = 1e-2
+      model.embedding.value.storage[i] = original + h
+      let up = model.accumulateGradients(users: users, positives: pos, negatives: neg, l2: 0.1)
+      model.embedding.value.storage[i] = original - h
+      let down = model.accumulateGradients(users: users, positives: pos, negatives: neg, l2: 0.1)
+      model.embedding.value.storage[i] = original
+      let numeric = (up - down) / Double(2 * h)
+      #expect(abs(numeric - Double(analytic[i])) < 2e-6, "element \(i): \(numeric) vs \(analytic[i])")
+    }
+  }
+
   @Test("half-precision training steps give the float32 gradient up to half-float rounding")
   func halfPrecisionGradient() {
     var g = SeededGenerator(seed: 9)

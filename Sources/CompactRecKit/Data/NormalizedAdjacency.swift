@@ -117,7 +117,11 @@ public struct NormalizedAdjacency: Sendable {
   }
 
   /// Runs `product` for the listed rows only, writing row `rows[t]` of it to row t of its y.
-  func propagate(_ product: crk_product, dim: Int, rows: UnsafeBufferPointer<Int32>) {
+  /// The list is cut into chunks for the cores; `then` runs after each chunk, on its core, with
+  /// the chunk's range of list positions (to finish those rows while they are in cache).
+  func propagate(
+    _ product: crk_product, dim: Int, rows: UnsafeBufferPointer<Int32>, then: (Range<Int>) -> Void = { _ in }
+  ) {
     guard let base = rows.baseAddress else { return }
     withCSR { csr in
       withUnsafePointer(to: product) { p in
@@ -125,6 +129,7 @@ public struct NormalizedAdjacency: Sendable {
           var shifted = p.pointee
           shifted.y = shifted.y.map { $0 + range.lowerBound * dim * (shifted.y_half != 0 ? 2 : 4) }
           crk_propagate_row_list(csr, &shifted, base + range.lowerBound, Int64(range.count), Int32(dim))
+          then(range)
         }
       }
     }

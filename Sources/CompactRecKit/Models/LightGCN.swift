@@ -410,17 +410,24 @@ public final class LightGCN: Recommender {
     ws.rows.withUnsafeBufferPointer { rows in
       ws.final.withUnsafeMutableBufferPointer { fb in
         let f = fb.baseAddress!
+        // The lower layers' terms of list positions `range`.
+        let addLowerLayers = { (range: Range<Int>) in
+          let list = rows.baseAddress! + range.lowerBound
+          let out = f + range.lowerBound * d
+          let n = Int64(range.count)
+          crk_add_rows(e0, 0, list, n, self.weights[0], out, Int32(d))
+          for k in 0..<max(0, self.layers - 1) {
+            crk_add_rows(ws.layers[k], half ? 1 : 0, list, n, self.weights[k + 1], out, Int32(d))
+          }
+        }
         if layers >= 1 {
           var p = NormalizedAdjacency.product(previous, into: UnsafeMutableRawPointer(f))
           p.x_half = previousHalf ? 1 : 0
           p.scale = weights[layers]
-          graph.propagate(p, dim: d, rows: rows)
+          graph.propagate(p, dim: d, rows: rows, then: addLowerLayers)
         } else {
           f.update(repeating: 0, count: rows.count * d)
-        }
-        crk_add_rows(e0, 0, rows.baseAddress, Int64(rows.count), weights[0], f, Int32(d))
-        for k in 0..<max(0, layers - 1) {
-          crk_add_rows(ws.layers[k], half ? 1 : 0, rows.baseAddress, Int64(rows.count), weights[k + 1], f, Int32(d))
+          addLowerLayers(0..<rows.count)
         }
       }
     }
