@@ -33,6 +33,17 @@ static inline float load_at(const void *row, int j, int half) {
   return half ? (float)((const _Float16 *)row)[j] : ((const float *)row)[j];
 }
 
+// dst[j] += w * src[j] for j in [from, d), dst a row in float32 or half precision.
+static inline void axpy_row(void *dst, int half, const float *src, float w, int from, int d) {
+  for (int j = from; j < d; j++) {
+    const float v = load_at(dst, j, half) + w * src[j];
+    if (half)
+      ((uint16_t *)dst)[j] = to_half(v);
+    else
+      ((float *)dst)[j] = v;
+  }
+}
+
 // The operand row of column c.
 static inline const void *source_row(const crk_product *p, int32_t c, int d) {
   return row_at(p->x, p->x_half, c, d);
@@ -179,7 +190,7 @@ CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_p
       const int64_t r = LIST ? rows[t] : t;                                                              \
       __m256 acc[8];                                                                                     \
       for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
-      const int64_t end = a->row_ptr[r + 1];                                                                \
+      const int64_t end = a->row_ptr[r + 1];                                                             \
       for (int64_t e = rp[r]; e < end; e++) {                                                            \
         if (LIST) {                                                                                      \
           advance(&cursor, a, p, 64);                                                                    \
@@ -272,13 +283,7 @@ CRK_AVX2 static inline void axpy_row_avx2(void *dst, int half, const float *src,
   const int d8 = d & ~7;
   for (int j = 0; j < d8; j += 8)
     store8(dst, j, _mm256_fmadd_ps(vw, _mm256_loadu_ps(src + j), load8(dst, j, half)), half, 0);
-  for (int j = d8; j < d; j++) {
-    const float v = load_at(dst, j, half) + w * src[j];
-    if (half)
-      ((uint16_t *)dst)[j] = to_half(v);
-    else
-      ((float *)dst)[j] = v;
-  }
+  axpy_row(dst, half, src, w, d8, d);
 }
 
 // Pushes each listed row's x row into its neighbours' rows of y; a cursor prefetches the
@@ -375,17 +380,6 @@ void crk_add_rows(const void *x, int x_half, const int32_t *rows, int64_t n, flo
   }
 }
 
-// dst += w * src for one row of d floats, dst in float32 or half precision.
-static void axpy_row(void *dst, int half, const float *src, float w, int d) {
-  for (int j = 0; j < d; j++) {
-    const float v = load_at(dst, j, half) + w * src[j];
-    if (half)
-      ((uint16_t *)dst)[j] = to_half(v);
-    else
-      ((float *)dst)[j] = v;
-  }
-}
-
 void crk_push_rows(const crk_csr *a, const int32_t *rows, int64_t n, const float *x, float weight, void *y,
                    int y_half, int d) {
 #if CRK_X86
@@ -397,7 +391,7 @@ void crk_push_rows(const crk_csr *a, const int32_t *rows, int64_t n, const float
   const int64_t row_bytes = (int64_t)d * (y_half ? 2 : 4);
   for (int64_t t = 0; t < n; t++)
     for (int64_t e = a->row_ptr[rows[t]]; e < a->row_ptr[rows[t] + 1]; e++)
-      axpy_row((char *)y + a->col[e] * row_bytes, y_half, x + t * d, weight * a->val[e], d);
+      axpy_row((char *)y + a->col[e] * row_bytes, y_half, x + t * d, weight * a->val[e], 0, d);
 }
 
 void crk_add_into_rows(const float *x, const int32_t *rows, int64_t n, float w, void *y, int y_half, int d) {
@@ -408,5 +402,5 @@ void crk_add_into_rows(const float *x, const int32_t *rows, int64_t n, float w, 
     return;
   }
 #endif
-  for (int64_t t = 0; t < n; t++) axpy_row((char *)y + rows[t] * row_bytes, y_half, x + t * d, w, d);
+  for (int64_t t = 0; t < n; t++) axpy_row((char *)y + rows[t] * row_bytes, y_half, x + t * d, w, 0, d);
 }
