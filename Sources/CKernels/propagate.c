@@ -299,6 +299,7 @@ CRK_AVX2 static void push_avx2(const crk_csr *a, const int32_t *rows, int64_t n,
     const int64_t end = a->row_ptr[rows[t] + 1];
     for (int64_t e = a->row_ptr[rows[t]]; e < end; e++) {
       advance(&cursor, a, &target, d);
+      // A constant width lets the compiler unroll the common case.
       if (d == 64)
         axpy_row_avx2((char *)y + a->col[e] * row_bytes, y_half, src, weight * a->val[e], 64);
       else

@@ -102,16 +102,14 @@ public struct NormalizedAdjacency: Sendable {
       x: x, x_half: 0, scale: 1, extra: nil, extra_slot: nil, extra_weight: 0, y: y, y_half: 0, adam: nil)
   }
 
-  /// Runs `product` (see `crk_product`) for every row, split over the cores.
+  /// Runs `product` (see `crk_product`) for every row, the row ranges `chunks` handed out to
+  /// the cores.
   func propagate(_ product: crk_product, dim: Int) {
-    withCSR { Self.propagate(product, over: $0, chunks: chunks, dim: dim) }
-  }
-
-  /// Runs `product` over every row of `csr`, the row ranges `chunks` handed out to the cores.
-  static func propagate(_ product: crk_product, over csr: UnsafePointer<crk_csr>, chunks: [Range<Int>], dim: Int) {
-    withUnsafePointer(to: product) { p in
-      Parallel.forEach(chunks.count, grain: 1) { c in
-        crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
+    withCSR { csr in
+      withUnsafePointer(to: product) { p in
+        Parallel.forEach(chunks.count, grain: 1) { c in
+          crk_propagate_rows(csr, p, Int64(chunks[c].lowerBound), Int64(chunks[c].upperBound), Int32(dim))
+        }
       }
     }
   }
