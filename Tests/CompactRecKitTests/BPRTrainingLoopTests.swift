@@ -26,7 +26,7 @@ struct BPRTrainingLoopTests {
           drawNext()  // a second call draws nothing more
         }
         return 0
-      }, validate: { 0 }, keepBest: {}, restoreBest: {})
+      }, validate: { 0 }, keepBest: {}, restoreBest: {}, parameters: { [] })
     return seen
   }
 

@@ -61,7 +61,7 @@ struct CheckpointTests {
         checkpoint: CheckpointOptions(path: folder.path + "/loop.ckpt", resume: resume))
       try loop.run(
         matrix: matrix, observer: nil, step: { _, _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
-        freshStart: { freshStarts += 1 })
+        freshStart: { freshStarts += 1 }, parameters: { [] })
       return freshStarts
     }
     #expect(try run(epochs: 2, resume: true) == 1)  // nothing to resume yet

@@ -47,7 +47,9 @@ public struct RowQuantizer: Sendable, Equatable {
   }
 
   /// Quantizes a row of `d` values: writes its codes (one per byte) and, when asked, the
-  /// dequantized values step * (code - z). Returns the step. A zero row gets step 0.
+  /// dequantized values step * (code - z). Returns the step. A zero row gets step 0. A row
+  /// holding NaN or infinity (a diverged model) gets a non-finite step and codes of 0, so the
+  /// non-finite value reaches the loss, where training reports it, instead of trapping here.
   @discardableResult
   public func quantize(
     _ row: UnsafePointer<Float>, count d: Int, codes: UnsafeMutablePointer<UInt8>?,
@@ -58,7 +60,8 @@ public struct RowQuantizer: Sendable, Equatable {
     let top = Float(levels - 1)
     let inverse = step > 0 ? 1 / step : 0
     for c in 0..<d {
-      let u = min(max((row[c] * inverse + z).rounded(.toNearestOrAwayFromZero), 0), top)
+      let scaled = (row[c] * inverse + z).rounded(.toNearestOrAwayFromZero)
+      let u = scaled.isNaN ? 0 : min(max(scaled, 0), top)
       codes?[c] = UInt8(u)
       dequantized?[c] = step * (u - z)
     }

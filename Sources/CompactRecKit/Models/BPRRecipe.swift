@@ -13,3 +13,14 @@ public protocol BPRRecipe {
 
 extension MatrixFactorization.Configuration: BPRRecipe {}
 extension LightGCN.Configuration: BPRRecipe {}
+
+extension BPRRecipe {
+  /// An estimate of the peak bytes of training on `users` x `items` with `interactions`
+  /// training pairs, propagating over `layers` graph layers (0 for MF): the embeddings with
+  /// their gradients and Adam moments, the propagated layers, the sampler's order and the
+  /// batch's rows. O(1).
+  public func estimatedTrainingBytes(users: Int, items: Int, interactions: Int, layers: Int) -> Double {
+    let rows = Double(users + items) * Double(dim)
+    return 4 * rows * (4 + 3 * Double(layers)) + 24 * Double(interactions) + 48 * Double(batchSize) * Double(dim)
+  }
+}

@@ -31,12 +31,16 @@ struct BPRTrainingLoop {
   /// - restoreState: loads them back from a checkpoint file.
   /// - freshStart: prepares the initial parameters when no checkpoint is restored (a warm
   ///   start), so that a resumed run does not redo work its checkpoint overwrites.
+  /// - parameters: the trained parameters, checked to be finite after every epoch.
+  ///
+  /// Throws `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a
+  /// parameter is not finite, before that epoch's checkpoint is written.
   func run(
     matrix: InteractionMatrix, observer: TrainingObserver?,
     step: (_ users: [Int32], _ positives: [Int32], _ negatives: [Int32], _ drawNext: () -> Void) -> Double,
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
-    freshStart: () -> Void = {}
+    freshStart: () -> Void = {}, parameters: () -> [Matrix]
   ) throws {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
@@ -104,11 +108,13 @@ struct BPRTrainingLoop {
       if batches > 0 { draw(0, into: &batch) }
       for b in 0..<batches {
         var drawn = b + 1 == batches
-        lossSum += step(batch.users, batch.positives, batch.negatives) {
+        let loss = step(batch.users, batch.positives, batch.negatives) {
           guard !drawn else { return }
           draw(b + 1, into: &next)
           drawn = true
         }
+        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)") }
+        lossSum += loss
         if !drawn { draw(b + 1, into: &next) }
         swap(&batch, &next)
         observer?(
@@ -120,6 +126,9 @@ struct BPRTrainingLoop {
         .epoch(
           epoch: epoch, epochs: epochs, loss: lossSum / Double(max(batches, 1)),
           seconds: Date().timeIntervalSince(epochStart)))
+      guard allFinite(parameters()) else {
+        throw TrainingError.diverged(epoch: epoch, batch: nil, what: "a parameter is not finite")
+      }
       guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else {
         try save(epoch: epoch, finished: false)
         continue

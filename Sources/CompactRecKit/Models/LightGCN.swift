@@ -228,7 +228,8 @@ public final class LightGCN: Recommender {
       freshStart: {
         guard let start = c.warmStart else { return }
         model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
-      })
+      },
+      parameters: { [model.embedding.value] })
     model.propagate()
     return model
   }

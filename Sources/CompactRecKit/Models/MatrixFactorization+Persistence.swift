@@ -12,6 +12,9 @@ extension MatrixFactorization: PersistableModel {
   public convenience init(file: ModelFile) throws {
     try file.requireKind(Self.kind)
     let d = file.hyperParameters["dim"]?.intValue ?? 0
+    guard SettingLimits.dim.contains(d) else {
+      throw ModelFileError(path: file.path, reason: .invalidHeader("\(Self.kind) model with dim \(d)"))
+    }
     let users = file.userIDs.count
     let items = file.itemIDs.count
     self.init(

@@ -158,7 +158,8 @@ public final class MatrixFactorization: Recommender {
             try file.matrix("best/item_embedding", rows: i.rows, cols: i.cols)
           )
         }
-      })
+      },
+      parameters: { [model.userEmbedding.value, model.itemEmbedding.value] })
     return model
   }
 

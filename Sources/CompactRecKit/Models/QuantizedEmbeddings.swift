@@ -111,7 +111,7 @@ extension QuantizedEmbeddings: PersistableModel {
     try file.requireKind(Self.kind)
     let d = file.hyperParameters["dim"]?.intValue ?? 0
     let bits = file.hyperParameters["bits"]?.intValue ?? 0
-    guard d > 0, RowQuantizer.supportedBits.contains(bits) else {
+    guard SettingLimits.dim.contains(d), RowQuantizer.supportedBits.contains(bits) else {
       throw ModelFileError(path: file.path, reason: .invalidHeader("hqgnn model with dim \(d) and \(bits) bits"))
     }
     func codes(_ prefix: String, rows: Int) throws -> PackedCodes {

@@ -68,7 +68,12 @@ extension SequentialModel: PersistableModel {
     c.blockFactor = h["block_factor"]?.intValue ?? c.blockFactor
     c.tiedOutput = h["tied_output"]?.boolValue ?? false
     c.loss = SequentialLoss(rawValue: h["loss"]?.stringValue ?? "softmax") ?? .softmax
-    if let problem = c.problem { throw invalid(problem) }
+    if let problem = c.problem ?? c.limitProblem { throw invalid(problem) }
+    let parameterBytes = 4 * c.estimatedParameters(items: items)
+    guard parameterBytes <= MachineMemory.bytes else {
+      throw invalid(
+        "its settings describe a model of \(MachineMemory.format(parameterBytes)), more than this machine's memory")
+    }
     var blocks: FrequencyBlocks?
     if blockwise != .none {
       let order = try file.int32s(Self.blockOrderTensor, shape: [items])

@@ -29,10 +29,12 @@ extension SequentialModel {
   /// ranking as `evaluate` does by default), keeps the best
   /// parameters and stops after `patience` validations without improvement; the test items
   /// are never read.
-  /// Throws when the block cut does not fit the items.
+  /// Throws `FrequencyBlocksError` when the block cut does not fit the items, and
+  /// `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a parameter is
+  /// not finite.
   public static func train(
     on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver? = nil
-  ) throws(FrequencyBlocksError) -> SequentialModel {
+  ) throws -> SequentialModel {
     var blocks: FrequencyBlocks?
     if c.blockwise != .none { blocks = try c.frequencyBlocks(counts: dataset.trainingCounts()) }
     let model = c.makeModel(items: dataset.itemCount, blocks: blocks)
@@ -49,7 +51,9 @@ extension SequentialModel {
       var lossSum = 0.0
       for (b, users) in batches.enumerated() {
         let batch = SequenceBatch(training: users.map { sequences[$0] }, maxLength: c.maxLength, padding: model.padding)
-        lossSum += Double(model.step(batch, optimizer: adam, clipNorm: c.clipNorm))
+        let loss = model.step(batch, optimizer: adam, clipNorm: c.clipNorm)
+        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)") }
+        lossSum += Double(loss)
         observer?(
           .batch(
             epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches.count, loss: lossSum / Double(b + 1),
@@ -59,6 +63,9 @@ extension SequentialModel {
         .epoch(
           epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(1, batches.count)),
           seconds: Date().timeIntervalSince(epochStart)))
+      guard allFinite(model.parameters.map(\.value)) else {
+        throw TrainingError.diverged(epoch: epoch, batch: nil, what: "a parameter is not finite")
+      }
       guard validate && epoch % c.evaluateEvery == 0 else { continue }
       let report = FullRankingEvaluator(cutoffs: [10]).evaluate(
         model, on: dataset, target: .validation)
