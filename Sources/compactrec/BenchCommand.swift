@@ -38,10 +38,10 @@ struct TopKBench: ParsableCommand {
     if let model {
       let bundle = try TrainedModel.load(from: model)
       guard let mf = bundle.model as? MatrixFactorization else {
-        throw ValidationError("\(model) is a \(bundle.kind) model; bench topk needs mf-bpr embeddings")
+        throw UsageFailure("\(model) is a \(bundle.kind) model; bench topk needs mf-bpr embeddings")
       }
       guard bundle.users == dataset.users, bundle.items == dataset.items else {
-        throw ValidationError("\(model) was trained on different users or items than \(data)")
+        throw UsageFailure("\(model) was trained on different users or items than \(data)")
       }
       search = mf
       source = model
@@ -124,7 +124,7 @@ struct RetrievalBench: ParsableCommand {
       info["dim"] = .number(Double(scorer.dim))
       info["bytes_per_item"] = .number(Double(scorer.dim * 4))
     } else {
-      throw ValidationError(
+      throw UsageFailure(
         "\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn, mf-bpr or a sequential model")
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)

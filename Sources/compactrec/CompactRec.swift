@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CompactRec: ParsableCommand {
@@ -9,4 +10,18 @@ struct CompactRec: ParsableCommand {
       TrainCommand.self, EvaluateCommand.self, RecommendCommand.self, InspectCommand.self,
       DemoCommand.self, BenchCommand.self,
     ])
+
+  /// Runs the command; exit status 64 for every usage error (`ValidationError` while
+  /// parsing, `UsageFailure` after), 1 for every other failure.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as UsageFailure {
+      FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+      Foundation.exit(UsageFailure.exitStatus)
+    } catch {
+      exit(withError: error)
+    }
+  }
 }

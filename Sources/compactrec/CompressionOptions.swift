@@ -3,8 +3,11 @@ import CompactRecKit
 
 /// CpRec's options for sequential models: block-wise adaptive layers and layer sharing.
 struct CompressionOptions: ParsableArguments {
-  @Option(help: "Sequential models: CpRec block-wise adaptive layers at the input, the output (softmax), both or none.")
-  var blockwise: BlockwiseLayers = .none
+  @Option(
+    help:
+      "Sequential models: CpRec block-wise adaptive layers at the input, the output (softmax), both or none (the default)."
+  )
+  var blockwise: BlockwiseLayers?
 
   @Option(
     name: .customLong("block-cutoffs"),
@@ -15,46 +18,65 @@ struct CompressionOptions: ParsableArguments {
 
   @Option(
     name: .customLong("block-shares"),
-    help: "With --blockwise: shares of the training interactions per block, head first, comma separated.")
-  var blockShares: String = FrequencyBlocks.defaultShares.map { String($0) }.joined(separator: ",")
+    help: "With --blockwise: shares of the training interactions per block, head first, comma separated (default 0.5,0.3,0.2).")
+  var blockShares: String?
 
-  @Option(name: .customLong("block-factor"), help: "With --blockwise: block b is dim / factor^b wide (at least 1).")
-  var blockFactor: Int = 4
+  @Option(
+    name: .customLong("block-factor"), help: "With --blockwise: block b is dim / factor^b wide, at least 1 (default 4).")
+  var blockFactor: Int?
 
   @Option(
     help:
-      "Sequential models: CpRec parameter sharing in the middle network (nextitnet, sasrec): none, cross-layer, cross-block, adjacent-layer, adjacent-block."
+      "NextItNet and SASRec: CpRec parameter sharing in the middle network: none (the default), cross-layer, cross-block, adjacent-layer, adjacent-block."
   )
-  var sharing: LayerSharing = .none
+  var sharing: LayerSharing?
 
   func validate() throws {
-    guard blockFactor >= 1 else { throw ValidationError("--block-factor must be at least 1") }
-    if let blockCutoffs, parseList(blockCutoffs, as: Int.self) == nil {
-      throw ValidationError("--block-cutoffs must be integers, comma separated (got \(blockCutoffs))")
+    if let blockFactor, !SettingLimits.blockFactor.contains(blockFactor) {
+      throw ValidationError(
+        "--block-factor must be between 1 and \(SettingLimits.blockFactor.upperBound) (got \(blockFactor))")
     }
-    guard let shares = parseList(blockShares, as: Double.self), shares.allSatisfy({ $0 > 0 }) else {
+    if let blockCutoffs, !(parseList(blockCutoffs, as: Int.self)?.allSatisfy({ $0 > 0 }) ?? false) {
+      throw ValidationError("--block-cutoffs must be positive integers, comma separated (got \(blockCutoffs))")
+    }
+    if let blockShares,
+      !(parseList(blockShares, as: Double.self)?.allSatisfy({ $0.isFinite && $0 > 0 }) ?? false)
+    {
       throw ValidationError("--block-shares must be positive numbers, comma separated (got \(blockShares))")
+    }
+  }
+
+  /// Refuses the block settings without `--blockwise` input, output or both.
+  func check() throws {
+    guard (blockwise ?? .none) == .none else { return }
+    for (option, given) in [
+      ("--block-cutoffs", blockCutoffs != nil), ("--block-shares", blockShares != nil),
+      ("--block-factor", blockFactor != nil),
+    ] where given {
+      throw ValidationError("\(option) applies only with --blockwise input, output or both")
     }
   }
 
   /// Copies the options into `c` (`c.problem` says whether they fit its architecture).
   func apply(to c: inout SequentialConfiguration) {
-    c.blockwise = blockwise
+    c.blockwise = blockwise ?? c.blockwise
     c.blockCutoffs = blockCutoffs.flatMap { parseList($0, as: Int.self) }
-    c.blockShares = parseList(blockShares, as: Double.self) ?? c.blockShares
-    c.blockFactor = blockFactor
-    c.sharing = sharing
+    c.blockShares = blockShares.flatMap { parseList($0, as: Double.self) } ?? c.blockShares
+    c.blockFactor = blockFactor ?? c.blockFactor
+    c.sharing = sharing ?? c.sharing
   }
 
   /// The settings as printed with a training run.
   var summary: [String: JSONValue] {
-    var out: [String: JSONValue] = ["blockwise": .string(blockwise.rawValue), "sharing": .string(sharing.rawValue)]
-    if blockwise != .none {
-      out["block_factor"] = .number(Double(blockFactor))
+    var c = SequentialConfiguration(architecture: .nextitnet)
+    apply(to: &c)
+    var out: [String: JSONValue] = ["blockwise": .string(c.blockwise.rawValue), "sharing": .string(c.sharing.rawValue)]
+    if c.blockwise != .none {
+      out["block_factor"] = .number(Double(c.blockFactor))
       if let blockCutoffs {
         out["block_cutoffs"] = .string(blockCutoffs)
       } else {
-        out["block_shares"] = .string(blockShares)
+        out["block_shares"] = .string(c.blockShares.map { String($0) }.joined(separator: ","))
       }
     }
     return out
@@ -66,11 +88,11 @@ struct CompressionOptions: ParsableArguments {
 func trainSequential(
   on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver?
 ) throws -> SequentialModel {
-  if let problem = c.problem { throw ValidationError("these sequential model settings do not fit: \(problem)") }
+  if let problem = c.problem { throw UsageFailure("these sequential model settings do not fit: \(problem)") }
   do {
     return try SequentialModel.train(on: dataset, configuration: c, observer: observer)
-  } catch {
-    throw ValidationError("\(error)")
+  } catch let error as FrequencyBlocksError {
+    throw UsageFailure("\(error)")
   }
 }
 

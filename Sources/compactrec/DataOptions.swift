@@ -34,25 +34,55 @@ struct DataOptions: ParsableArguments {
     help: "Skip malformed lines and unknown test ids, counting them, instead of stopping.")
   var skipBadLines = false
 
-  @Option(name: .customLong("data-seed"), help: "Seed for random splits.")
-  var dataSeed: UInt64 = 42
+  @Option(name: .customLong("data-seed"), help: "Seed for random splits (default 42).")
+  var dataSeed: UInt64?
+
+  /// The options as a model file records them (`data_options`), so that `evaluate` can
+  /// default to the split and seed the model was trained with.
+  var recorded: [String: JSONValue] {
+    var out: [String: JSONValue] = ["format": .string(format), "data_seed": .string(String(dataSeed ?? 42))]
+    if let split { out["split"] = .string(split) }
+    if let userColumn { out["user_column"] = .string(userColumn) }
+    if let itemColumn { out["item_column"] = .string(itemColumn) }
+    if let timeColumn { out["time_column"] = .string(timeColumn) }
+    if let duplicates { out["duplicates"] = .string(duplicates) }
+    return out
+  }
+
+  /// These options, with those the user did not give taken from `recorded` (a model file's
+  /// `data_options`): the split, seed, format, columns and duplicate policy.
+  func defaulting(to recorded: [String: JSONValue]) -> DataOptions {
+    var o = self
+    o.split = split ?? recorded["split"]?.stringValue
+    o.dataSeed = dataSeed ?? recorded["data_seed"]?.stringValue.flatMap { UInt64($0) }
+    if format == "auto", let recordedFormat = recorded["format"]?.stringValue { o.format = recordedFormat }
+    o.userColumn = userColumn ?? recorded["user_column"]?.stringValue
+    o.itemColumn = itemColumn ?? recorded["item_column"]?.stringValue
+    o.timeColumn = timeColumn ?? recorded["time_column"]?.stringValue
+    o.duplicates = duplicates ?? recorded["duplicates"]?.stringValue
+    return o
+  }
 
   /// Loads the data set as the options say; errors name file, line and column.
   func load() throws -> Dataset {
     guard let format = InputFormat(rawValue: format) else {
-      throw ValidationError(
+      throw UsageFailure(
         "unknown --format '\(format)' (expected one of: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
       )
     }
     var options = LoadOptions()
     options.format = format
-    options.split = try split.map { try SplitStrategy(parsing: $0, seed: dataSeed) }
+    do {
+      options.split = try split.map { try SplitStrategy(parsing: $0, seed: dataSeed ?? 42) }
+    } catch {
+      throw UsageFailure("\(error)")
+    }
     options.userColumn = userColumn
     options.itemColumn = itemColumn
     options.timeColumn = timeColumn
     if let duplicates {
       guard let policy = DuplicatePolicy(rawValue: duplicates) else {
-        throw ValidationError("--duplicates must be keep or drop, not '\(duplicates)'")
+        throw UsageFailure("--duplicates must be keep or drop, not '\(duplicates)'")
       }
       options.duplicates = policy
     }
@@ -65,7 +95,7 @@ struct DataOptions: ParsableArguments {
 func parseCutoffs(_ text: String) throws -> [Int] {
   let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
   guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-    throw ValidationError("--k must be a comma-separated list of positive integers, e.g. 5,10,20 (got '\(text)')")
+    throw UsageFailure("--k must be a comma-separated list of positive integers, e.g. 5,10,20 (got '\(text)')")
   }
   return values.map { $0! }
 }

@@ -38,11 +38,43 @@ struct EvaluateCommand: ParsableCommand {
   func run() throws {
     let cutoffs = try parseCutoffs(k)
     guard let target = EvaluationTarget(rawValue: target) else {
-      throw ValidationError("--target must be test or validation")
+      throw UsageFailure("--target must be test or validation")
     }
     let bundle = try TrainedModel.load(from: modelFile)
-    let loaded = try dataOptions.load()
+    // On the model's own training data, the split, seed and columns it was trained with,
+    // unless given here.
+    let recordedPath = bundle.metadata["data"]?.stringValue
+    let sameSource = recordedPath.map { OutputPath.sameFile($0, dataOptions.data) } ?? false
+    let data =
+      sameSource ? dataOptions.defaulting(to: bundle.metadata["data_options"]?.objectValue ?? [:]) : dataOptions
+    let loaded = try data.load()
     let (dataset, dropped) = loaded.aligned(users: bundle.users, items: bundle.items)
+    let targets = target == .test ? dataset.test : dataset.validation
+    guard [dataset.train, dataset.validation, dataset.test].contains(where: { $0.contains { !$0.isEmpty } }) else {
+      throw CommandFailure(
+        "\(dataOptions.data) shares no user or item ids with the model \(modelFile); nothing to evaluate")
+    }
+    guard targets.contains(where: { !$0.isEmpty }) else {
+      throw CommandFailure(
+        "\(dataOptions.data) has no \(target.rawValue) items for the model's users"
+          + (target == .validation ? " (it has no validation split; give --split with a validation share)" : ""))
+    }
+    // Test items the model saw in training although this split's history does not hold
+    // them: another split or seed than training's. (Validation items are part of the
+    // model's recorded history by design, so they cannot be checked.)
+    var targetsInTraining = 0
+    if target == .test {
+      let history = dataset.historyBeforeTest()
+      for (u, items) in targets.enumerated() where !items.isEmpty {
+        let seen = Set(bundle.seen.row(u)).subtracting(history[u])
+        targetsInTraining += items.filter { seen.contains($0) }.count
+      }
+    }
+    if targetsInTraining > 0 {
+      printWarning(
+        "\(targetsInTraining) test interactions were in the model's training data (another split or --data-seed than training's?); these figures are not a held-out evaluation"
+      )
+    }
     let report = FullRankingEvaluator(cutoffs: cutoffs, excludeSeen: !keepSeen)
       .evaluate(bundle.model, on: dataset, target: target)
     var sampledReport: EvaluationReport?
@@ -51,7 +83,7 @@ struct EvaluateCommand: ParsableCommand {
       sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(
         bundle.model, on: dataset, target: target)
     } else if let n = sampled {
-      guard n > 0 else { throw ValidationError("--sampled must be positive") }
+      guard n > 0 else { throw UsageFailure("--sampled must be positive") }
       let lists = NegativeSamples.uniform(count: n, dataset: dataset, seed: sampleSeed)
       sampledReport = SampledEvaluator(cutoffs: cutoffs, negatives: lists).evaluate(
         bundle.model, on: dataset, target: target)
@@ -63,7 +95,7 @@ struct EvaluateCommand: ParsableCommand {
         "protocol": .string(report.protocolName), "metrics": jsonMetrics(report.metrics),
         "users": .number(Double(report.evaluatedUsers)), "skipped_users": .number(Double(report.skippedUsers)),
         "seconds": .number(report.seconds), "same_data_as_training": .bool(sameData),
-        "dropped_unknown_ids": .number(Double(dropped)),
+        "dropped_unknown_ids": .number(Double(dropped)), "targets_in_training": .number(Double(targetsInTraining)),
       ]
       if let s = sampledReport {
         out["sampled"] = .object([
@@ -78,7 +110,7 @@ struct EvaluateCommand: ParsableCommand {
       }
       if dropped > 0 { print("note: \(dropped) interactions with ids unknown to the model were left out") }
       print(
-        "\(bundle.kind) on \(dataOptions.data) (\(target.rawValue), full ranking over \(dataset.itemCount) items, \(report.evaluatedUsers) users, \(String(format: "%.2f", report.seconds)) s)"
+        "\(bundle.kind) on \(terminalSafe(dataOptions.data)) (\(target.rawValue), full ranking over \(dataset.itemCount) items, \(report.evaluatedUsers) users, \(String(format: "%.2f", report.seconds)) s)"
       )
       printMetricTable(report.metrics)
       if let s = sampledReport {

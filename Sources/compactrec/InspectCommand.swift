@@ -57,24 +57,24 @@ struct InspectCommand: ParsableCommand {
       return
     }
     print(
-      "\(modelFile): \(file.kind), \(file.userIDs.count) users, \(file.itemIDs.count) items, data \(file.dataFingerprint)"
+      "\(terminalSafe(modelFile)): \(terminalSafe(file.kind)), \(file.userIDs.count) users, \(file.itemIDs.count) items, data \(file.dataFingerprint)"
     )
     if !file.hyperParameters.isEmpty {
       print(
         "hyper-parameters: "
-          + file.hyperParameters.keys.sorted().map { "\($0)=\(describe(file.hyperParameters[$0]!))" }.joined(
+          + file.hyperParameters.keys.sorted().map { terminalSafe("\($0)=\(describe(file.hyperParameters[$0]!))") }.joined(
             separator: " "))
     }
     print("component            parameters        bytes")
     for c in order {
-      let label = c == "history" ? "history (seen items)" : c == itemOrder ? "blocks (item order)" : c
+      let label = c == "history" ? "history (seen items)" : c == itemOrder ? "blocks (item order)" : terminalSafe(c)
       print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + pad(parameters[c]!, 11) + pad(bytes[c]!, 13))
     }
     print(
       "total model".padding(toLength: 20, withPad: " ", startingAt: 0) + pad(totalParameters, 11) + pad(modelBytes, 13))
     print("file bytes: \(fileBytes)")
     for t in file.tensors {
-      print("  tensor \(t.name) \(t.type.rawValue) \(t.shape.map(String.init).joined(separator: "x"))")
+      print("  tensor \(terminalSafe(t.name)) \(t.type.rawValue) \(t.shape.map(String.init).joined(separator: "x"))")
     }
   }
 

@@ -24,7 +24,10 @@ struct RecommendCommand: ParsableCommand {
 
   func validate() throws {
     guard (user == nil) != (history == nil) else { throw ValidationError("give exactly one of --user or --history") }
-    guard k > 0 else { throw ValidationError("-k must be positive") }
+    guard (1...100_000).contains(k) else { throw ValidationError("-k must be between 1 and 100000 (got \(k))") }
+    if let history, historyIDs(history).isEmpty {
+      throw ValidationError("--history is empty: give at least one item id, oldest first, comma separated")
+    }
   }
 
   func run() throws {
@@ -33,8 +36,7 @@ struct RecommendCommand: ParsableCommand {
     if let user {
       items = try bundle.recommend(user: user, k: k)
     } else {
-      let ids = history!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-      items = try bundle.recommend(history: ids, k: k)
+      items = try bundle.recommend(history: historyIDs(history!), k: k)
     }
     if json {
       var out: [String: JSONValue] = [
@@ -45,8 +47,13 @@ struct RecommendCommand: ParsableCommand {
       try printJSON(.object(out))
     } else {
       for (rank, entry) in items.enumerated() {
-        print("\(rank + 1)\t\(entry.item)\t\(String(format: "%.4f", entry.score))")
+        print("\(rank + 1)\t\(terminalSafe(entry.item))\t\(String(format: "%.4f", entry.score))")
       }
     }
+  }
+
+  /// The ids of a `--history` list, blanks dropped.
+  private func historyIDs(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
 }

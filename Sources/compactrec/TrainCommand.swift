@@ -12,12 +12,13 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var dataOptions: DataOptions
   @OptionGroup var training: TrainingOptions
 
-  @Option(help: "Output model file (.crm).")
+  @Option(help: "Output model file (.crm); an existing file there is replaced only if it is a model file.")
   var out: String
 
   @Option(
     help:
-      "Checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written.")
+      "mf-bpr and lightgcn: checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written."
+  )
   var checkpoint: String?
 
   @Flag(name: .customLong("no-checkpoint"), help: "Do not write checkpoints.")
@@ -37,34 +38,69 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Print one line per epoch even when standard error is not a terminal.")
   var verbose = false
 
+  func validate() throws {
+    try training.check(for: model)
+    if !model.checkpoints {
+      for (option, given) in [("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume)]
+      where given {
+        throw ValidationError("\(option) does not apply to --model \(model.rawValue) (it applies to: lightgcn, mf-bpr)")
+      }
+    }
+    if noCheckpoint {
+      for (option, given) in [("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume)]
+      where given {
+        throw ValidationError("\(option) contradicts --no-checkpoint")
+      }
+    }
+  }
+
   func run() throws {
+    // Every path this run writes is checked and claimed before any work starts.
+    let checkpointPath = noCheckpoint || !model.checkpoints ? nil : checkpoint ?? out + ".ckpt"
+    let checkpointOption = checkpoint == nil ? "--checkpoint (default OUT.ckpt)" : "--checkpoint"
+    let inputs = [dataOptions.data] + [training.warmStart].compactMap { $0 }
+    try OutputPath(out, option: "--out").check(inputs: inputs)
+    var locks = [try OutputLock(out, option: "--out")]
+    defer { locks.forEach { $0.release() } }
+    if let checkpointPath {
+      guard !OutputPath.sameFile(out, checkpointPath) else {
+        throw OutputPathError(path: checkpointPath, option: checkpointOption, reason: .sameAs("--out"))
+      }
+      try OutputPath(checkpointPath, option: checkpointOption, replaceable: resume ? .modelFile : .nothing)
+        .check(inputs: inputs)
+      if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
+        throw UsageFailure("--resume: no checkpoint at \(checkpointPath)")
+      }
+      locks.append(try OutputLock(checkpointPath, option: checkpointOption))
+    }
+
     let progress = ProgressDisplay(verbose: verbose)
     progress.status("loading \(dataOptions.data)")
     let dataset = try dataOptions.load()
     let start = Date()
-    let checkpointPath = checkpoint ?? out + ".ckpt"
-    if resume && noCheckpoint { throw ValidationError("--resume needs checkpoints; drop --no-checkpoint") }
-    if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
-      throw ValidationError("--resume: no checkpoint at \(checkpointPath)")
+    let options = checkpointPath.map { CheckpointOptions(path: $0, resume: resume) }
+    let trained: any PersistableModel
+    let data: Dataset
+    do {
+      (trained, data) = try trainModel(
+        model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
+    } catch let error as TrainingError {
+      progress.finish()
+      let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+      throw CommandFailure(
+        "\(error)" + (kept.map { "; the checkpoint of the last good epoch is kept at \($0)" } ?? "; nothing was written"))
     }
-    if resume && model.architecture != nil {
-      throw ValidationError("--resume: sequential models do not checkpoint yet")
-    }
-    let options =
-      noCheckpoint || model == .mostpop || model.architecture != nil
-      ? nil : CheckpointOptions(path: checkpointPath, resume: resume)
-    let (trained, data) = try trainModel(
-      model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
     let seconds = Date().timeIntervalSince(start)
     progress.finish()
     let bundle = TrainedModel(
       model: trained, dataset: data,
       metadata: [
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
-        "recipe": .object(training.summary(for: model)),
+        "data_options": .object(dataOptions.recorded), "recipe": .object(training.summary(for: model)),
       ])
     try bundle.save(to: out)
-    if options != nil && !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
+    // The checkpoint is this run's own: created by it, or the one it resumed and verified.
+    if let checkpointPath, !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.tensors().filter { $0.name != SequentialModel.blockOrderTensor }.reduce(0) {
       $0 + $1.elementCount
@@ -81,7 +117,7 @@ struct TrainCommand: ParsableCommand {
       print(
         "trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s"
       )
-      print("wrote \(out): \(parameters) parameters, \(bytes) bytes")
+      print("wrote \(terminalSafe(out)): \(parameters) parameters, \(bytes) bytes")
     }
   }
 }

@@ -5,33 +5,10 @@ import Testing
 /// the binary that `swift test` builds beside the tests.
 @Suite("compactrec command line", .serialized)
 struct CommandLineTests {
-  /// The built tool, next to the test bundle.
-  static let binary: String? = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    for config in ["debug", "release"] {
-      let path = root.appendingPathComponent(".build/\(config)/compactrec").path
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    print("skipping: the compactrec binary was not found under .build/debug or .build/release")
-    return nil
-  }()
+  private static let binary = CompactRecTool.path
 
   private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.binary!)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (
-      process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
-    )
+    try CompactRecTool.run(arguments)
   }
 
   @Test("train, evaluate --json, recommend, inspect on a small given split", .enabled(if: binary != nil))
@@ -142,8 +119,8 @@ struct CommandLineTests {
     let model = folder.path + "/\(kind).crm"
     let trained = try run([
       "train", "--model", kind, "--data", data, "--split", "loo", "--epochs", "3", "--dim", "8", "--max-length", "6",
-      "--dilations", "1,2", "--heads", "2", "--eval-every", "1", "--out", model, "--json",
-    ])
+      "--eval-every", "1", "--out", model, "--json",
+    ] + ["nextitnet": ["--dilations", "1,2"], "sasrec": ["--heads", "2"]][kind, default: []])
     #expect(trained.status == 0, "\(trained.err)")
     let evaluated = try run([
       "evaluate", model, "--data", data, "--split", "loo", "--k", "5,10", "--sampled", "9", "--json",
@@ -171,9 +148,9 @@ struct CommandLineTests {
     #expect((benchInfo["seconds_per_epoch"] as? Double ?? -1) > 0)
     #expect(benchInfo["model"] as? String == kind)
     let bad = try run([
-      "train", "--model", kind, "--data", data, "--split", "loo", "--dilations", "1,0", "--out", folder.path + "/x.crm",
+      "train", "--model", kind, "--data", data, "--split", "loo", "--max-length", "0", "--out", folder.path + "/x.crm",
     ])
-    #expect(bad.status != 0 && bad.err.contains("--dilations must be positive integers"), "\(bad.err)")
+    #expect(bad.status == 64 && bad.err.contains("--max-length must be between 1 and 100000 (got 0)"), "\(bad.err)")
   }
 
   @Test(
@@ -226,7 +203,8 @@ struct CommandLineTests {
       "cross-layer", "--out",
       folder.path + "/x.crm",
     ])
-    #expect(badShare.status != 0 && badShare.err.contains("sharing applies to nextitnet and sasrec"), "\(badShare.err)")
+    #expect(
+      badShare.status == 64 && badShare.err.contains("--sharing does not apply to --model gru4rec"), "\(badShare.err)")
     let badTie = try run([
       "train", "--model", "sasrec", "--data", data, "--format", "sessions", "--split", "loo", "--tie-output",
       "--blockwise", "both",

@@ -8,7 +8,9 @@ public enum NegativeSamples {
   /// spaces or tabs (the S3-Rec `negatives-99.txt` layout). Returns, per user index of
   /// `dataset`, that user's negatives as item indices; users absent from the file get `[]`.
   /// Throws a `DataError` naming the file, line and field for a user or item `dataset`
-  /// does not know, a user listed twice, or invalid UTF-8. O(file size).
+  /// does not know, a user listed twice, a negative that is one of the user's held-out
+  /// (validation or test) items, which would rank the target against itself, or invalid
+  /// UTF-8. O(file size).
   public static func load(path: String, dataset: Dataset) throws -> [[Int32]] {
     let file = try TextFile(path: path)
     var negatives = [[Int32]](repeating: [], count: dataset.userCount)
@@ -37,6 +39,11 @@ public enum NegativeSamples {
           throw DataError(
             file: path, line: line.number, column: index + 1,
             message: "item \"\(itemID)\" is not in the data set")
+        }
+        if dataset.test[user].contains(item) || dataset.validation[user].contains(item) {
+          throw DataError(
+            file: path, line: line.number, column: index + 1,
+            message: "item \"\(itemID)\" is a held-out item of user \"\(userID)\", so it cannot be a negative")
         }
         list.append(item)
       }

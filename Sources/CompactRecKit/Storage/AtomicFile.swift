@@ -52,7 +52,7 @@ public enum AtomicFile {
     try body(writer)
     try writer.flush()
     guard flushToDisk(fd) == 0 else {
-      throw ModelFileError(path: path, reason: .io("cannot flush to disk: \(lastError())"))
+      throw ModelFileError(path: path, reason: .io("cannot flush to disk: \(lastError())\(unchanged)"))
     }
     isOpen = false
     guard close(fd) == 0 else {
@@ -117,7 +117,7 @@ public enum AtomicFile {
         let n = systemWrite(fd, p, remaining)
         if n < 0 {
           if errno == EINTR { continue }
-          throw ModelFileError(path: path, reason: .io("write failed: \(lastError())"))
+          throw ModelFileError(path: path, reason: .io("write failed: \(lastError())\(unchanged)"))
         }
         p += n
         remaining -= n
@@ -169,6 +169,9 @@ private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ count: Int) -> In
     return Darwin.write(fd, p, count)
   #endif
 }
+
+/// The end of a failed write's message: the destination was never touched.
+private let unchanged = " (nothing was replaced: an earlier file at this path is unchanged)"
 
 /// The current `errno` as text, e.g. "No such file or directory".
 private func lastError() -> String {

@@ -74,6 +74,18 @@ public struct OutputPath: Sendable {
     }
   }
 
+  /// Whether `a` and `b` name the same file, existing or not: the same name in the same
+  /// directory (compared by device and inode, so `./m.crm` and `/abs/m.crm` match).
+  public static func sameFile(_ a: String, _ b: String) -> Bool {
+    let (directoryA, nameA) = split(a)
+    let (directoryB, nameB) = split(b)
+    guard nameA == nameB else { return false }
+    guard let idA = FileIdentity(path: directoryA), let idB = FileIdentity(path: directoryB) else {
+      return directoryA == directoryB
+    }
+    return idA == idB
+  }
+
   /// `("dir", "name")` for `"dir/name"`; `"."` for a bare name, `"/"` for `"/name"`.
   static func split(_ path: String) -> (directory: String, name: String) {
     guard let slash = path.lastIndex(of: "/") else { return (".", path) }
@@ -186,6 +198,16 @@ struct FileIdentity: Hashable {
       if let id = FileIdentity(path: path + "/" + name) { out.insert(id) }
     }
     return out
+  }
+
+  /// The kind of the special file (FIFO, device, socket) at `path`, following links; nil for
+  /// a regular file, a directory or nothing. Readers refuse special files up front: reading
+  /// one could block forever or never end.
+  static func specialKind(at path: String) -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    let type = info.st_mode & S_IFMT
+    return type == S_IFREG || type == S_IFDIR ? nil : kindName(info.st_mode)
   }
 
   /// A file type in words, e.g. "FIFO (named pipe)".

@@ -97,6 +97,13 @@ public final class TrainedModel {
           "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"
         ))
     }
+    for tensor in file.tensors where tensor.type == .float32 {
+      guard try tensor.floats().contains(where: { !$0.isFinite }) else { continue }
+      throw ModelFileError(
+        path: path,
+        reason: .invalidHeader(
+          "tensor '\(tensor.name)' holds NaN or infinite values (written by a training run that diverged?)"))
+    }
     let model = try type.init(file: file)
     let offsets = try file.tensor("history/offsets").uint64s().map { Int(exactly: $0) ?? -1 }
     let columns = try file.tensor("history/items").int32s()

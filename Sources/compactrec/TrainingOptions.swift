@@ -1,0 +1,337 @@
+import ArgumentParser
+import CompactRecKit
+
+/// Hyper-parameters of the trainable models. Every option is optional so that one given to a
+/// model it does not apply to is refused (`check(for:)`) rather than silently ignored; the
+/// defaults are stated in the help and applied where the options are read.
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Embedding width (default 64).")
+  var dim: Int?
+
+  @Option(help: "Maximum training epochs (default 400).")
+  var epochs: Int?
+
+  @Option(
+    name: .customLong("batch-size"),
+    help: "Examples per optimizer step: triples (default 2048) or sequences (default 128, sequential models).")
+  var batchSize: Int?
+
+  @Option(
+    help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr and lightgcn, 1e-3 for sequential models).")
+  var lr: Float?
+
+  @Option(
+    help:
+      "L2 coefficient on the batch's embeddings (default: the model's own, 1e-2 for mf-bpr, 1e-4 for lightgcn); for sequential models, decoupled (AdamW) weight decay, default 0."
+  )
+  var l2: Float?
+
+  @Option(
+    name: .customLong("max-length"),
+    help: "Sequential models: positions per training window and scored history (default 50).")
+  var maxLength: Int?
+
+  @Option(help: "GRU4Rec and SASRec: dropout rate (GRU4Rec input, SASRec embeddings and blocks; default 0.2).")
+  var dropout: Float?
+
+  @Option(help: "NextItNet: the dilation of each residual block, comma separated (default 1,2,4,8,1,2,4,8).")
+  var dilations: String?
+
+  @Option(help: "SASRec: transformer blocks (default 2).")
+  var blocks: Int?
+
+  @Option(help: "SASRec: attention heads, a divisor of --dim (default 1).")
+  var heads: Int?
+
+  @Option(name: .customLong("gru-layers"), help: "GRU4Rec: stacked GRU layers (default 1).")
+  var gruLayers: Int?
+
+  @Option(help: "Sequential models: global gradient-norm limit, 0 for none (default 5).")
+  var clip: Float?
+
+  @Flag(
+    name: .customLong("tie-output"),
+    help:
+      "Sequential models: the output softmax reuses the item embedding table (as SASRec does); not with --blockwise."
+  )
+  var tieOutput = false
+
+  @Option(
+    help:
+      "Sequential models: training loss, softmax (cross-entropy over every item, the default) or bce (SASRec's: the target against one sampled negative per position)."
+  )
+  var loss: SequentialLoss?
+
+  @OptionGroup var compression: CompressionOptions
+
+  @Option(help: "LightGCN: propagation layers (default 3).")
+  var layers: Int?
+
+  @Option(
+    name: .customLong("propagation-precision"),
+    help: "LightGCN: storage of propagated layers in training steps, float16 (faster, the default) or float32.")
+  var propagationPrecision: PropagationPrecision?
+
+  @Option(help: "LightGCN: train on final embeddings quantized to this many bits (1, 2, 3, 4 or 8; HQ-GNN).")
+  var bits: Int?
+
+  @Option(help: "With --bits: gradient estimator across the quantizer, ste or gste (Hessian-aware, the default).")
+  var estimator: EstimatorChoice?
+
+  @Option(
+    name: .customLong("gste-delta"), help: "With --estimator gste: a fixed delta instead of the Hessian estimate.")
+  var gsteDelta: Float?
+
+  @Option(
+    name: .customLong("warm-start"),
+    help:
+      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data, --dim wide or narrower, mapped by --warm-start-rotation."
+  )
+  var warmStart: String?
+
+  @Option(
+    name: .customLong("warm-start-rotation"),
+    help:
+      "With --warm-start: map the start by none (as is; a narrower one widened by a random orthogonal projection) or itq (the map fitted to the signs of its final embeddings); either keeps its scores. (default: itq with --bits 1, else none)"
+  )
+  var warmStartRotation: WarmStartRotation?
+
+  @Option(
+    name: .customLong("hessian-every"),
+    help: "With --estimator gste: steps between Hessian estimates of delta (default 100).")
+  var hessianEvery: Int?
+
+  @Option(
+    help:
+      "mf-bpr and lightgcn: how epochs draw (user, positive) pairs: interactions (each once, the default) or users (a uniform user, then one of its items, as the LightGCN reference code)."
+  )
+  var sampling: PositiveSampling?
+
+  @Option(help: "Random seed for initialization and sampling (default 2020).")
+  var seed: UInt64?
+
+  @Option(
+    help:
+      "mf-bpr and lightgcn: fraction of each user's training items held out for validation when the data has no validation split, 0 for none (default 0.1)."
+  )
+  var validation: Double?
+
+  @Option(
+    name: .customLong("validation-seed"),
+    help: "Seed of the carved validation split (default: --seed); fix it to compare seeds on one split.")
+  var validationSeed: UInt64?
+
+  @Option(
+    name: .customLong("eval-every"),
+    help: "Evaluate on validation every N epochs for early stopping, 0 for never (default 5).")
+  var evalEvery: Int?
+
+  @Option(help: "Validation runs without improvement before stopping (default 5).")
+  var patience: Int?
+
+  // MARK: - The values in force
+
+  var dimValue: Int { dim ?? 64 }
+  var epochsValue: Int { epochs ?? 400 }
+  var seedValue: UInt64 { seed ?? 2020 }
+  var validationValue: Double { validation ?? 0.1 }
+  var evalEveryValue: Int { evalEvery ?? 5 }
+  var patienceValue: Int { patience ?? 5 }
+  var layersValue: Int { layers ?? 3 }
+  var hessianEveryValue: Int { hessianEvery ?? 100 }
+
+  /// The parsed `--dilations` (NextItNet's default when not given).
+  var dilationList: [Int] {
+    guard let dilations else { return NextItNet.defaultDilations }
+    return dilations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+  }
+
+  /// `--warm-start-rotation`, or its default: ITQ for 1-bit codes, whose signs it is fitted to.
+  var rotation: WarmStartRotation { warmStartRotation ?? (bits == 1 ? .itq : .none) }
+
+  /// The quantization settings the options ask for, if any.
+  var quantization: QuantizationSettings? {
+    guard let bits else { return nil }
+    switch estimator ?? .gste {
+    case .ste: return QuantizationSettings(bits: bits, estimator: .ste)
+    case .gste:
+      if let gsteDelta { return QuantizationSettings(bits: bits, estimator: .gsteFixed(delta: gsteDelta)) }
+      return QuantizationSettings(bits: bits, estimator: .gste(refreshEvery: hessianEveryValue, probes: 4))
+    }
+  }
+
+  // MARK: - Validation
+
+  /// Every value within its range, each error naming its option.
+  func validate() throws {
+    try require(dim, "--dim", in: SettingLimits.dim)
+    try require(epochs, "--epochs", in: SettingLimits.epochs)
+    try require(batchSize, "--batch-size", in: SettingLimits.batchSize)
+    try require(lr, "--lr", above: 0, atMost: 10)
+    try require(l2, "--l2", from: 0, atMost: 100)
+    try require(maxLength, "--max-length", in: SettingLimits.maxLength)
+    try require(dropout, "--dropout", from: 0, below: 1)
+    try require(blocks, "--blocks", in: SettingLimits.blocks)
+    try require(heads, "--heads", in: SettingLimits.heads)
+    try require(gruLayers, "--gru-layers", in: SettingLimits.gruLayers)
+    try require(clip, "--clip", from: 0, atMost: 1e6)
+    try require(layers, "--layers", in: SettingLimits.propagationLayers)
+    try require(gsteDelta, "--gste-delta", from: 0, atMost: 1e6)
+    try require(hessianEvery, "--hessian-every", in: 1...1_000_000_000)
+    try require(validation, "--validation", from: 0, below: 1)
+    try require(evalEvery, "--eval-every", in: 0...SettingLimits.epochs.upperBound)
+    try require(patience, "--patience", in: 1...SettingLimits.epochs.upperBound)
+    if let bits, !RowQuantizer.supportedBits.contains(bits) {
+      throw ValidationError("--bits must be one of 1, 2, 3, 4, 8 (got \(bits))")
+    }
+    if let dilations {
+      let parts = dilations.split(separator: ",", omittingEmptySubsequences: false)
+      let values = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard SettingLimits.dilationCount.contains(parts.count),
+        values.allSatisfy({ $0.map(SettingLimits.dilation.contains) ?? false })
+      else {
+        throw ValidationError(
+          "--dilations must be 1 to \(SettingLimits.dilationCount.upperBound) integers between 1 and \(SettingLimits.dilation.upperBound), comma separated (got \(dilations))"
+        )
+      }
+    }
+    if let heads, dimValue % heads != 0 {
+      throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(dimValue))")
+    }
+  }
+
+  /// Refuses every option that does not apply to `choice` (for instance `--bits` for
+  /// mf-bpr, or `--dilations` for SASRec), and options that need another one.
+  func check(for choice: ModelChoice) throws {
+    let trained: Set<ModelChoice> = [.mfBPR, .lightgcn, .nextitnet, .gru4rec, .sasrec]
+    let bpr: Set<ModelChoice> = [.mfBPR, .lightgcn]
+    let sequential: Set<ModelChoice> = [.nextitnet, .gru4rec, .sasrec]
+    let rules: [(option: String, given: Bool, models: Set<ModelChoice>)] = [
+      ("--dim", dim != nil, trained), ("--epochs", epochs != nil, trained),
+      ("--batch-size", batchSize != nil, trained), ("--lr", lr != nil, trained), ("--l2", l2 != nil, trained),
+      ("--seed", seed != nil, trained), ("--eval-every", evalEvery != nil, trained),
+      ("--patience", patience != nil, trained),
+      ("--sampling", sampling != nil, bpr), ("--validation", validation != nil, bpr),
+      ("--validation-seed", validationSeed != nil, bpr),
+      ("--layers", layers != nil, [.lightgcn]), ("--propagation-precision", propagationPrecision != nil, [.lightgcn]),
+      ("--bits", bits != nil, [.lightgcn]), ("--warm-start", warmStart != nil, [.lightgcn]),
+      ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
+      ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential),
+      ("--dropout", dropout != nil, [.gru4rec, .sasrec]), ("--dilations", dilations != nil, [.nextitnet]),
+      ("--blocks", blocks != nil, [.sasrec]), ("--heads", heads != nil, [.sasrec]),
+      ("--gru-layers", gruLayers != nil, [.gru4rec]),
+      ("--blockwise", compression.blockwise != nil, sequential),
+      ("--sharing", compression.sharing != nil, [.nextitnet, .sasrec]),
+    ]
+    for rule in rules where rule.given && !rule.models.contains(choice) {
+      let to = rule.models.map(\.rawValue).sorted().joined(separator: ", ")
+      throw ValidationError("\(rule.option) does not apply to --model \(choice.rawValue) (it applies to: \(to))")
+    }
+    let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
+      ("--estimator", estimator != nil, "--bits", bits != nil),
+      ("--hessian-every", hessianEvery != nil, "--bits", bits != nil),
+      ("--gste-delta", gsteDelta != nil, "--bits", bits != nil),
+      ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),
+      ("--gste-delta", gsteDelta != nil, "--estimator gste", estimator != .ste),
+      ("--warm-start-rotation", warmStartRotation != nil, "--warm-start", warmStart != nil),
+      ("--validation-seed", validationSeed != nil, "--validation above 0", validationValue > 0),
+    ]
+    for rule in needs where rule.given && !rule.present {
+      throw ValidationError("\(rule.option) applies only with \(rule.needed)")
+    }
+    try compression.check()
+  }
+
+  // MARK: - Output
+
+  /// The hyper-parameters as printed and stored (reproducible from these and the seed).
+  func summary(for choice: ModelChoice) -> [String: JSONValue] {
+    if choice == .mostpop { return [:] }
+    var out: [String: JSONValue] = [
+      "dim": .number(Double(dimValue)), "epochs": .number(Double(epochsValue)),
+      "batch_size": .number(Double(batchSize ?? choice.defaultBatchSize)),
+      "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
+      "seed": .number(Double(seedValue)), "eval_every": .number(Double(evalEveryValue)),
+      "patience": .number(Double(patienceValue)),
+    ]
+    if let architecture = choice.architecture {
+      let c = sequentialConfiguration(architecture, evaluateEvery: evalEveryValue)
+      out["l2"] = nil
+      out["weight_decay"] = .number(Double(c.weightDecay))
+      out["max_length"] = .number(Double(c.maxLength))
+      out["dropout"] = .number(Double(c.dropout))
+      out["clip"] = .number(Double(c.clipNorm ?? 0))
+      switch architecture {
+      case .nextitnet: out["dilations"] = .array(c.dilations.map { .number(Double($0)) })
+      case .gru4rec: out["gru_layers"] = .number(Double(c.gruLayers))
+      case .sasrec:
+        out["blocks"] = .number(Double(c.blocks))
+        out["heads"] = .number(Double(c.heads))
+      }
+      out["tie_output"] = .bool(c.tiedOutput)
+      out["loss"] = .string(c.loss.rawValue)
+      out.merge(compression.summary) { $1 }
+      return out
+    }
+    out["sampling"] = .string((sampling ?? .interactions).rawValue)
+    out["validation"] = .number(validationValue)
+    out["validation_seed"] = .number(Double(validationSeed ?? seedValue))
+    if choice == .lightgcn {
+      out["layers"] = .number(Double(layersValue))
+      out["propagation_precision"] = .string((propagationPrecision ?? .float16).rawValue)
+      if let q = quantization {
+        out["bits"] = .number(Double(q.bits))
+        out["estimator"] = .string("\(q.estimator)")
+      }
+      if let warmStart {
+        out["warm_start"] = .string(warmStart)
+        out["warm_start_rotation"] = .string(rotation.rawValue)
+      }
+    }
+    return out
+  }
+
+  /// The sequential model settings the options ask for.
+  func sequentialConfiguration(_ architecture: SequentialArchitecture, evaluateEvery: Int) -> SequentialConfiguration {
+    var c = SequentialConfiguration(architecture: architecture)
+    c.dim = dimValue
+    c.epochs = epochsValue
+    c.batchSize = batchSize ?? c.batchSize
+    c.learningRate = lr ?? c.learningRate
+    c.weightDecay = l2 ?? c.weightDecay
+    c.clipNorm = clip.map { $0 > 0 ? $0 : nil } ?? c.clipNorm
+    c.maxLength = maxLength ?? c.maxLength
+    c.dropout = dropout ?? c.dropout
+    c.dilations = dilationList
+    c.blocks = blocks ?? c.blocks
+    c.heads = heads ?? c.heads
+    c.gruLayers = gruLayers ?? c.gruLayers
+    c.seed = seedValue
+    c.evaluateEvery = evaluateEvery
+    c.patience = patienceValue
+    c.tiedOutput = tieOutput
+    c.loss = loss ?? c.loss
+    compression.apply(to: &c)
+    return c
+  }
+}
+
+/// Throws unless `value` (when given) is in `range`, naming the option and the range.
+private func require(_ value: Int?, _ option: String, in range: ClosedRange<Int>) throws {
+  guard let value, !range.contains(value) else { return }
+  throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
+}
+
+/// Throws unless `value` (when given) is finite and within the bounds, naming the option.
+private func require<F: BinaryFloatingPoint>(
+  _ value: F?, _ option: String, above: F? = nil, from: F? = nil, atMost: F? = nil, below: F? = nil
+) throws {
+  guard let value else { return }
+  let ok =
+    value.isFinite && above.map { value > $0 } ?? true && from.map { value >= $0 } ?? true
+    && atMost.map { value <= $0 } ?? true && below.map { value < $0 } ?? true
+  guard !ok else { return }
+  let low = above.map { "(\($0)" } ?? from.map { "[\($0)" } ?? "(-inf"
+  let high = atMost.map { "\($0)]" } ?? below.map { "\($0))" } ?? "inf)"
+  throw ValidationError("\(option) must be a finite number in \(low), \(high) (got \(value))")
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The `compactrec` binary that `swift build` puts beside the tests, run as a user would.
+enum CompactRecTool {
+  /// The built tool, or nil (and a printed reason) when it was not built.
+  static let path: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    for config in ["debug", "release"] {
+      let path = root.appendingPathComponent(".build/\(config)/compactrec").path
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    print("skipping: the compactrec binary was not found under .build/debug or .build/release")
+    return nil
+  }()
+
+  /// Runs the tool with `arguments` (in `directory`, when given) and returns its exit status,
+  /// standard output and standard error.
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String)
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path!)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Standard error is drained on another thread, so a chatty tool cannot fill one pipe
+    // while we wait on the other.
+    var errData = Data()
+    let errDone = DispatchSemaphore(value: 0)
+    Thread {
+      errData = err.fileHandleForReading.readDataToEndOfFile()
+      errDone.signal()
+    }.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    errDone.wait()
+    process.waitUntilExit()
+    return (
+      process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
+  }
+}
