@@ -28,16 +28,10 @@ enum CompactRecTool {
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Standard error is drained on another thread, so a chatty tool cannot fill one pipe
-    // while we wait on the other.
-    var errData = Data()
-    let errDone = DispatchSemaphore(value: 0)
-    Thread {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      errDone.signal()
-    }.start()
+    // Our commands write little to standard error, so reading standard output to its end
+    // first cannot leave the tool blocked on a full error pipe.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    errDone.wait()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (
       process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)

@@ -69,10 +69,11 @@ extension SequentialModel: PersistableModel {
     c.tiedOutput = h["tied_output"]?.boolValue ?? false
     c.loss = SequentialLoss(rawValue: h["loss"]?.stringValue ?? "softmax") ?? .softmax
     if let problem = c.problem ?? c.limitProblem { throw invalid(problem) }
-    let parameterBytes = 4 * c.estimatedParameters(items: items)
-    guard parameterBytes <= MachineMemory.bytes else {
-      throw invalid(
-        "its settings describe a model of \(MachineMemory.format(parameterBytes)), more than this machine's memory")
+    // Every architecture has a dim x dim matrix at least; a header claiming more than the
+    // file holds is refused before the model is allocated.
+    let fileFloatBytes = file.tensors.filter { $0.type == .float32 }.reduce(0) { $0 + $1.bytes.count }
+    guard 4 * dim * dim <= fileFloatBytes, 4 * c.estimatedParameters(items: items) <= MachineMemory.bytes else {
+      throw invalid("dim \(dim) describes a larger model than the file holds")
     }
     var blocks: FrequencyBlocks?
     if blockwise != .none {
