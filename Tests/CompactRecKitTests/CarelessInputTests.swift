@@ -233,4 +233,47 @@ struct CarelessInputTests {
     #expect(recommended.out.contains("i\\tx") && !recommended.out.contains("\u{1B}"))
     #expect(recommended.out.split(separator: "\n").allSatisfy { $0.split(separator: "\t").count == 3 })
   }
+
+  @Test("LightGCN killed with SIGKILL and resumed ends bit-identical to an uninterrupted run", .enabled(if: binary != nil))
+  func killAndResume() throws {
+    let folder = DataTestFolder()
+    var lines = ""
+    for u in 0..<300 {
+      lines += "u\(u) " + (0..<12).map { "i\((u * 13 + $0 * $0 * 7) % 200)" }.joined(separator: " ") + "\n"
+    }
+    let data = folder.write("log.txt", lines)
+    let common = ["train", "--model", "lightgcn", "--data", data, "--split", "loo", "--epochs", "30", "--dim", "16"]
+    let reference = folder.path + "/reference.crm"
+    #expect(try run(common + ["--out", reference]).status == 0)
+
+    let killed = folder.path + "/killed.crm"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Self.binary!)
+    process.arguments = common + ["--out", killed]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Kill it as soon as its first checkpoint is in place: 29 epochs remain.
+    let checkpoint = killed + ".ckpt"
+    let deadline = Date().addingTimeInterval(120)
+    while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning && Date() < deadline {
+      usleep(2_000)
+    }
+    #expect(process.isRunning, "the run ended before its first checkpoint could be killed")
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal)
+    let epoch = try #require(try ModelFile.read(from: checkpoint).metadata["epoch"]?.intValue)
+    #expect(epoch < 30 && !FileManager.default.fileExists(atPath: killed))
+
+    let resumed = try run(common + ["--out", killed, "--resume"])
+    #expect(resumed.status == 0, "\(resumed.err)")
+    #expect(!FileManager.default.fileExists(atPath: checkpoint))
+    let a = try ModelFile.read(from: reference)
+    let b = try ModelFile.read(from: killed)
+    #expect(a.tensors.map(\.name) == b.tensors.map(\.name))
+    #expect(zip(a.tensors, b.tensors).allSatisfy { $0.bytes == $1.bytes }, "the resumed model differs")
+    // Nothing but the data and the two models is left: no temporary, lock or checkpoint file.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["killed.crm", "log.txt", "reference.crm"])
+  }
 }

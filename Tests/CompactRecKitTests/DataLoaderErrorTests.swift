@@ -62,9 +62,15 @@ import Testing
     #expect(
       throws: DataError(
         file: folder.path,
+        message: "has train.txt but no test.txt; a given split needs both (per-user lines: user item item ...)")
+    ) { try DataLoader.load(path: folder.path, options: loo) }
+    let empty = DataTestFolder()
+    #expect(
+      throws: DataError(
+        file: empty.path,
         message: "no data file found; looked for train.txt + test.txt, *.inter, "
           + "sequences.txt, sessions.csv")
-    ) { try DataLoader.load(path: folder.path, options: loo) }
+    ) { try DataLoader.load(path: empty.path, options: loo) }
     folder.write("a.inter", "u\ti\n")
     folder.write("sequences.txt", "u i\n")
     #expect(

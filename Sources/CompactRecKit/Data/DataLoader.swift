@@ -63,18 +63,18 @@ public enum DataLoader {
         validation: validation.first.map { join(directory, $0) },
         test: join(directory, "test.txt"), name: name, options: options)
     }
-    for (present, missing) in [("train.txt", "test.txt"), ("test.txt", "train.txt")]
-    where contents.contains(present) && !contents.contains(missing) {
-      throw DataError(
-        file: directory,
-        message: "has \(present) but no \(missing); a given split needs both (per-user lines: user item item ...)")
-    }
     guard options.split != .given else {
       throw DataError(
         file: directory, message: "--split given needs train.txt and test.txt in the directory")
     }
     let candidates = contents.filter {
       $0.hasSuffix(".inter") || $0 == "sequences.txt" || $0 == "sessions.csv"
+    }
+    for (present, missing) in [("train.txt", "test.txt"), ("test.txt", "train.txt")]
+    where candidates.isEmpty && contents.contains(present) && !contents.contains(missing) {
+      throw DataError(
+        file: directory,
+        message: "has \(present) but no \(missing); a given split needs both (per-user lines: user item item ...)")
     }
     guard candidates.count == 1 else {
       throw candidates.isEmpty
