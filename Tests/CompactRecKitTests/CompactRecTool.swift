@@ -2,15 +2,18 @@ import Foundation
 
 /// The `compactrec` binary that `swift build` puts beside the tests, run as a user would.
 enum CompactRecTool {
-  /// The built tool, or nil (and a printed reason) when it was not built.
+  /// The built tool, or nil (and a printed reason) when it was not built: the one beside the
+  /// test bundle (so a sanitizer build in another scratch path tests its own binary), else
+  /// under `.build/debug` or `.build/release`.
   static let path: String? = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
-    for config in ["debug", "release"] {
-      let path = root.appendingPathComponent(".build/\(config)/compactrec").path
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    print("skipping: the compactrec binary was not found under .build/debug or .build/release")
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates =
+      [beside.appendingPathComponent("compactrec").path, beside.deletingLastPathComponent().appendingPathComponent("compactrec").path]
+      + ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/compactrec").path }
+    if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+    print("skipping: the compactrec binary was not found beside the tests or under .build/debug or .build/release")
     return nil
   }()
 

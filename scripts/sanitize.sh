@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the test suite under Address Sanitizer and Undefined Behavior Sanitizer, each in its
+# own build folder (.build-asan, .build-ubsan), so the command-line tests run a sanitized
+# `compactrec` too. Usage: scripts/sanitize.sh [address] [undefined]   (default: both)
+# Prints one summary line per sanitizer and exits non-zero when any run fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-deps.sh
+sanitizers=("$@")
+[ ${#sanitizers[@]} -eq 0 ] && sanitizers=(address undefined)
+status=0
+for sanitizer in "${sanitizers[@]}"; do
+  case "$sanitizer" in
+    address) scratch=.build-asan ;;
+    undefined) scratch=.build-ubsan ;;
+    *) echo "unknown sanitizer '$sanitizer' (address or undefined)" >&2; exit 64 ;;
+  esac
+  log="$scratch.log"
+  start=$(date +%s)
+  # Leak checking is off: the Swift runtime keeps metadata caches alive by design.
+  if swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" > "$log" 2>&1 \
+    && ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" >> "$log" 2>&1; then
+    result=passed
+  else
+    result=FAILED
+    status=1
+  fi
+  summary=$(grep -E "Test run with .* tests" "$log" | tail -1 || true)
+  echo "$sanitizer: $result in $(( $(date +%s) - start )) s; ${summary:-no test summary} (log: $log)"
+done
+exit $status
