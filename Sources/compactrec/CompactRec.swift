@@ -8,7 +8,7 @@ struct CompactRec: ParsableCommand {
     abstract: "Train, compress, evaluate and serve compact recommender models.",
     subcommands: [
       TrainCommand.self, EvaluateCommand.self, RecommendCommand.self, InspectCommand.self,
-      DemoCommand.self, BenchCommand.self,
+      DemoCommand.self, BenchCommand.self, ExportCommand.self,
     ])
 
   /// Runs the command; exit status 64 for every usage error (`ValidationError` while

@@ -128,6 +128,10 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
     case busy(pid: Int?)
     /// Two outputs of one command name the same file (the other option).
     case sameAs(String)
+    /// An output directory is a file.
+    case notADirectory
+    /// An output directory holds files that are not an earlier export.
+    case notAnExport
   }
 
   public var path: String
@@ -160,6 +164,10 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
       return "\(subject): another run\(pid.map { " (process \($0))" } ?? "") is writing this file; "
         + "wait for it to finish or choose another path"
     case .sameAs(let other): return "\(subject): is the same file as \(other); give them different paths"
+    case .notADirectory: return "\(subject): is a file, not a directory; give a directory for the export"
+    case .notAnExport:
+      return "\(subject): the directory holds other files (no earlier export's manifest.json); "
+        + "give a new or empty directory"
     }
   }
 }
