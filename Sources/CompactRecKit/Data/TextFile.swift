@@ -20,6 +20,10 @@ struct TextFile {
     guard !isDirectory.boolValue else {
       throw DataError(file: path, message: "is a directory, expected a file")
     }
+    if let kind = FileIdentity.specialKind(at: path) {
+      throw DataError(
+        file: path, message: "is a \(kind), not a regular file; save the data to a file and pass that")
+    }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
