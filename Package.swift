@@ -52,3 +52,21 @@ let package = Package(
   ],
   swiftLanguageModes: [.v5]
 )
+
+// COMPACTREC_FUZZ=1 adds the libFuzzer targets for the data parsers and the model-file reader
+// (`CompactRecFuzz`, run by scripts/fuzz.sh). The kit is then built with coverage instrumentation
+// and AddressSanitizer, and testable so release builds (3x the executions of debug) can reach
+// its internals; build only `--product CompactRecFuzz` in this mode, in its own --scratch-path.
+if Context.environment["COMPACTREC_FUZZ"] != nil {
+  let sanitizers = ["-sanitize=fuzzer,address"]
+  package.targets.first { $0.name == "CompactRecKit" }!.swiftSettings! += [
+    .unsafeFlags(sanitizers + ["-enable-testing"])
+  ]
+  package.targets.append(
+    .executableTarget(
+      name: "CompactRecFuzz",
+      dependencies: ["CompactRecKit"],
+      swiftSettings: kernelFlags + [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+      linkerSettings: [.unsafeFlags(sanitizers)]
+    ))
+}

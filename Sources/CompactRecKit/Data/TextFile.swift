@@ -24,6 +24,8 @@ struct TextFile {
       throw DataError(
         file: path, message: "is a \(kind), not a regular file; save the data to a file and pass that")
     }
+    // An empty file is refused before reading: Foundation's reader leaks its buffer on one.
+    guard FileIdentity.size(at: path) != 0 else { throw DataError(file: path, message: "file is empty") }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))

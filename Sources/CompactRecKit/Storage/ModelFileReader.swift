@@ -37,6 +37,8 @@ extension ModelFile {
       throw ModelFileError(
         path: path, reason: .io("is a \(kind), not a regular file; save the model to a file and pass that"))
     }
+    // An empty file is no model file; Foundation's reader would leak its buffer on it.
+    guard FileIdentity.size(at: path) != 0 else { return Data() }
     do {
       return try Data(
         contentsOf: URL(fileURLWithPath: path), options: mapped ? .alwaysMapped : [])

@@ -218,6 +218,13 @@ struct FileIdentity: Hashable {
     return type == S_IFREG || type == S_IFDIR ? nil : kindName(info.st_mode)
   }
 
+  /// The size in bytes of the file at `path` (following links), or nil when there is none.
+  static func size(at path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return Int(info.st_size)
+  }
+
   /// A file type in words, e.g. "FIFO (named pipe)".
   static func kindName(_ mode: mode_t) -> String {
     switch mode & S_IFMT {
