@@ -207,6 +207,17 @@ struct HardeningTests {
     }
   }
 
+  @Test("empty data and model files are refused before reading (fuzzing finding: Foundation leaked on them)")
+  func emptyFiles() throws {
+    let folder = DataTestFolder()
+    let empty = folder.write("empty.csv", "")
+    #expect(throws: DataError(file: empty, message: "file is empty")) {
+      try DataLoader.load(path: empty, options: LoadOptions(split: .leaveOneOut))
+    }
+    let model = folder.write("empty.crm", "")
+    #expect(throws: ModelFileError(path: model, reason: .notAModelFile)) { try TrainedModel.load(from: model) }
+  }
+
   // MARK: - A full disk
 
   @Test("saving to a full file system fails with a clear message and keeps the earlier file")
