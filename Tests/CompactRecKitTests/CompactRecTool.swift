@@ -21,8 +21,17 @@ enum CompactRecTool {
   /// standard output and standard error.
   static func run(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String)
   {
+    try runProcess(path!, arguments, in: directory)
+  }
+
+  /// Runs `executable` with `arguments`, standard input empty; returns its exit status and
+  /// output. Our commands write little to standard error, so reading standard output to its
+  /// end first cannot leave the process blocked on a full error pipe.
+  static func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (
+    status: Int32, out: String, err: String
+  ) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: path!)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
@@ -31,8 +40,6 @@ enum CompactRecTool {
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Our commands write little to standard error, so reading standard output to its end
-    // first cannot leave the tool blocked on a full error pipe.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -107,10 +107,10 @@ struct ExportTests {
       .deletingLastPathComponent()
     let venv = root.appendingPathComponent(".build/interop-venv").path
     let python = venv + "/bin/python"
-    func works() -> Bool { (try? shell(python, ["-c", "import faiss, numpy"]))?.status == 0 }
+    func works() -> Bool { (try? CompactRecTool.runProcess(python, ["-c", "import faiss, numpy"]))?.status == 0 }
     if works() { return python }
-    let made = try? shell("/usr/bin/env", ["python3", "-m", "venv", venv])
-    let installed = made?.status == 0 ? try? shell(venv + "/bin/pip", ["install", "-q", "faiss-cpu", "numpy"]) : nil
+    let made = try? CompactRecTool.runProcess("/usr/bin/env", ["python3", "-m", "venv", venv])
+    let installed = made?.status == 0 ? try? CompactRecTool.runProcess(venv + "/bin/pip", ["install", "-q", "faiss-cpu", "numpy"]) : nil
     if installed?.status == 0 && works() { return python }
     print("skipping the FAISS/NumPy interop test: no Python with faiss-cpu and numpy (set COMPACTREC_PYTHON, or allow pip)")
     return nil
@@ -176,26 +176,9 @@ struct ExportTests {
     try JSONEncoder().encode(JSONValue.array(cases)).write(to: URL(fileURLWithPath: casesPath))
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Interop/check_export.py").path
-    let checked = try shell(Self.python!, [script, casesPath])
+    let checked = try CompactRecTool.runProcess(Self.python!, [script, casesPath])
     print(checked.out)
     #expect(checked.status == 0, "\(checked.out)\(checked.err)")
     #expect(checked.out.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == models.count)
   }
-}
-
-/// Runs `executable` with `arguments`; returns its exit status and output.
-private func shell(_ executable: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  process.standardInput = FileHandle.nullDevice
-  try process.run()
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  let errData = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }

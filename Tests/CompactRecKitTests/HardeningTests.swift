@@ -67,6 +67,11 @@ struct HardeningTests {
     return generator.generate()
   }
 
+  private func isDivergence(_ error: any Error) -> Bool {
+    guard case .diverged = error as? TrainingError else { return false }
+    return true
+  }
+
   @Test("MF-BPR and quantized LightGCN stop with TrainingError.diverged instead of writing NaN or trapping")
   func bprDivergence() throws {
     let data = smallData()
@@ -75,20 +80,14 @@ struct HardeningTests {
     mf.learningRate = 1e30
     #expect {
       _ = try MatrixFactorization.train(on: data, configuration: mf)
-    } throws: { error in
-      guard case .diverged = error as? TrainingError else { return false }
-      return true
-    }
+    } throws: { isDivergence($0) }
     var lightgcn = LightGCN.Configuration()
     lightgcn.epochs = 3
     lightgcn.learningRate = 1e30
     lightgcn.quantization = QuantizationSettings(bits: 1, estimator: .gsteFixed(delta: .nan))
     #expect {
       _ = try LightGCN.train(on: data, configuration: lightgcn)
-    } throws: { error in
-      guard case .diverged = error as? TrainingError else { return false }
-      return true
-    }
+    } throws: { isDivergence($0) }
   }
 
   @Test("sequential training stops with TrainingError.diverged")
