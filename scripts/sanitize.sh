@@ -3,6 +3,11 @@
 # own build folder (.build-asan, .build-ubsan), so the command-line tests run a sanitized
 # `compactrec` too. Usage: scripts/sanitize.sh [address] [undefined]   (default: both)
 # Prints one summary line per sanitizer and exits non-zero when any run fails.
+#
+# AddressSanitizer instruments the Swift and the C code. The Swift compiler has no
+# undefined-behavior sanitizer (Swift traps on overflow and out-of-bounds access by itself), so
+# `undefined` instruments the C kernels (CKernels) with clang's -fsanitize=undefined, every
+# check fatal, and links clang's UBSan runtime from the toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
@@ -11,16 +16,24 @@ sanitizers=("$@")
 status=0
 for sanitizer in "${sanitizers[@]}"; do
   case "$sanitizer" in
-    address) scratch=.build-asan ;;
-    undefined) scratch=.build-ubsan ;;
+    address)
+      scratch=.build-asan
+      flags=(--sanitize=address)
+      ;;
+    undefined)
+      scratch=.build-ubsan
+      runtime=$(ls "$(dirname "$(command -v swift)")"/../lib/clang/*/lib/linux/libclang_rt.ubsan_standalone-x86_64.so | head -1)
+      flags=(-Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
+        -Xlinker "$runtime" -Xlinker -rpath -Xlinker "$(dirname "$runtime")")
+      ;;
     *) echo "unknown sanitizer '$sanitizer' (address or undefined)" >&2; exit 64 ;;
   esac
   log="$scratch.log"
   start=$(date +%s)
   # Leak checking is off: the Swift runtime keeps metadata caches alive by design.
-  if swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" > "$log" 2>&1 \
+  if swift build --build-tests "${flags[@]}" --scratch-path "$scratch" > "$log" 2>&1 \
     && ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" >> "$log" 2>&1; then
+      swift test --skip-build "${flags[@]}" --scratch-path "$scratch" >> "$log" 2>&1; then
     result=passed
   else
     result=FAILED

@@ -47,6 +47,8 @@ struct DemoCommand: ParsableCommand {
     let runs =
       ModelChoice.allCases.map { ($0.rawValue, $0, $0.architecture == nil ? options : sequential) }
       + [("hqgnn-1bit", .lightgcn, quantized)]
+    // Every model file is checked before any training: no user file in --out is replaced.
+    for (name, _, _) in runs { try OutputPath("\(dir)/\(name).crm", option: "--out").check() }
     for (name, choice, runOptions) in runs {
       progress.status("training \(name)")
       let start = Date()
