@@ -55,13 +55,11 @@ let package = Package(
 
 // COMPACTREC_FUZZ=1 adds the libFuzzer targets for the data parsers and the model-file reader
 // (`CompactRecFuzz`, run by scripts/fuzz.sh). The kit is then built with coverage instrumentation
-// and AddressSanitizer, and testable so release builds (3x the executions of debug) can reach
-// its internals; build only `--product CompactRecFuzz` in this mode, in its own --scratch-path.
+// and AddressSanitizer; build only `--product CompactRecFuzz` in this mode, in its own
+// --scratch-path.
 if Context.environment["COMPACTREC_FUZZ"] != nil {
   let sanitizers = ["-sanitize=fuzzer,address"]
-  package.targets.first { $0.name == "CompactRecKit" }!.swiftSettings! += [
-    .unsafeFlags(sanitizers + ["-enable-testing"])
-  ]
+  package.targets.first { $0.name == "CompactRecKit" }!.swiftSettings! += [.unsafeFlags(sanitizers)]
   package.targets.append(
     .executableTarget(
       name: "CompactRecFuzz",

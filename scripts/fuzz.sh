@@ -7,10 +7,10 @@
 # SECONDS defaults to $FUZZ_SECONDS, else 60; the targets default to all five. Each target's
 # working corpus lives in $FUZZ_DIR/<target>/corpus ($FUZZ_DIR defaults to
 # ${TMPDIR:-/tmp}/compactrec-fuzz) and grows from run to run; the repository's seeds are only
-# read. Crash, timeout and out-of-memory inputs go to a folder per run, printed at the start.
-# Prints one summary line per target and exits 1 when any target had a finding. With
-# $FUZZ_LOG set, appends one JSON line per target run to that file, so fuzzing hours can be
-# totalled later.
+# read. Each run's logs and crash, timeout, leak and out-of-memory inputs go to a folder of its
+# own, $FUZZ_DIR/runs/<time>, printed at the start. Prints one summary line per target and
+# exits 1 when any target had a finding. With $FUZZ_LOG set, appends one JSON line per target
+# run to that file, so fuzzing hours can be totalled later.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,17 +30,17 @@ for target in "${targets[@]}"; do
 done
 
 scripts/ensure-deps.sh
-# Release: about three times the executions per second of a debug build.
-build=(swift build -c release --scratch-path .build-fuzz --product CompactRecFuzz)
+# A debug build: it keeps the standard library's debug checks (unsafe buffer bounds among them)
+# and the messages of failed preconditions, and is at most twice as slow here as a release one.
+build=(swift build --scratch-path .build-fuzz --product CompactRecFuzz)
 COMPACTREC_FUZZ=1 "${build[@]}"
 binary="$(COMPACTREC_FUZZ=1 "${build[@]}" --show-bin-path)/CompactRecFuzz"
 
 work=${FUZZ_DIR:-${TMPDIR:-/tmp}/compactrec-fuzz}
-artifacts="$work/artifacts/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$artifacts"
-echo "fuzzing ${targets[*]} for ${seconds}s each; findings go to $artifacts"
+run="$work/runs/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$run"
+echo "fuzzing ${targets[*]} for ${seconds}s each; logs and findings go to $run"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-suppressions="$PWD/Fuzz/lsan-suppressions.txt"
 
 # The value of libFuzzer's final `stat::NAME:` line in log $2, or 0.
 final_stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1 | grep . || echo 0; }
@@ -48,24 +48,20 @@ final_stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -1 | grep . || echo 0; }
 failed=0
 for target in "${targets[@]}"; do
   corpus="$work/$target/corpus"
-  log="$work/$target/last-run.log"
+  log="$run/$target.log"
   mkdir -p "$corpus"
   start=$(date +%s)
   status=0
   flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1)
-  flags+=(-artifact_prefix="$artifacts/$target-")
-  # Leaks are checked once, at exit, not after every input: that check scans the whole heap
-  # whenever an input's allocations and frees differ, which costs three quarters of the
-  # executions of `lists`. Known leaks outside the project: Fuzz/lsan-suppressions.txt.
-  flags+=(-detect_leaks=0)
+  flags+=(-artifact_prefix="$run/$target-")
   # Swift's own crash backtracer would race AddressSanitizer; libFuzzer prints the stack instead.
-  COMPACTREC_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$suppressions \
-    "$binary" "${flags[@]}" "$corpus" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+  COMPACTREC_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no "$binary" "${flags[@]}" "$corpus" "Fuzz/corpus/$target" \
+    >"$log" 2>&1 || status=$?
   elapsed=$(($(date +%s) - start))
   executions=$(final_stat number_of_executed_units "$log")
   per_second=$(final_stat average_exec_per_sec "$log")
   units=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' "$log" | tail -1 | grep . || echo 0)
-  finding=$(find "$artifacts" -name "$target-*" -print -quit)
+  finding=$(find "$run" -name "$target-*" -print -quit)
   if [[ $status -eq 0 ]]; then
     result=ok
   elif [[ -n $finding ]]; then
@@ -77,9 +73,9 @@ for target in "${targets[@]}"; do
     "$target" "$executions" "$per_second" "$elapsed" "$units" "$result"
   if [[ $status -ne 0 ]]; then
     failed=1
-    # The report: from the sanitizer's or Swift's first line to libFuzzer's final stats.
-    sed -n '/^==[0-9]*==\|Fatal error\|deadly signal\|ALARM\|out-of-memory\|ERROR: libFuzzer/,$p' "$log" |
-      head -150 | swift demangle --simplified
+    # The report: from Swift's or the sanitizer's first line to libFuzzer's final stats.
+    sed -n '/Fatal error\|Precondition failed\|Assertion failed\|^==[0-9]*==\|ALARM\|out-of-memory/,$p' "$log" |
+      head -150 | swift demangle --simplified || true  # head cuts sed short on a longer report
     [[ -z $finding ]] || echo "reproduce: COMPACTREC_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no $binary $finding"
     echo "full log: $log"
   fi

@@ -49,27 +49,8 @@ struct EvaluateCommand: ParsableCommand {
       sameSource ? dataOptions.defaulting(to: bundle.metadata["data_options"]?.objectValue ?? [:]) : dataOptions
     let loaded = try data.load()
     let (dataset, dropped) = loaded.aligned(users: bundle.users, items: bundle.items)
-    let targets = target == .test ? dataset.test : dataset.validation
-    guard [dataset.train, dataset.validation, dataset.test].contains(where: { $0.contains { !$0.isEmpty } }) else {
-      throw CommandFailure(
-        "\(dataOptions.data) shares no user or item ids with the model \(modelFile); nothing to evaluate")
-    }
-    guard targets.contains(where: { !$0.isEmpty }) else {
-      throw CommandFailure(
-        "\(dataOptions.data) has no \(target.rawValue) items for the model's users"
-          + (target == .validation ? " (it has no validation split; give --split with a validation share)" : ""))
-    }
-    // Test items the model saw in training although this split's history does not hold
-    // them: another split or seed than training's. (Validation items are part of the
-    // model's recorded history by design, so they cannot be checked.)
-    var targetsInTraining = 0
-    if target == .test {
-      let history = dataset.historyBeforeTest()
-      for (u, items) in targets.enumerated() where !items.isEmpty {
-        let seen = Set(bundle.seen.row(u)).subtracting(history[u])
-        targetsInTraining += items.filter { seen.contains($0) }.count
-      }
-    }
+    try requireTargets(dataset, target: target)
+    let targetsInTraining = target == .test ? testItemsTrainedOn(dataset, by: bundle) : 0
     if targetsInTraining > 0 {
       printWarning(
         "\(targetsInTraining) test interactions were in the model's training data (another split or --data-seed than training's?); these figures are not a held-out evaluation"
@@ -118,6 +99,35 @@ struct EvaluateCommand: ParsableCommand {
         printMetricTable(s.metrics)
       }
     }
+  }
+}
+
+extension EvaluateCommand {
+  /// Refuses data that shares no ids with the model, or has no `target` items for its users.
+  private func requireTargets(_ dataset: Dataset, target: EvaluationTarget) throws {
+    guard [dataset.train, dataset.validation, dataset.test].contains(where: { $0.contains { !$0.isEmpty } }) else {
+      throw CommandFailure(
+        "\(dataOptions.data) shares no user or item ids with the model \(modelFile); nothing to evaluate")
+    }
+    let targets = target == .test ? dataset.test : dataset.validation
+    guard targets.contains(where: { !$0.isEmpty }) else {
+      throw CommandFailure(
+        "\(dataOptions.data) has no \(target.rawValue) items for the model's users"
+          + (target == .validation ? " (it has no validation split; give --split with a validation share)" : ""))
+    }
+  }
+
+  /// Test interactions the model saw in training although this split's history does not
+  /// hold them: a sign of another split or seed than training's. (Validation items are part
+  /// of the model's recorded history by design, so they cannot be checked.)
+  private func testItemsTrainedOn(_ dataset: Dataset, by bundle: TrainedModel) -> Int {
+    let history = dataset.historyBeforeTest()
+    var count = 0
+    for (u, items) in dataset.test.enumerated() where !items.isEmpty {
+      let seen = Set(bundle.seen.row(u)).subtracting(history[u])
+      count += items.filter { seen.contains($0) }.count
+    }
+    return count
   }
 }
 
