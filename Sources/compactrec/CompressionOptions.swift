@@ -18,11 +18,14 @@ struct CompressionOptions: ParsableArguments {
 
   @Option(
     name: .customLong("block-shares"),
-    help: "With --blockwise: shares of the training interactions per block, head first, comma separated (default 0.5,0.3,0.2).")
+    help:
+      "With --blockwise: shares of the training interactions per block, head first, comma separated (default 0.5,0.3,0.2)."
+  )
   var blockShares: String?
 
   @Option(
-    name: .customLong("block-factor"), help: "With --blockwise: block b is dim / factor^b wide, at least 1 (default 4).")
+    name: .customLong("block-factor"), help: "With --blockwise: block b is dim / factor^b wide, at least 1 (default 4)."
+  )
   var blockFactor: Int?
 
   @Option(

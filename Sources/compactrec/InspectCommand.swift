@@ -62,7 +62,8 @@ struct InspectCommand: ParsableCommand {
     if !file.hyperParameters.isEmpty {
       print(
         "hyper-parameters: "
-          + file.hyperParameters.keys.sorted().map { terminalSafe("\($0)=\(describe(file.hyperParameters[$0]!))") }.joined(
+          + file.hyperParameters.keys.sorted().map { terminalSafe("\($0)=\(describe(file.hyperParameters[$0]!))") }
+          .joined(
             separator: " "))
     }
     print("component            parameters        bytes")

@@ -41,13 +41,17 @@ struct TrainCommand: ParsableCommand {
   func validate() throws {
     try training.check(for: model)
     if !model.checkpoints {
-      for (option, given) in [("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume)]
+      for (option, given) in [
+        ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
+      ]
       where given {
         throw ValidationError("\(option) does not apply to --model \(model.rawValue) (it applies to: lightgcn, mf-bpr)")
       }
     }
     if noCheckpoint {
-      for (option, given) in [("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume)]
+      for (option, given) in [
+        ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
+      ]
       where given {
         throw ValidationError("\(option) contradicts --no-checkpoint")
       }
@@ -88,7 +92,8 @@ struct TrainCommand: ParsableCommand {
       progress.finish()
       let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
       throw CommandFailure(
-        "\(error)" + (kept.map { "; the checkpoint of the last good epoch is kept at \($0)" } ?? "; nothing was written"))
+        "\(error)"
+          + (kept.map { "; the checkpoint of the last good epoch is kept at \($0)" } ?? "; nothing was written"))
     }
     let seconds = Date().timeIntervalSince(start)
     progress.finish()

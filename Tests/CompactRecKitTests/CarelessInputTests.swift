@@ -30,13 +30,16 @@ struct CarelessInputTests {
     try run(["train", "--data", data, "--split", "loo"] + extra)
   }
 
-  @Test("1. --checkpoint naming an input or the model is refused before work; the input survives", .enabled(if: binary != nil))
+  @Test(
+    "1. --checkpoint naming an input or the model is refused before work; the input survives",
+    .enabled(if: binary != nil))
   func checkpointPaths() throws {
     let (folder, log) = folderWithLog()
     let before = contents(log)
     let out = folder.path + "/m.crm"
     let onInput = try train(log, ["--model", "mf-bpr", "--epochs", "1", "--out", out, "--checkpoint", log])
-    #expect(onInput.status == 1 && onInput.err.contains("--checkpoint \(log): is an input of this command"), "\(onInput.err)")
+    #expect(
+      onInput.status == 1 && onInput.err.contains("--checkpoint \(log): is an input of this command"), "\(onInput.err)")
     #expect(contents(log) == before)
     #expect(!FileManager.default.fileExists(atPath: out))
     let onModel = try train(log, ["--model", "mf-bpr", "--epochs", "1", "--out", out, "--checkpoint", out])
@@ -111,7 +114,8 @@ struct CarelessInputTests {
     let items = IDMap(ids: (0..<30).map { "i\($0)" })
     var itemEmbedding = Matrix(rows: 30, cols: 4, repeating: 0.1)
     itemEmbedding[3, 1] = .nan
-    let model = MatrixFactorization(userEmbedding: Matrix(rows: 40, cols: 4, repeating: 0.1), itemEmbedding: itemEmbedding)
+    let model = MatrixFactorization(
+      userEmbedding: Matrix(rows: 40, cols: 4, repeating: 0.1), itemEmbedding: itemEmbedding)
     let dataset = Dataset(
       name: "nan", users: users, items: items, train: Array(repeating: [0], count: 40),
       validation: Array(repeating: [], count: 40), test: Array(repeating: [1], count: 40),
@@ -184,7 +188,10 @@ struct CarelessInputTests {
       (["--model", "gru4rec", "--dilations", "1,2"], "--dilations does not apply to --model gru4rec"),
       (["--model", "sasrec", "--sampling", "users"], "--sampling does not apply to --model sasrec"),
       (["--model", "lightgcn", "--estimator", "ste"], "--estimator applies only with --bits"),
-      (["--model", "lightgcn", "--bits", "1", "--estimator", "ste", "--gste-delta", "1"], "--gste-delta applies only with --estimator gste"),
+      (
+        ["--model", "lightgcn", "--bits", "1", "--estimator", "ste", "--gste-delta", "1"],
+        "--gste-delta applies only with --estimator gste"
+      ),
       (["--model", "sasrec", "--block-factor", "2"], "--block-factor applies only with --blockwise"),
       (["--model", "sasrec", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model sasrec"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
@@ -219,13 +226,18 @@ struct CarelessInputTests {
 
     let fifo = folder.path + "/pipe"
     #expect(mkfifo(fifo, 0o600) == 0)
-    let fromFIFO = try run(["train", "--model", "mostpop", "--data", fifo, "--split", "loo", "--out", folder.path + "/m.crm"])
-    #expect(fromFIFO.status == 1 && fromFIFO.err.contains("is a FIFO (named pipe), not a regular file"), "\(fromFIFO.err)")
+    let fromFIFO = try run([
+      "train", "--model", "mostpop", "--data", fifo, "--split", "loo", "--out", folder.path + "/m.crm",
+    ])
+    #expect(
+      fromFIFO.status == 1 && fromFIFO.err.contains("is a FIFO (named pipe), not a regular file"), "\(fromFIFO.err)")
     let modelFromFIFO = try run(["recommend", fifo, "--user", "a"])
     #expect(modelFromFIFO.status == 1 && modelFromFIFO.err.contains("is a FIFO (named pipe)"), "\(modelFromFIFO.err)")
 
     let log = folder.write(
-      "esc.csv", "user,item,time\nu\u{1B}[31m,i\tx,1\nu\u{1B}[31m,j,2\nu\u{1B}[31m,k,3\nv,j,1\nv,k,2\nv,i\tx,3\nw,k,1\nw,j,2\nw,l,3\n")
+      "esc.csv",
+      "user,item,time\nu\u{1B}[31m,i\tx,1\nu\u{1B}[31m,j,2\nu\u{1B}[31m,k,3\nv,j,1\nv,k,2\nv,i\tx,3\nw,k,1\nw,j,2\nw,l,3\n"
+    )
     let model = folder.path + "/pop.crm"
     #expect(try run(["train", "--model", "mostpop", "--data", log, "--split", "loo", "--out", model]).status == 0)
     let recommended = try run(["recommend", model, "--user", "w", "-k", "3"])
@@ -234,7 +246,8 @@ struct CarelessInputTests {
     #expect(recommended.out.split(separator: "\n").allSatisfy { $0.split(separator: "\t").count == 3 })
   }
 
-  @Test("LightGCN killed with SIGKILL and resumed ends bit-identical to an uninterrupted run", .enabled(if: binary != nil))
+  @Test(
+    "LightGCN killed with SIGKILL and resumed ends bit-identical to an uninterrupted run", .enabled(if: binary != nil))
   func killAndResume() throws {
     let folder = DataTestFolder()
     var lines = ""
@@ -274,6 +287,9 @@ struct CarelessInputTests {
     #expect(a.tensors.map(\.name) == b.tensors.map(\.name))
     #expect(zip(a.tensors, b.tensors).allSatisfy { $0.bytes == $1.bytes }, "the resumed model differs")
     // Nothing but the data and the two models is left: no temporary, lock or checkpoint file.
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["killed.crm", "log.txt", "reference.crm"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
+        "killed.crm", "log.txt", "reference.crm",
+      ])
   }
 }

@@ -117,10 +117,11 @@ struct CommandLineTests {
     folder.write("sequences.txt", lines)
     let data = folder.path + "/sequences.txt"
     let model = folder.path + "/\(kind).crm"
-    let trained = try run([
-      "train", "--model", kind, "--data", data, "--split", "loo", "--epochs", "3", "--dim", "8", "--max-length", "6",
-      "--eval-every", "1", "--out", model, "--json",
-    ] + ["nextitnet": ["--dilations", "1,2"], "sasrec": ["--heads", "2"]][kind, default: []])
+    let trained = try run(
+      [
+        "train", "--model", kind, "--data", data, "--split", "loo", "--epochs", "3", "--dim", "8", "--max-length", "6",
+        "--eval-every", "1", "--out", model, "--json",
+      ] + ["nextitnet": ["--dilations", "1,2"], "sasrec": ["--heads", "2"]][kind, default: []])
     #expect(trained.status == 0, "\(trained.err)")
     let evaluated = try run([
       "evaluate", model, "--data", data, "--split", "loo", "--k", "5,10", "--sampled", "9", "--json",

@@ -10,7 +10,10 @@ enum CompactRecTool {
       .deletingLastPathComponent()
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates =
-      [beside.appendingPathComponent("compactrec").path, beside.deletingLastPathComponent().appendingPathComponent("compactrec").path]
+      [
+        beside.appendingPathComponent("compactrec").path,
+        beside.deletingLastPathComponent().appendingPathComponent("compactrec").path,
+      ]
       + ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/compactrec").path }
     if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
     print("skipping: the compactrec binary was not found beside the tests or under .build/debug or .build/release")
@@ -19,8 +22,9 @@ enum CompactRecTool {
 
   /// Runs the tool with `arguments` (in `directory`, when given) and returns its exit status,
   /// standard output and standard error.
-  static func run(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String)
-  {
+  static func run(_ arguments: [String], in directory: String? = nil) throws -> (
+    status: Int32, out: String, err: String
+  ) {
     try runProcess(path!, arguments, in: directory)
   }
 

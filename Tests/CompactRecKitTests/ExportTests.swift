@@ -17,7 +17,9 @@ struct ExportTests {
     #expect(String(decoding: header[10..<(10 + dict.utf8.count)], as: UTF8.self) == dict)
     #expect(header.last == 0x0A && header[(10 + dict.utf8.count)..<127].allSatisfy { $0 == 0x20 })
     let vector = NumpyFile.header(descr: "|u1", shape: [5])
-    #expect(String(decoding: vector[10...], as: UTF8.self).hasPrefix("{'descr': '|u1', 'fortran_order': False, 'shape': (5,), }"))
+    #expect(
+      String(decoding: vector[10...], as: UTF8.self).hasPrefix(
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (5,), }"))
     let folder = DataTestFolder()
     try NumpyFile.write(float32: [1, 2, 3, 4, 5, 6], shape: [2, 3], to: folder.path + "/a.npy")
     let bytes = try #require(FileManager.default.contents(atPath: folder.path + "/a.npy"))
@@ -47,7 +49,8 @@ struct ExportTests {
     expected.append(Int64(1))
     #expect(FileManager.default.contents(atPath: folder.path + "/f.faiss") == Data(expected.bytes))
 
-    try FaissIndexFile.writeBinaryFlat(codes: [0xA5, 0x0F], bytesPerCode: 1, dim: 8, ids: [0, 1], to: folder.path + "/b.faiss")
+    try FaissIndexFile.writeBinaryFlat(
+      codes: [0xA5, 0x0F], bytesPerCode: 1, dim: 8, ids: [0, 1], to: folder.path + "/b.faiss")
     var binary = LittleEndianBytes()
     for fourcc in ["IBMp", "IBxF"] {
       binary.fourcc(fourcc)
@@ -110,9 +113,12 @@ struct ExportTests {
     func works() -> Bool { (try? CompactRecTool.runProcess(python, ["-c", "import faiss, numpy"]))?.status == 0 }
     if works() { return python }
     let made = try? CompactRecTool.runProcess("/usr/bin/env", ["python3", "-m", "venv", venv])
-    let installed = made?.status == 0 ? try? CompactRecTool.runProcess(venv + "/bin/pip", ["install", "-q", "faiss-cpu", "numpy"]) : nil
+    let installed =
+      made?.status == 0
+      ? try? CompactRecTool.runProcess(venv + "/bin/pip", ["install", "-q", "faiss-cpu", "numpy"]) : nil
     if installed?.status == 0 && works() { return python }
-    print("skipping the FAISS/NumPy interop test: no Python with faiss-cpu and numpy (set COMPACTREC_PYTHON, or allow pip)")
+    print(
+      "skipping the FAISS/NumPy interop test: no Python with faiss-cpu and numpy (set COMPACTREC_PYTHON, or allow pip)")
     return nil
   }()
 
@@ -137,16 +143,22 @@ struct ExportTests {
     let models: [(String, () throws -> any PersistableModel)] = [
       ("mf-bpr", { try MatrixFactorization.train(on: data, configuration: mf) }),
       ("lightgcn", { try LightGCN.train(on: data, configuration: lightgcn).deployable() }),
-      ("hqgnn-4bit", {
-        var c = lightgcn
-        c.quantization = QuantizationSettings(bits: 4)
-        return try LightGCN.train(on: data, configuration: c).deployable()
-      }),
-      ("hqgnn-1bit", {
-        var c = lightgcn
-        c.quantization = QuantizationSettings(bits: 1)
-        return try LightGCN.train(on: data, configuration: c).deployable()
-      }),
+      (
+        "hqgnn-4bit",
+        {
+          var c = lightgcn
+          c.quantization = QuantizationSettings(bits: 4)
+          return try LightGCN.train(on: data, configuration: c).deployable()
+        }
+      ),
+      (
+        "hqgnn-1bit",
+        {
+          var c = lightgcn
+          c.quantization = QuantizationSettings(bits: 1)
+          return try LightGCN.train(on: data, configuration: c).deployable()
+        }
+      ),
       ("nextitnet", { try SequentialModel.train(on: data, configuration: sequential) }),
       ("nextitnet-adaptive-softmax", { try SequentialModel.train(on: data, configuration: adaptive) }),
     ]
@@ -156,12 +168,16 @@ struct ExportTests {
       try TrainedModel(model: try train(), dataset: data).save(to: path)
       let model = try TrainedModel.load(from: path)
       for format in ["numpy", "faiss"] {
-        let exported = try CompactRecTool.run(["export", path, "--format", format, "--out", folder.path + "/\(name)-\(format)"])
+        let exported = try CompactRecTool.run([
+          "export", path, "--format", format, "--out", folder.path + "/\(name)-\(format)",
+        ])
         #expect(exported.status == 0, "\(exported.err)")
       }
       // 200 users: the model's own top-20, as `compactrec recommend --user` computes it.
       let users = Array(stride(from: 0, to: data.userCount, by: max(1, data.userCount / 200)).prefix(200))
-      let expected = try users.map { u in try model.recommend(user: model.users[Int32(u)], k: 20).map { model.items.index(of: $0.item)! } }
+      let expected = try users.map { u in
+        try model.recommend(user: model.users[Int32(u)], k: 20).map { model.items.index(of: $0.item)! }
+      }
       cases.append(
         .object([
           "name": .string(name), "numpy": .string(folder.path + "/\(name)-numpy"),

@@ -232,7 +232,8 @@ struct HardeningTests {
     let path = mountPoint + "/m.crm"
     try ModelFile(kind: "mostpop", tensors: [Tensor(name: "t", shape: [4], floats: [1, 2, 3, 4])]).write(to: path)
     let before = FileManager.default.contents(atPath: path)
-    let large = ModelFile(kind: "mostpop", tensors: [Tensor(name: "t", shape: [40_000], floats: Array(repeating: 1, count: 40_000))])
+    let large = ModelFile(
+      kind: "mostpop", tensors: [Tensor(name: "t", shape: [40_000], floats: Array(repeating: 1, count: 40_000))])
     #expect {
       try large.write(to: path)
     } throws: { error in

@@ -52,7 +52,9 @@ public struct EmbeddingExport {
       (users, items, modelDim) = (mf.userEmbedding.value, mf.itemEmbedding.value, mf.dim)
       layout = "the model's final (propagated) embeddings"
     case let codes as QuantizedEmbeddings:
-      (users, items, modelDim, bits) = (codes.users.dequantized(), codes.items.dequantized(), codes.items.dim, codes.items.bits)
+      (users, items, modelDim, bits) = (
+        codes.users.dequantized(), codes.items.dequantized(), codes.items.dim, codes.items.bits
+      )
       layout = "the dequantized codes, step_r * (code - (2^bits - 1) / 2), per-row step folded in"
       if bits == 1 {
         codeBytes = (modelDim + 7) / 8
@@ -76,7 +78,8 @@ public struct EmbeddingExport {
     let words = codes.wordsPerRow
     for r in 0..<codes.rows {
       for b in 0..<bytes {
-        out[r * bytes + b] = UInt8(truncatingIfNeeded: codes.words[r * words + b / 8].littleEndian >> UInt64(8 * (b % 8)))
+        out[r * bytes + b] = UInt8(
+          truncatingIfNeeded: codes.words[r * words + b / 8].littleEndian >> UInt64(8 * (b % 8)))
       }
     }
     return out
@@ -154,7 +157,9 @@ public struct EmbeddingExport {
         }
       }
     }
-    return (users, items, "users [h, 1, shift_0..shift_B], items [P_b w_i, c_i, one-hot(block)] of the adaptive softmax")
+    return (
+      users, items, "users [h, 1, shift_0..shift_B], items [P_b w_i, c_i, one-hot(block)] of the adaptive softmax"
+    )
   }
 }
 

@@ -33,7 +33,8 @@ public enum ExportDirectory {
     let itemIDs = (0..<export.items.rows).map { Int64($0) }
     switch format {
     case .numpy:
-      try NumpyFile.write(float32: export.items.storage, shape: [export.items.rows, export.items.cols], to: path("items.npy"))
+      try NumpyFile.write(
+        float32: export.items.storage, shape: [export.items.rows, export.items.cols], to: path("items.npy"))
       files["items.npy"] = "float32 (items, dim): item vectors; row r is the item on row r of items.tsv"
       if let codes = export.itemCodes {
         try NumpyFile.write(uint8: codes, shape: [export.items.rows, export.codeBytes], to: path("item_codes.npy"))
@@ -55,7 +56,8 @@ public enum ExportDirectory {
           "IndexBinaryIDMap(IndexBinaryFlat) of the item sign codes: Hamming candidates, not the model's ranking (it ignores each item's step); re-rank them with items.faiss or items.npy"
       }
     }
-    try NumpyFile.write(float32: export.users.storage, shape: [export.users.rows, export.users.cols], to: path("users.npy"))
+    try NumpyFile.write(
+      float32: export.users.storage, shape: [export.users.rows, export.users.cols], to: path("users.npy"))
     files["users.npy"] = "float32 (users, dim): user (query) vectors; row r is the user on row r of users.tsv"
     try AtomicFile.write(Array(tsv(model.items.ids).utf8), to: path("items.tsv"))
     files["items.tsv"] = "row number <tab> original item id (tab, newline and backslash in ids escaped as \\t \\n \\\\)"

@@ -36,7 +36,8 @@ public enum FaissIndexFile {
 
   /// An `IndexBinaryIDMap` over an `IndexBinaryFlat` of `codes` (`bytesPerCode` bytes per row,
   /// `dim` bits), with `ids` (one per row).
-  public static func writeBinaryFlat(codes: [UInt8], bytesPerCode: Int, dim: Int, ids: [Int64], to path: String) throws {
+  public static func writeBinaryFlat(codes: [UInt8], bytesPerCode: Int, dim: Int, ids: [Int64], to path: String) throws
+  {
     precondition(codes.count == ids.count * bytesPerCode && dim == bytesPerCode * 8, "codes do not match")
     var out = LittleEndianBytes()
     out.fourcc("IBMp")

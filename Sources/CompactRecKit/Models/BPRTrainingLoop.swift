@@ -113,7 +113,9 @@ struct BPRTrainingLoop {
           draw(b + 1, into: &next)
           drawn = true
         }
-        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)") }
+        guard loss.isFinite else {
+          throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)")
+        }
         lossSum += loss
         if !drawn { draw(b + 1, into: &next) }
         swap(&batch, &next)

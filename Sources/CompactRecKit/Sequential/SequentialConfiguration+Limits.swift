@@ -12,7 +12,8 @@ extension SequentialConfiguration {
       ?? outside("the number of dilations", dilations.count, SettingLimits.dilationCount)
       ?? dilations.lazy.compactMap { outside("a dilation", $0, SettingLimits.dilation) }.first
       ?? outside("blocks", blocks, SettingLimits.blocks) ?? outside("heads", heads, SettingLimits.heads)
-      ?? outside("gru_layers", gruLayers, SettingLimits.gruLayers) ?? outside("block_factor", blockFactor, SettingLimits.blockFactor)
+      ?? outside("gru_layers", gruLayers, SettingLimits.gruLayers) ?? outside(
+        "block_factor", blockFactor, SettingLimits.blockFactor)
       ?? outside("batch_size", batchSize, SettingLimits.batchSize)
   }
 
@@ -46,4 +47,3 @@ extension SequentialConfiguration {
     return 4 * (4 * estimatedParameters(items: items) + positions * d * layers + logits)
   }
 }
-

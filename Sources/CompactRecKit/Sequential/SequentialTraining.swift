@@ -52,7 +52,9 @@ extension SequentialModel {
       for (b, users) in batches.enumerated() {
         let batch = SequenceBatch(training: users.map { sequences[$0] }, maxLength: c.maxLength, padding: model.padding)
         let loss = model.step(batch, optimizer: adam, clipNorm: c.clipNorm)
-        guard loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)") }
+        guard loss.isFinite else {
+          throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)")
+        }
         lossSum += Double(loss)
         observer?(
           .batch(

@@ -201,7 +201,9 @@ struct FileIdentity: Hashable {
     guard let dir = opendir(path) else { return out }
     defer { closedir(dir) }
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) {
+        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+      }
       if name == "." || name == ".." { continue }
       if let id = FileIdentity(path: path + "/" + name) { out.insert(id) }
     }

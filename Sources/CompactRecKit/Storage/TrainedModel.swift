@@ -107,7 +107,8 @@ public final class TrainedModel {
     let model = try type.init(file: file)
     let offsets = try file.tensor("history/offsets").uint64s().map { Int(exactly: $0) ?? -1 }
     let columns = try file.tensor("history/items").int32s()
-    guard offsets.allSatisfy({ $0 >= 0 }), offsets.count == file.userIDs.count + 1, offsets.first == 0, offsets.last == columns.count,
+    guard offsets.allSatisfy({ $0 >= 0 }), offsets.count == file.userIDs.count + 1, offsets.first == 0,
+      offsets.last == columns.count,
       zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
       columns.allSatisfy({ $0 >= 0 && Int($0) < file.itemIDs.count })
     else {
