@@ -94,8 +94,9 @@ struct DataOptions: ParsableArguments {
 /// Parses a comma-separated list of positive integers such as `5,10,20`.
 func parseCutoffs(_ text: String) throws -> [Int] {
   let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-  guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-    throw UsageFailure("--k must be a comma-separated list of positive integers, e.g. 5,10,20 (got '\(text)')")
+  guard !values.isEmpty, values.allSatisfy({ (1...100_000).contains($0 ?? 0) }) else {
+    throw UsageFailure(
+      "--k must be a comma-separated list of integers between 1 and 100000, e.g. 5,10,20 (got '\(text)')")
   }
   return values.map { $0! }
 }

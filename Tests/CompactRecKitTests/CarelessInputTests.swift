@@ -172,6 +172,9 @@ struct CarelessInputTests {
     #expect(
       target.status == 1 && target.err.contains("negatives.txt:1:2: item \"i21\" is a held-out item of user \"u0\""),
       "\(target.err)")
+    let hugeK = try run(["evaluate", loo, "--data", log, "--k", "4611686018427387904"])
+    #expect(
+      hugeK.status == 64 && hugeK.err.contains("--k must be a comma-separated list of integers between 1 and 100000"))
     let empty = try run(["recommend", loo, "--history", ""])
     #expect(empty.status == 64 && empty.err.contains("--history is empty"), "\(empty.err)")
     let blanks = try run(["recommend", loo, "--history", " , ,"])
