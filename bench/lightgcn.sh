@@ -21,7 +21,9 @@ train() {
   local name=$1
   shift
   local model=runs/gowalla-$name.crm
+  # A checkpoint without its model is an interrupted run: continue it.
   [ -f "$model" ] || /usr/bin/time -v $bin train --model lightgcn --data "$data" --out "$model" --verbose --json "$@" \
+    $([ -f "$model.ckpt" ] && echo --resume) \
     > "$out/gowalla-$name-train.json" 2> "$out/gowalla-$name-train.log"
   $bin evaluate "$model" --data "$data" --k 20,50 --json > "$out/gowalla-$name-eval.json"
 }

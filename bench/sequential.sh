@@ -39,7 +39,7 @@ for set in "${sets[@]}"; do
         $bin train --model mostpop --data "$file" --split loo --out "$path" --json > "$out/seq-$name-train.json"
       else
         $bin train --model "$model" --data "$file" --split loo --epochs 200 --eval-every 1 --patience 5 \
-          --dropout "$dropout" ${TRAIN_ARGS:-} --out "$path" --json --verbose > "$out/seq-$name-train.json" 2> "$out/seq-$name-train.log"
+          $([ "$model" = nextitnet ] || echo --dropout "$dropout") ${TRAIN_ARGS:-} --out "$path" --json --verbose > "$out/seq-$name-train.json" 2> "$out/seq-$name-train.log"
       fi
     fi
     $bin evaluate "$path" --data "$file" --split loo --k 5,10,20 "${sampled[@]}" --json > "$out/seq-$name-eval.json"

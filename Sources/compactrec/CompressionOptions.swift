@@ -91,7 +91,9 @@ struct CompressionOptions: ParsableArguments {
 func trainSequential(
   on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver?
 ) throws -> SequentialModel {
-  if let problem = c.problem { throw UsageFailure("these sequential model settings do not fit: \(problem)") }
+  if let problem = c.problem ?? c.limitProblem {
+    throw UsageFailure("these sequential model settings do not fit: \(problem)")
+  }
   do {
     return try SequentialModel.train(on: dataset, configuration: c, observer: observer)
   } catch let error as FrequencyBlocksError {

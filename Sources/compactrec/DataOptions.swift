@@ -40,7 +40,10 @@ struct DataOptions: ParsableArguments {
   /// The options as a model file records them (`data_options`), so that `evaluate` can
   /// default to the split and seed the model was trained with.
   var recorded: [String: JSONValue] {
-    var out: [String: JSONValue] = ["format": .string(format), "data_seed": .string(String(dataSeed ?? 42))]
+    var out: [String: JSONValue] = [
+      "format": .string(format), "data_seed": .string(String(dataSeed ?? 42)),
+      "path": .string(URL(fileURLWithPath: data).standardizedFileURL.path),
+    ]
     if let split { out["split"] = .string(split) }
     if let userColumn { out["user_column"] = .string(userColumn) }
     if let itemColumn { out["item_column"] = .string(itemColumn) }

@@ -43,10 +43,11 @@ struct EvaluateCommand: ParsableCommand {
     let bundle = try TrainedModel.load(from: modelFile)
     // On the model's own training data, the split, seed and columns it was trained with,
     // unless given here.
-    let recordedPath = bundle.metadata["data"]?.stringValue
+    let recorded = bundle.metadata["data_options"]?.objectValue
+    let recordedPath = recorded?["path"]?.stringValue ?? bundle.metadata["data"]?.stringValue
     let sameSource = recordedPath.map { OutputPath.sameFile($0, dataOptions.data) } ?? false
     let data =
-      sameSource ? dataOptions.defaulting(to: bundle.metadata["data_options"]?.objectValue ?? [:]) : dataOptions
+      sameSource ? dataOptions.defaulting(to: recorded ?? [:]) : dataOptions
     let loaded = try data.load()
     let (dataset, dropped) = loaded.aligned(users: bundle.users, items: bundle.items)
     try requireTargets(dataset, target: target)

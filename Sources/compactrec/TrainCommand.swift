@@ -93,7 +93,9 @@ struct TrainCommand: ParsableCommand {
       let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
       throw CommandFailure(
         "\(error)"
-          + (kept.map { "; the checkpoint of the last good epoch is kept at \($0)" } ?? "; nothing was written"))
+          + (kept.map {
+            "; the checkpoint of the last good epoch is kept at \($0) (remove it, or give another --checkpoint, to train again with other settings)"
+          } ?? "; nothing was written"))
     }
     let seconds = Date().timeIntervalSince(start)
     progress.finish()
@@ -103,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
         "data_options": .object(dataOptions.recorded), "recipe": .object(training.summary(for: model)),
       ])
+    try OutputPath(out, option: "--out").check(inputs: inputs)  // Again: a file may have appeared meanwhile.
     try bundle.save(to: out)
     // The checkpoint is this run's own: created by it, or the one it resumed and verified.
     if let checkpointPath, !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }

@@ -195,9 +195,6 @@ struct TrainingOptions: ParsableArguments {
         )
       }
     }
-    if let heads, dimValue % heads != 0 {
-      throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(dimValue))")
-    }
   }
 
   /// Refuses every option that does not apply to `choice` (for instance `--bits` for
@@ -240,6 +237,9 @@ struct TrainingOptions: ParsableArguments {
       throw ValidationError("\(rule.option) applies only with \(rule.needed)")
     }
     try compression.check()
+    if let heads, dimValue % heads != 0 {
+      throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(dimValue))")
+    }
   }
 
   // MARK: - Output

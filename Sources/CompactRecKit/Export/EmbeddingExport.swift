@@ -27,8 +27,9 @@ public struct EmbeddingExport {
   public var users: Matrix
   /// Bits per dimension of the source codes (32 for float models).
   public var bits: Int
-  /// For 1-bit models: packed sign bits of items and users, `codeBytes` per row.
+  /// For 1-bit models: packed sign bits of the items, `codeBytes` per row.
   public var itemCodes: [UInt8]?
+  /// For 1-bit models: packed sign bits of the users, `codeBytes` per row.
   public var userCodes: [UInt8]?
   /// Bytes per packed sign code: ceil(dim / 8).
   public var codeBytes: Int
@@ -165,6 +166,7 @@ public struct EmbeddingExport {
 
 /// Why a model cannot be exported.
 public enum ExportError: Error, CustomStringConvertible, Equatable {
+  /// The model kind has no vectors (MostPop) or an output layer export does not know.
   case unsupported(kind: String)
 
   public var description: String {

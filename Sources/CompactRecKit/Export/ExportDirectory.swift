@@ -18,7 +18,10 @@ import Foundation
 public enum ExportDirectory {
   /// The export formats.
   public enum Format: String, CaseIterable, Sendable {
-    case numpy, faiss
+    /// `.npy` arrays (and, at 1 bit, packed sign codes).
+    case numpy
+    /// FAISS index files (and `users.npy` for the queries).
+    case faiss
   }
 
   /// Writes `export` of the model file at `source` (with its ids from `model`) to
@@ -27,6 +30,7 @@ public enum ExportDirectory {
   public static func write(
     _ export: EmbeddingExport, of model: TrainedModel, source: String, format: Format, to directory: String
   ) throws -> [String] {
+    let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     try prepare(directory)
     var files: [String: String] = [:]
     func path(_ name: String) -> String { directory + "/" + name }
@@ -93,6 +97,14 @@ public enum ExportDirectory {
         .objectValue?["source_crc32"] != nil
       guard contents.isEmpty || earlier else {
         throw OutputPathError(path: directory, option: "--out", reason: .notAnExport)
+      }
+      // The earlier export's files go, so none of them is left beside the new one's.
+      let known = [
+        "items.npy", "users.npy", "item_codes.npy", "user_codes.npy", "items.faiss", "items.binary.faiss", "items.tsv",
+        "users.tsv",
+      ]
+      for name in contents where known.contains(name) {
+        try FileManager.default.removeItem(atPath: directory + "/" + name)
       }
     } else {
       try OutputPath(directory, option: "--out", replaceable: .nothing).check()

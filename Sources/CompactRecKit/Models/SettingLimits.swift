@@ -5,6 +5,7 @@ import Foundation
 /// refuse anything outside them (a dilation of 2^62, 35 TB of positions) with a message
 /// instead of a crash.
 public enum SettingLimits {
+  /// Embedding and hidden width.
   public static let dim = 1...16_384
   public static let epochs = 1...1_000_000
   public static let batchSize = 1...(1 << 24)

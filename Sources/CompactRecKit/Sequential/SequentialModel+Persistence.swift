@@ -73,7 +73,7 @@ extension SequentialModel: PersistableModel {
     // file holds is refused before the model is allocated.
     let fileFloatBytes = file.tensors.filter { $0.type == .float32 }.reduce(0) { $0 + $1.bytes.count }
     guard 4 * dim * dim <= fileFloatBytes, 4 * c.estimatedParameters(items: items) <= MachineMemory.bytes else {
-      throw invalid("dim \(dim) describes a larger model than the file holds")
+      throw invalid("dim \(dim) describes a larger model than the file holds or this machine's memory")
     }
     var blocks: FrequencyBlocks?
     if blockwise != .none {

@@ -24,26 +24,46 @@ public final class OutputLock {
   private var fd: Int32
 
   /// Claims `path` for this process. Throws `OutputPathError` (`.busy`) when another process
-  /// holds it, or an I/O `OutputPathError` when the lock file cannot be created.
+  /// holds it, or `.directoryNotWritable` when the lock file cannot be created. Where the file
+  /// system does not support locks (some network file systems), the run goes ahead unlocked.
   public init(_ path: String, option: String) throws {
     let (directory, name) = OutputPath.split(path)
     self.path = path
     lockPath = (directory == "/" ? "/" : directory + "/") + ".\(name).lock"
-    fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw OutputPathError(path: path, option: option, reason: .directoryNotWritable(directory))
+    fd = -1
+    // A run releasing its claim removes the lock file; a claim on the removed file would be no
+    // claim at all, so a lock is kept only on the file that is still at the lock path.
+    for _ in 0..<8 {
+      let candidate = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      guard candidate >= 0 else {
+        throw OutputPathError(path: path, option: option, reason: .directoryNotWritable(directory))
+      }
+      if flock(candidate, LOCK_EX | LOCK_NB) != 0 {
+        let busy = errno == EWOULDBLOCK
+        defer { _ = close(candidate) }
+        if busy { throw OutputPathError(path: path, option: option, reason: .busy(pid: Self.owner(candidate))) }
+        return  // No locks on this file system.
+      }
+      var opened = stat()
+      var named = stat()
+      if fstat(candidate, &opened) == 0, stat(lockPath, &named) == 0, FileIdentity(opened) == FileIdentity(named) {
+        fd = candidate
+        break
+      }
+      _ = close(candidate)
     }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      var buffer = [UInt8](repeating: 0, count: 32)
-      let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 31, 0) }
-      let owner = n > 0 ? Int(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespaces)) : nil
-      _ = close(fd)
-      fd = -1
-      throw OutputPathError(path: path, option: option, reason: .busy(pid: owner))
-    }
+    guard fd >= 0 else { throw OutputPathError(path: path, option: option, reason: .busy(pid: nil)) }
     let pid = Array("\(getpid())".utf8)
     _ = ftruncate(fd, 0)
     _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, pid.count, 0) }
+  }
+
+  /// The process id written in the lock file open at `fd`, if it holds one.
+  private static func owner(_ fd: Int32) -> Int? {
+    var buffer = [UInt8](repeating: 0, count: 32)
+    let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 31, 0) }
+    guard n > 0 else { return nil }
+    return Int(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespaces))
   }
 
   /// Gives the claim up and removes the lock file. Idempotent.

@@ -36,6 +36,7 @@ public struct OutputPath: Sendable {
   /// What may already be at the path.
   public var replaceable: Replaceable
 
+  /// The output `path`, named by `option` in messages, which may replace what `replaceable` says.
   public init(_ path: String, option: String, replaceable: Replaceable = .modelFile) {
     self.path = path
     self.option = option
@@ -134,10 +135,14 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
     case notAnExport
   }
 
+  /// The refused path, as given.
   public var path: String
+  /// The option that named it, e.g. `--out`.
   public var option: String
+  /// Why it was refused.
   public var reason: Reason
 
+  /// The refusal of `path`, named by `option`, for `reason`.
   public init(path: String, option: String, reason: Reason) {
     self.path = path
     self.option = option
@@ -234,7 +239,6 @@ struct FileIdentity: Hashable {
     case S_IFCHR: return "character device"
     case S_IFBLK: return "block device"
     case S_IFSOCK: return "socket"
-    case S_IFDIR: return "directory"
     default: return "special file"
     }
   }

@@ -97,7 +97,7 @@ public final class TrainedModel {
           "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"
         ))
     }
-    for tensor in file.tensors where tensor.type == .float32 {
+    for tensor in file.tensors where tensor.type == .float32 || tensor.type == .float16 {
       guard try tensor.floats().contains(where: { !$0.isFinite }) else { continue }
       throw ModelFileError(
         path: path,
