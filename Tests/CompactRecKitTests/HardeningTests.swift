@@ -184,19 +184,18 @@ struct HardeningTests {
     var hyper: [String: JSONValue] = ["architecture": "nextitnet", "dim": .number(8), "max_length": .number(5)]
     hyper.merge(changes) { $1 }
     let path = try tamperedFile(kind: "sequential", hyperParameters: hyper, replacing: [])
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    #expect {
-      _ = try TrainedModel.load(from: path)
-    } throws: { error in
-      guard let error = error as? ModelFileError, case .invalidHeader = error.reason else { return false }
-      return true
-    }
+    expectInvalidHeader(path)
   }
 
   @Test("embedding models with an impossible dim are refused", arguments: ["mf-bpr", "hqgnn"])
   func impossibleDim(kind: String) throws {
     let path = try tamperedFile(
       kind: kind, hyperParameters: ["dim": .number(Double(Int.max)), "bits": .number(1)], replacing: [])
+    expectInvalidHeader(path)
+  }
+
+  /// Expects loading `path` to be refused as an invalid header, and removes the file.
+  private func expectInvalidHeader(_ path: String) {
     defer { try? FileManager.default.removeItem(atPath: path) }
     #expect {
       _ = try TrainedModel.load(from: path)
