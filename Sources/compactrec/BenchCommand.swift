@@ -29,6 +29,12 @@ struct TopKBench: ParsableCommand {
   @Option(name: .customLong("repeat"), help: "Timed repetitions (the best and all are reported).")
   var repetitions: Int = 3
 
+  func validate() throws {
+    try require(dim, "--dim", in: SettingLimits.dim)
+    try require(k, "-k", in: 1...100_000)
+    try require(repetitions, "--repeat", in: 1...1_000)
+  }
+
   func run() throws {
     var options = LoadOptions()
     options.split = nil
@@ -88,6 +94,11 @@ struct RetrievalBench: ParsableCommand {
 
   @Option(name: .customLong("repeat"), help: "Timed repetitions (the best and all are reported).")
   var repetitions: Int = 3
+
+  func validate() throws {
+    try require(k, "-k", in: 1...100_000)
+    try require(repetitions, "--repeat", in: 1...1_000)
+  }
 
   func run() throws {
     let bundle = try TrainedModel.load(from: model)
@@ -180,6 +191,13 @@ struct LightGCNEpochBench: ParsableCommand {
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
 
+  func validate() throws {
+    try require(batch, "--batch", in: SettingLimits.batchSize)
+    try require(dim, "--dim", in: SettingLimits.dim)
+    try require(layers, "--layers", in: SettingLimits.propagationLayers)
+    try require(epochs, "--epochs", in: 1...1_000)
+  }
+
   func run() throws {
     let dataset = try DataLoader.load(path: data)
     var c = LightGCN.Configuration()
@@ -230,6 +248,14 @@ struct SeqEpochBench: ParsableCommand {
 
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
+
+  func validate() throws {
+    try require(batch, "--batch", in: SettingLimits.batchSize)
+    try require(dim, "--dim", in: SettingLimits.dim)
+    try require(maxLength, "--max-length", in: SettingLimits.maxLength)
+    try require(epochs, "--epochs", in: 1...1_000)
+    try compression.check()
+  }
 
   @OptionGroup var compression: CompressionOptions
 

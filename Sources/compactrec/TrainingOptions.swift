@@ -317,7 +317,7 @@ struct TrainingOptions: ParsableArguments {
 }
 
 /// Throws unless `value` (when given) is in `range`, naming the option and the range.
-private func require(_ value: Int?, _ option: String, in range: ClosedRange<Int>) throws {
+func require(_ value: Int?, _ option: String, in range: ClosedRange<Int>) throws {
   guard let value, !range.contains(value) else { return }
   throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
 }

@@ -237,6 +237,8 @@ struct CarelessInputTests {
     ])
     #expect(
       fromFIFO.status == 1 && fromFIFO.err.contains("is a FIFO (named pipe), not a regular file"), "\(fromFIFO.err)")
+    let bench = try run(["bench", "seq-epoch", "--model", "sasrec", "--data", fifo, "--max-length", "1099511627776"])
+    #expect(bench.status == 64 && bench.err.contains("--max-length must be between 1 and 100000"), "\(bench.err)")
     let modelFromFIFO = try run(["recommend", fifo, "--user", "a"])
     #expect(modelFromFIFO.status == 1 && modelFromFIFO.err.contains("is a FIFO (named pipe)"), "\(modelFromFIFO.err)")
 
