@@ -216,6 +216,17 @@ struct HardeningTests {
     #expect(throws: ModelFileError(path: model, reason: .notAModelFile)) { try TrainedModel.load(from: model) }
   }
 
+  @Test("a write sweeps the temporary files of killed writers of the same path, not those of live ones")
+  func abandonedTemporaries() throws {
+    let folder = DataTestFolder()
+    let dead = folder.write(".m.crm.tmp-2147483646-ab12", "half a model")  // no such process
+    let live = folder.write(".m.crm.tmp-\(getpid())-cd34", "being written")
+    let other = folder.write(".n.crm.tmp-2147483646-ef56", "another path's")
+    try ModelFile(kind: "mostpop").write(to: folder.path + "/m.crm")
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
+  }
+
   // MARK: - A full disk
 
   @Test("saving to a full file system fails with a clear message and keeps the earlier file")

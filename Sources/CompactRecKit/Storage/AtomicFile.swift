@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -12,7 +14,8 @@
 /// The bytes go to a temporary file in the destination's directory
 /// (`.<name>.tmp-<pid>-<random>`), which is flushed to disk (`fsync`), renamed over the
 /// destination (`rename(2)` is atomic within a file system) and made durable by flushing the
-/// directory. On any error the temporary file is removed and the destination is untouched.
+/// directory. On any error the temporary file is removed and the destination is untouched; a
+/// temporary file left by a writer that was killed is removed by the next write to the path.
 /// Model files and training checkpoints are written this way.
 ///
 /// The new file gets mode 0666 minus the umask (an existing file's permissions are not kept).
@@ -35,6 +38,7 @@ public enum AtomicFile {
     let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
     let prefix = directory == "/" ? "/" : directory + "/"
     let temporary = "\(prefix).\(name).tmp-\(getpid())-\(suffix)"
+    removeAbandonedTemporaries(in: directory, of: name)
 
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
@@ -132,6 +136,20 @@ public enum AtomicFile {
     guard let slash = path.lastIndex(of: "/") else { return (".", path) }
     let directory = String(path[..<slash])
     return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+  }
+
+  /// Removes this path's temporary files (`.<name>.tmp-<pid>-<random>`) whose writing process
+  /// no longer exists: what a write killed with SIGKILL leaves. A process that is alive (or a
+  /// process id reused since) keeps its file. O(directory entries).
+  private static func removeAbandonedTemporaries(in directory: String, of name: String) {
+    let marker = ".\(name).tmp-"
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    for entry in entries where entry.hasPrefix(marker) {
+      guard let pid = Int32(entry.dropFirst(marker.count).prefix { $0 != "-" }), pid > 0,
+        kill(pid, 0) != 0 && errno == ESRCH
+      else { continue }
+      _ = unlink((directory == "/" ? "/" : directory + "/") + entry)
+    }
   }
 
   /// Makes the rename durable. File systems that cannot sync a directory (EINVAL) are skipped.
