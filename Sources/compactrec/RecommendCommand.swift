@@ -24,7 +24,7 @@ struct RecommendCommand: ParsableCommand {
 
   func validate() throws {
     guard (user == nil) != (history == nil) else { throw ValidationError("give exactly one of --user or --history") }
-    guard (1...100_000).contains(k) else { throw ValidationError("-k must be between 1 and 100000 (got \(k))") }
+    try require(k, "-k", in: 1...100_000)
     if let history, historyIDs(history).isEmpty {
       throw ValidationError("--history is empty: give at least one item id, oldest first, comma separated")
     }

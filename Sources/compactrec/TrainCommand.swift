@@ -40,21 +40,14 @@ struct TrainCommand: ParsableCommand {
 
   func validate() throws {
     try training.check(for: model)
-    if !model.checkpoints {
-      for (option, given) in [
-        ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
-      ]
-      where given {
+    for (option, given) in [
+      ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
+    ]
+    where given {
+      guard model.checkpoints else {
         throw ValidationError("\(option) does not apply to --model \(model.rawValue) (it applies to: lightgcn, mf-bpr)")
       }
-    }
-    if noCheckpoint {
-      for (option, given) in [
-        ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
-      ]
-      where given {
-        throw ValidationError("\(option) contradicts --no-checkpoint")
-      }
+      guard !noCheckpoint else { throw ValidationError("\(option) contradicts --no-checkpoint") }
     }
   }
 

@@ -13,19 +13,14 @@ struct TextFile {
   /// Reads the file at `path`. Throws a `DataError` when it is missing, a directory,
   /// unreadable, or empty.
   init(path: String) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw DataError(file: path, message: "no such file")
+    switch FileIdentity.readProblem(at: path) {
+    case .missing?: throw DataError(file: path, message: "no such file")
+    case .directory?: throw DataError(file: path, message: "is a directory, expected a file")
+    case .special(let kind)?:
+      throw DataError(file: path, message: "is a \(kind), not a regular file; save the data to a file and pass that")
+    case .empty?: throw DataError(file: path, message: "file is empty")
+    case nil: break
     }
-    guard !isDirectory.boolValue else {
-      throw DataError(file: path, message: "is a directory, expected a file")
-    }
-    if let kind = FileIdentity.specialKind(at: path) {
-      throw DataError(
-        file: path, message: "is a \(kind), not a regular file; save the data to a file and pass that")
-    }
-    // An empty file is refused before reading: Foundation's reader leaks its buffer on one.
-    guard FileIdentity.size(at: path) != 0 else { throw DataError(file: path, message: "file is empty") }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -91,19 +91,15 @@ public enum ExportDirectory {
         throw OutputPathError(path: directory, option: "--out", reason: .notADirectory)
       }
       let contents = try FileManager.default.contentsOfDirectory(atPath: directory)
-      let manifest = directory + "/manifest.json"
-      let earlier =
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: manifest))))?
-        .objectValue?["source_crc32"] != nil
-      guard contents.isEmpty || earlier else {
+      let manifest =
+        (try? JSONDecoder().decode(
+          JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json"))))?.objectValue
+      guard contents.isEmpty || manifest?["source_crc32"] != nil else {
         throw OutputPathError(path: directory, option: "--out", reason: .notAnExport)
       }
-      // The earlier export's files go, so none of them is left beside the new one's.
-      let known = [
-        "items.npy", "users.npy", "item_codes.npy", "user_codes.npy", "items.faiss", "items.binary.faiss", "items.tsv",
-        "users.tsv",
-      ]
-      for name in contents where known.contains(name) {
+      // The files the earlier export's manifest lists go, so none is left beside the new ones.
+      let earlierFiles = manifest?["files"]?.objectValue?.keys ?? [:].keys
+      for name in contents where earlierFiles.contains(name) {
         try FileManager.default.removeItem(atPath: directory + "/" + name)
       }
     } else {

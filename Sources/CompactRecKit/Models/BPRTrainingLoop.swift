@@ -113,9 +113,7 @@ struct BPRTrainingLoop {
           draw(b + 1, into: &next)
           drawn = true
         }
-        guard loss.isFinite else {
-          throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)")
-        }
+        try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
         lossSum += loss
         if !drawn { draw(b + 1, into: &next) }
         swap(&batch, &next)
@@ -128,9 +126,7 @@ struct BPRTrainingLoop {
         .epoch(
           epoch: epoch, epochs: epochs, loss: lossSum / Double(max(batches, 1)),
           seconds: Date().timeIntervalSince(epochStart)))
-      guard allFinite(parameters()) else {
-        throw TrainingError.diverged(epoch: epoch, batch: nil, what: "a parameter is not finite")
-      }
+      try TrainingError.check(parameters: parameters(), epoch: epoch)
       guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else {
         try save(epoch: epoch, finished: false)
         continue

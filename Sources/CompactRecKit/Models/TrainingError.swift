@@ -15,7 +15,18 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
   }
 }
 
-/// Whether every value of every matrix is finite. O(total elements).
-func allFinite(_ matrices: [Matrix]) -> Bool {
-  matrices.allSatisfy { m in m.storage.allSatisfy { $0.isFinite } }
+extension TrainingError {
+  /// The check every training loop makes after a batch: throws `diverged` unless `loss` is
+  /// finite.
+  static func check<F: BinaryFloatingPoint>(loss: F, epoch: Int, batch: Int) throws {
+    guard !loss.isFinite else { return }
+    throw TrainingError.diverged(epoch: epoch, batch: batch, what: "the loss is \(loss)")
+  }
+
+  /// The check every training loop makes after an epoch, before its checkpoint: throws
+  /// `diverged` unless every value of `parameters` is finite. O(total elements).
+  static func check(parameters: [Matrix], epoch: Int) throws {
+    guard parameters.contains(where: { m in m.storage.contains { !$0.isFinite } }) else { return }
+    throw TrainingError.diverged(epoch: epoch, batch: nil, what: "a parameter is not finite")
+  }
 }

@@ -52,9 +52,7 @@ extension SequentialModel {
       for (b, users) in batches.enumerated() {
         let batch = SequenceBatch(training: users.map { sequences[$0] }, maxLength: c.maxLength, padding: model.padding)
         let loss = model.step(batch, optimizer: adam, clipNorm: c.clipNorm)
-        guard loss.isFinite else {
-          throw TrainingError.diverged(epoch: epoch, batch: b + 1, what: "the loss is \(loss)")
-        }
+        try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
         lossSum += Double(loss)
         observer?(
           .batch(
@@ -65,9 +63,7 @@ extension SequentialModel {
         .epoch(
           epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(1, batches.count)),
           seconds: Date().timeIntervalSince(epochStart)))
-      guard allFinite(model.parameters.map(\.value)) else {
-        throw TrainingError.diverged(epoch: epoch, batch: nil, what: "a parameter is not finite")
-      }
+      try TrainingError.check(parameters: model.parameters.map(\.value), epoch: epoch)
       guard validate && epoch % c.evaluateEvery == 0 else { continue }
       let report = FullRankingEvaluator(cutoffs: [10]).evaluate(
         model, on: dataset, target: .validation)

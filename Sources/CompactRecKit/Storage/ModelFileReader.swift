@@ -26,19 +26,15 @@ extension ModelFile {
   @TaskLocal static var verifiesChecksums = true
 
   private static func load(_ path: String, mapped: Bool) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw ModelFileError(path: path, reason: .notFound)
-    }
-    guard !isDirectory.boolValue else {
-      throw ModelFileError(path: path, reason: .io("is a directory, not a model file"))
-    }
-    if let kind = FileIdentity.specialKind(at: path) {
+    switch FileIdentity.readProblem(at: path) {
+    case .missing?: throw ModelFileError(path: path, reason: .notFound)
+    case .directory?: throw ModelFileError(path: path, reason: .io("is a directory, not a model file"))
+    case .special(let kind)?:
       throw ModelFileError(
         path: path, reason: .io("is a \(kind), not a regular file; save the model to a file and pass that"))
+    case .empty?: return Data()  // No model file; `parse` says so.
+    case nil: break
     }
-    // An empty file is no model file; Foundation's reader would leak its buffer on it.
-    guard FileIdentity.size(at: path) != 0 else { return Data() }
     do {
       return try Data(
         contentsOf: URL(fileURLWithPath: path), options: mapped ? .alwaysMapped : [])

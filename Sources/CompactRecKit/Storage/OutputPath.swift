@@ -215,21 +215,25 @@ struct FileIdentity: Hashable {
     return out
   }
 
-  /// The kind of the special file (FIFO, device, socket) at `path`, following links; nil for
-  /// a regular file, a directory or nothing. Readers refuse special files up front: reading
-  /// one could block forever or never end.
-  static func specialKind(at path: String) -> String? {
+  /// Why the data and model readers cannot read `path` as a file, from one `stat` (following
+  /// links); nil for a non-empty regular file. Special files are refused up front (reading one
+  /// could block forever or never end), and so are empty files (Foundation's reader leaks its
+  /// buffer on one).
+  static func readProblem(at path: String) -> ReadProblem? {
     var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    let type = info.st_mode & S_IFMT
-    return type == S_IFREG || type == S_IFDIR ? nil : kindName(info.st_mode)
+    guard stat(path, &info) == 0 else { return .missing }
+    switch info.st_mode & S_IFMT {
+    case S_IFDIR: return .directory
+    case S_IFREG: return info.st_size == 0 ? .empty : nil
+    default: return .special(kindName(info.st_mode))
+    }
   }
 
-  /// The size in bytes of the file at `path` (following links), or nil when there is none.
-  static func size(at path: String) -> Int? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    return Int(info.st_size)
+  /// What `readProblem(at:)` finds.
+  enum ReadProblem: Equatable {
+    case missing, directory, empty
+    /// A FIFO, device or socket, named.
+    case special(String)
   }
 
   /// A file type in words, e.g. "FIFO (named pipe)".

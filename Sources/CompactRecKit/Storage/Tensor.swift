@@ -108,6 +108,25 @@ public struct Tensor: Sendable, Equatable {
     }
   }
 
+  /// Whether an `f32` or `f16` tensor holds a NaN or an infinity; false for other types. O(n),
+  /// read in place (no decoded copy).
+  public var containsNonFinite: Bool {
+    bytes.withUnsafeBytes { raw in
+      switch type {
+      case .float32:
+        return stride(from: 0, to: raw.count, by: 4).contains {
+          !Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt32.self))).isFinite
+        }
+      case .float16:
+        return stride(from: 0, to: raw.count, by: 2).contains {
+          !Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt16.self))).isFinite
+        }
+      default:
+        return false
+      }
+    }
+  }
+
   /// The elements of a `u64` tensor. O(n). Throws `wrongTensorType` for other types.
   public func uint64s() throws -> [UInt64] {
     guard type == .uint64 else { throw wrongType(expected: TensorType.uint64.rawValue) }

@@ -97,8 +97,7 @@ public final class TrainedModel {
           "unknown model kind '\(file.kind)' (this build reads: \(ModelRegistry.types.map { $0.kind }.joined(separator: ", ")))"
         ))
     }
-    for tensor in file.tensors where tensor.type == .float32 || tensor.type == .float16 {
-      guard try tensor.floats().contains(where: { !$0.isFinite }) else { continue }
+    if let tensor = file.tensors.first(where: \.containsNonFinite) {
       throw ModelFileError(
         path: path,
         reason: .invalidHeader(
