@@ -39,3 +39,14 @@ extension Dataset {
     return result
   }
 }
+
+extension SyntheticData {
+  /// The built-in generator's data at a test's size (its other settings at their defaults).
+  static func small(users: Int, items: Int, meanLength: Int? = nil) -> Dataset {
+    var generator = SyntheticData()
+    generator.users = users
+    generator.items = items
+    if let meanLength { generator.meanLength = meanLength }
+    return generator.generate()
+  }
+}

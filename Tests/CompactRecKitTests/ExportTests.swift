@@ -94,13 +94,7 @@ struct ExportTests {
     try ExportDirectory.write(EmbeddingExport(model), of: model, source: mf, format: .numpy, to: out)
   }
 
-  private func smallData() -> Dataset {
-    var generator = SyntheticData()
-    generator.users = 300
-    generator.items = 200
-    generator.meanLength = 12
-    return generator.generate()
-  }
+  private func smallData() -> Dataset { SyntheticData.small(users: 300, items: 200, meanLength: 12) }
 
   /// A Python with faiss and numpy: $COMPACTREC_PYTHON, else a virtual environment under
   /// .build/interop-venv made (once) with pip; nil with a printed reason when none can be had.

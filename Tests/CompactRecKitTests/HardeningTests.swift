@@ -60,12 +60,7 @@ struct HardeningTests {
 
   // MARK: - Divergence
 
-  private func smallData() -> Dataset {
-    var generator = SyntheticData()
-    generator.users = 60
-    generator.items = 40
-    return generator.generate()
-  }
+  private func smallData() -> Dataset { SyntheticData.small(users: 60, items: 40) }
 
   private func isDivergence(_ error: any Error) -> Bool {
     guard case .diverged = error as? TrainingError else { return false }

@@ -8,12 +8,7 @@ struct LightGCNTests {
   private let matrix = InteractionMatrix(rows: [[0, 1], [1, 2, 3], [3]], columnCount: 4)
 
   /// The built-in generator's data at 60 users and 40 items: small enough for whole training runs.
-  private func smallSyntheticData() -> Dataset {
-    var generator = SyntheticData()
-    generator.users = 60
-    generator.items = 40
-    return generator.generate()
-  }
+  private func smallSyntheticData() -> Dataset { SyntheticData.small(users: 60, items: 40) }
 
   @Test("normalized adjacency: symmetric weights 1/sqrt(deg(u) deg(i)), product matches dense")
   func adjacency() {
