@@ -10,6 +10,7 @@
 // the same formula as crk_code_scores. The distances over the first 48 bits are a lower bound:
 // when no item of a group is within the limit by them, its last 16 bits are not counted.
 #include "ckernels.h"
+#include "code_scan.h"
 #include "code_score.h"
 #include "dispatch.h"
 
@@ -341,6 +342,11 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
   if (crk_has_avx2() && ix->bits == 1 && ix->words_per_plane == 1 && ix->nibbles)
     return search_1bit(ix, users, user_steps, user_sums, user_norms, m, seen_offsets, seen, k, seen_bits, out_idx,
                        out_val, out_count);
+  if (ix->scan) {
+    const int64_t scanned = crk_code_scan_search(ix, users, user_steps, user_sums, user_norms, m, seen_offsets, seen,
+                                                 k, seen_bits, out_idx, out_val, out_count);
+    if (scanned >= 0) return scanned;
+  }
 #endif
   const int row = ix->bits * ix->words_per_plane;
   int64_t scanned = 0;

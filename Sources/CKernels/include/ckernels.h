@@ -141,7 +141,32 @@ typedef struct {
   const int32_t *original;  // permuted position -> item index
   const uint8_t *nibbles;   // NULL, or the 1-bit layout of crk_code_index_nibbles
   const float *group_steps; // with nibbles: the largest step of each group of 256 items
+  const void *scan;             // NULL, or the layout of crk_code_scan_layout (64-byte aligned)
+  const float *scan_steps;      // with scan: the steps in the layout's slot order (0 past the end)
+  const float *scan_offsets;    // with scan: z V_i in slot order (+inf past the end)
 } crk_code_index;
+
+/// Items per group of the scan layout.
+#define CRK_SCAN_GROUP 128
+
+/// Whether the scan layout serves codes of `bits` bits and width d: 1 to 4 bits while a code
+/// product d (2^bits - 1)^2 fits 16 bits, and 8 bits up to d = 256.
+int crk_code_scan_supported(int bits, int d);
+
+/// Bytes of the scan layout of n items (see crk_code_scan_layout).
+int64_t crk_code_scan_bytes(int64_t n_items, int bits, int d);
+
+/// Fills the scan layout from an index's permuted codes, steps and code sums, for
+/// crk_code_scan_supported widths, in groups of CRK_SCAN_GROUP items (zero past the end):
+/// - up to 4 bits, [group][plane q][nibble position j][item] bytes, each the 4 bits 4j ..< 4j + 4
+///   of the item's plane q; a search sums per-user table lookups over them;
+/// - at 8 bits, [group][32 items][dimension pair p][item][2] int16 codes, for 16-bit
+///   multiply-adds.
+/// Also writes each item's step and z V_i (z the zero point, V_i its code sum) in the order the
+/// scan reads a group's sums (slot_steps and slot_offsets hold ceil(n / CRK_SCAN_GROUP) *
+/// CRK_SCAN_GROUP floats).
+void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32_t *sums, int64_t n, int bits,
+                          int words_per_plane, int d, void *layout, float *slot_steps, float *slot_offsets);
 
 /// Users a 1-bit search handles together (the rows of seen_bits scratch it needs).
 #define CRK_SEARCH_USERS 64

@@ -21,6 +21,11 @@ public final class CodeSearchIndex {
   /// straddles two cache lines), and the largest step of each group of 256 items.
   private let nibbles: UnsafeMutableRawPointer?
   private let groupSteps: [Float]
+  /// Above 1 bit, or at 1 bit past 64 dimensions: the codes again in the transposed layout of
+  /// `crk_code_scan_layout` (64-byte aligned), with the steps and offsets in its slot order.
+  private let scan: UnsafeMutableRawPointer?
+  private let scanSteps: [Float]
+  private let scanOffsets: [Float]
 
   /// Prepares `items` for search. O(items log items).
   public init(items: PackedCodes) {
@@ -50,9 +55,29 @@ public final class CodeSearchIndex {
       nibbles = nil
       groupSteps = []
     }
+    if nibbles == nil && crk_code_scan_supported(Int32(items.bits), Int32(items.dim)) != 0 {
+      let bytes = Int(crk_code_scan_bytes(Int64(items.rows), Int32(items.bits), Int32(items.dim)))
+      let scan = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes), alignment: 64)
+      let slots = (items.rows + Int(CRK_SCAN_GROUP) - 1) / Int(CRK_SCAN_GROUP) * Int(CRK_SCAN_GROUP)
+      var steps = [Float](repeating: 0, count: slots)
+      var offsets = [Float](repeating: 0, count: slots)
+      crk_code_scan_layout(
+        permutedWords, permutedSteps, permutedSums, Int64(items.rows), Int32(items.bits), Int32(items.wordsPerPlane),
+        Int32(items.dim), scan, &steps, &offsets)
+      self.scan = scan
+      scanSteps = steps
+      scanOffsets = offsets
+    } else {
+      scan = nil
+      scanSteps = []
+      scanOffsets = []
+    }
   }
 
-  deinit { nibbles?.deallocate() }
+  deinit {
+    nibbles?.deallocate()
+    scan?.deallocate()
+  }
 
   /// Calls `body` with the C view of this index (valid only during the call).
   private func withIndex<R>(_ body: (UnsafePointer<crk_code_index>) -> R) -> R {
@@ -62,13 +87,18 @@ public final class CodeSearchIndex {
           permutedSums.withUnsafeBufferPointer { psum in
             original.withUnsafeBufferPointer { orig in
               groupSteps.withUnsafeBufferPointer { gs in
-                var index = crk_code_index(
-                  n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
-                  d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
-                  sums: psum.baseAddress, original: orig.baseAddress,
-                  nibbles: nibbles.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) },
-                  group_steps: gs.isEmpty ? nil : gs.baseAddress)
-                return withUnsafePointer(to: &index) { body($0) }
+                scanSteps.withUnsafeBufferPointer { ss in
+                  scanOffsets.withUnsafeBufferPointer { so in
+                    var index = crk_code_index(
+                      n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
+                      d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
+                      sums: psum.baseAddress, original: orig.baseAddress,
+                      nibbles: nibbles.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) },
+                      group_steps: gs.isEmpty ? nil : gs.baseAddress, scan: scan.map { UnsafeRawPointer($0) },
+                      scan_steps: ss.isEmpty ? nil : ss.baseAddress, scan_offsets: so.isEmpty ? nil : so.baseAddress)
+                    return withUnsafePointer(to: &index) { body($0) }
+                  }
+                }
               }
             }
           }

@@ -1,0 +1,354 @@
+// Exact top-k over b-bit codes at every width the 1-bit nibble kernel does not cover: 1 bit
+// at d > 64, 2, 3 and 4 bits at any d whose code products fit 16 bits, and 8 bits. See
+// CodeSearchIndex.swift and crk_code_scan_layout in ckernels.h.
+//
+// Both routes compute the integer part T = sum_c u_c v_c of a user's score with every item of
+// a group of 128 items in registers, then test the group against the user's k-th best score
+// with one integer comparison per item; only items that pass are scored exactly
+// (crk_code_score, the formula of crk_code_scores) and offered to the heap.
+// - Up to 4 bits, table lookups as in FAISS's fast-scan, but exact: the user's codes are
+//   integers too, so a table per nibble position j holds sum_{c in j} u_c x_c for every 4-bit
+//   pattern x of one item bit-plane, at most 4 (2^b - 1) <= 60 and so one byte. One 32-byte
+//   shuffle looks up 32 items; bytes are summed while they cannot overflow, then widened to
+//   16 bits with the plane's weight 2^q.
+// - At 8 bits, 16-bit multiply-adds (vpmaddwd) of two dimensions of 8 items at a time.
+#include "ckernels.h"
+#include "code_scan.h"
+#include "code_score.h"
+#include "dispatch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CRK_TILE_SCAN_GROUPS 2  // 256 items are scanned by every user of a batch before the next
+
+// Nibble positions (4 dimensions each) of one bit-plane, and dimension pairs of one row.
+static inline int nibble_positions(int d) { return (d + 3) / 4; }
+static inline int dim_pairs(int d) { return (d + 1) / 2; }
+
+int crk_code_scan_supported(int bits, int d) {
+  const int64_t top = ((int64_t)1 << bits) - 1;
+  if (bits == 8) return d >= 1 && d <= 256;  // keeps T below 2^24, exact in a float
+  return bits >= 1 && bits <= 4 && d >= 1 && (int64_t)d * top * top <= 65535;
+}
+
+int64_t crk_code_scan_bytes(int64_t n_items, int bits, int d) {
+  const int64_t groups = (n_items + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP;
+  if (bits == 8) return groups * CRK_SCAN_GROUP * dim_pairs(d) * 4;
+  return groups * CRK_SCAN_GROUP * bits * nibble_positions(d);
+}
+
+// Code of dimension c in a row of b planes of wpp words (PackedCodes.swift).
+static inline int code_at(const uint64_t *row, int bits, int wpp, int c) {
+  int u = 0;
+  for (int p = 0; p < bits; p++) u |= (int)((row[p * wpp + c / 64] >> (c % 64)) & 1) << p;
+  return u;
+}
+
+// The slot of lane `lane` of a group in the order the scan reads its sums: up to 4 bits, the
+// even items of each 32 first, then the odd ones (how bytes widen to 16-bit lanes); at 8 bits,
+// item order.
+static inline int64_t scan_slot(int bits, int64_t lane) {
+  if (bits == 8) return lane;
+  return lane / 32 * 32 + (lane % 2) * 16 + (lane % 32) / 2;
+}
+
+void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32_t *sums, int64_t n, int bits,
+                          int words_per_plane, int d, void *layout, float *slot_steps, float *slot_offsets) {
+  const int64_t slots = (n + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP * CRK_SCAN_GROUP;
+  const int row = bits * words_per_plane;
+  const float z = (float)((1 << bits) - 1) / 2;
+  memset(layout, 0, (size_t)crk_code_scan_bytes(n, bits, d));
+  for (int64_t i = 0; i < slots; i++) {  // padding: never a candidate
+    slot_steps[i] = 0;
+    slot_offsets[i] = INFINITY;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t g = i / CRK_SCAN_GROUP, lane = i % CRK_SCAN_GROUP;
+    const uint64_t *v = codes + i * row;
+    if (bits == 8) {
+      // [group][quad of 32 items][pair p][4 registers of 8 items][item][2 dims], int16.
+      const int pairs = dim_pairs(d);
+      int16_t *out = (int16_t *)layout;
+      const int64_t quad = lane / 32, reg = (lane % 32) / 8, e = lane % 8;
+      for (int p = 0; p < pairs; p++)
+        for (int t = 0; t < 2; t++) {
+          const int c = 2 * p + t;
+          out[(((g * 4 + quad) * pairs + p) * 4 + reg) * 16 + e * 2 + t] = (int16_t)(c < d ? code_at(v, 8, words_per_plane, c) : 0);
+        }
+    } else {
+      // [group][plane q][nibble position j][128 items], one nibble per byte.
+      const int positions = nibble_positions(d);
+      uint8_t *out = (uint8_t *)layout;
+      for (int q = 0; q < bits; q++)
+        for (int j = 0; j < positions; j++) {
+          const uint64_t word = v[q * words_per_plane + (4 * j) / 64];
+          out[((g * bits + q) * positions + j) * CRK_SCAN_GROUP + lane] = (uint8_t)((word >> ((4 * j) % 64)) & 15);
+        }
+    }
+    const int64_t slot = g * CRK_SCAN_GROUP + scan_slot(bits, lane);
+    slot_steps[slot] = steps[i];
+    slot_offsets[slot] = z * (float)sums[i];  // exact: a multiple of 1/2 below 2^23
+  }
+}
+
+// A user's state while the scan goes over the tiles.
+typedef struct {
+  crk_heap heap;
+  const uint64_t *code;
+  const uint8_t *tables;  // up to 4 bits: 16 bytes per nibble position (32-byte aligned)
+  const int32_t *pairs;   // 8 bits: (u_2p, u_2p+1) as two int16 per pair p
+  float step;
+  float user_term;  // d z^2 - z U + 2: the item-independent part of the centered product, plus a slack
+  float to_key;     // 1 / step
+  float margin;     // key_margin of the heap's k-th score
+  int live;
+  const uint64_t *seen_bits;
+} scan_user;
+
+static inline float heap_threshold(const crk_heap *h) { return h->count == h->capacity ? h->val[0] : -INFINITY; }
+
+// A score threshold in key units (key = score / user step), lowered by a rounding margin.
+static inline float key_margin(float threshold, float to_key) {
+  const float tk = threshold * to_key;
+  return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
+}
+
+#if CRK_X86
+#include <immintrin.h>
+
+// The exact score of permuted item i (crk_code_scores' formula), offered to the user's heap
+// unless the user has seen it.
+CRK_AVX2 static inline void offer_exact(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t i) {
+  const int row = ix->bits * ix->words_per_plane;
+  const float s = crk_code_score(us->code, us->step, user_sum, ix->codes + i * row, ix->steps[i], ix->sums[i],
+                                 ix->bits, ix->words_per_plane, ix->d);
+  if (s < heap_threshold(&us->heap)) return;
+  const int32_t item = ix->original[i];
+  if ((us->seen_bits[item >> 6] >> (item & 63)) & 1) return;
+  crk_heap_offer(&us->heap, s, item);
+  us->margin = key_margin(heap_threshold(&us->heap), us->to_key);
+}
+
+// Which of 8 items with integer parts t may reach the margin: their key s_i (t + user_term -
+// z V_i) (user_term raised by a slack that covers the float rounding of the sum) against it.
+// Padding slots have offset +inf and step 0, and never pass.
+CRK_AVX2 static inline uint32_t candidates8(__m256i t, const float *steps, const float *offsets, __m256 user_term,
+                                             __m256 margin) {
+  const __m256 x = _mm256_sub_ps(_mm256_add_ps(_mm256_cvtepi32_ps(t), user_term), _mm256_loadu_ps(offsets));
+  return (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_mul_ps(x, _mm256_loadu_ps(steps)), margin, _CMP_GE_OQ));
+}
+
+// T of the 128 items of one group by table lookups, in 16 bits: te[r] holds items 32 r + 2 e,
+// to[r] items 32 r + 2 e + 1 (lane e). `bits` is a constant in each caller.
+CRK_AVX2 static inline __attribute__((always_inline)) void lut_sums(const uint8_t *group, const uint8_t *tables,
+                                                                    int positions, const int bits, __m256i te[4],
+                                                                    __m256i to[4]) {
+  const int run = 255 / (4 * ((1 << bits) - 1));  // lookups a byte can sum without overflow
+  const __m256i low = _mm256_set1_epi16(0x00FF);
+  for (int r = 0; r < 4; r++) te[r] = to[r] = _mm256_setzero_si256();
+  for (int q = 0; q < bits; q++) {
+    const uint8_t *plane = group + (int64_t)q * positions * CRK_SCAN_GROUP;
+    for (int j0 = 0; j0 < positions; j0 += run) {
+      const int j1 = j0 + run < positions ? j0 + run : positions;
+      __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+      for (int j = j0; j < j1; j++) {
+        const __m256i t = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(tables + 16 * j)));
+        const __m256i *p = (const __m256i *)(plane + (int64_t)j * CRK_SCAN_GROUP);
+        a0 = _mm256_add_epi8(a0, _mm256_shuffle_epi8(t, _mm256_load_si256(p)));
+        a1 = _mm256_add_epi8(a1, _mm256_shuffle_epi8(t, _mm256_load_si256(p + 1)));
+        a2 = _mm256_add_epi8(a2, _mm256_shuffle_epi8(t, _mm256_load_si256(p + 2)));
+        a3 = _mm256_add_epi8(a3, _mm256_shuffle_epi8(t, _mm256_load_si256(p + 3)));
+      }
+      const __m128i shift = _mm_cvtsi32_si128(q);
+#define CRK_WIDEN(r, a)                                                                              \
+  te[r] = _mm256_add_epi16(te[r], _mm256_sll_epi16(_mm256_and_si256(a, low), shift));              \
+  to[r] = _mm256_add_epi16(to[r], _mm256_sll_epi16(_mm256_srli_epi16(a, 8), shift))
+      CRK_WIDEN(0, a0);
+      CRK_WIDEN(1, a1);
+      CRK_WIDEN(2, a2);
+      CRK_WIDEN(3, a3);
+#undef CRK_WIDEN
+    }
+  }
+}
+
+// One user against group g up to 4 bits: the sums, their keys, exact scores for the items whose
+// key reaches the margin.
+CRK_AVX2 static inline __attribute__((always_inline)) void lut_group(const crk_code_index *ix, scan_user *us,
+                                                                     int32_t user_sum, int64_t g, const int bits) {
+  const int positions = nibble_positions(ix->d);
+  const uint8_t *group = (const uint8_t *)ix->scan + g * (int64_t)bits * positions * CRK_SCAN_GROUP;
+  __m256i te[4], to[4];
+  lut_sums(group, us->tables, positions, bits, te, to);
+  const __m256 user_term = _mm256_set1_ps(us->user_term), margin = _mm256_set1_ps(us->margin);
+  const int64_t first = g * CRK_SCAN_GROUP;
+  for (int r = 0; r < 4; r++) {
+    for (int parity = 0; parity < 2; parity++) {
+      const __m256i v = parity ? to[r] : te[r];
+      const int64_t slot = first + 32 * r + 16 * parity;
+      uint32_t mask = candidates8(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(v)), ix->scan_steps + slot,
+                                  ix->scan_offsets + slot, user_term, margin) |
+                      candidates8(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1)), ix->scan_steps + slot + 8,
+                                  ix->scan_offsets + slot + 8, user_term, margin)
+                        << 8;
+      for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, first + 32 * r + 2 * __builtin_ctz(mask) + parity);
+    }
+  }
+}
+
+// One user against group g at 8 bits: T of 32 items at a time by 16-bit multiply-adds.
+CRK_AVX2 static void madd_group(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t g) {
+  const int pairs = dim_pairs(ix->d);
+  const __m256 user_term = _mm256_set1_ps(us->user_term), margin = _mm256_set1_ps(us->margin);
+  const int64_t first = g * CRK_SCAN_GROUP;
+  for (int quad = 0; quad < 4 && first + 32 * quad < ix->n_items; quad++) {
+    const __m256i *p = (const __m256i *)((const int16_t *)ix->scan + (g * 4 + quad) * (int64_t)pairs * 64);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int c = 0; c < pairs; c++, p += 4) {
+      const __m256i w = _mm256_set1_epi32(us->pairs[c]);
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_load_si256(p), w));
+      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_load_si256(p + 1), w));
+      a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_load_si256(p + 2), w));
+      a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_load_si256(p + 3), w));
+    }
+    const __m256i acc[4] = {a0, a1, a2, a3};
+    for (int t = 0; t < 4; t++) {
+      const int64_t slot = first + 32 * quad + 8 * t;
+      uint32_t mask = candidates8(acc[t], ix->scan_steps + slot, ix->scan_offsets + slot, user_term, margin);
+      for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask));
+    }
+  }
+}
+
+#define CRK_LUT_GROUP(b)                                                                                   \
+  CRK_AVX2 static void lut_group_##b(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t g) { \
+    lut_group(ix, us, user_sum, g, b);                                                                     \
+  }
+CRK_LUT_GROUP(1)
+CRK_LUT_GROUP(2)
+CRK_LUT_GROUP(3)
+CRK_LUT_GROUP(4)
+#undef CRK_LUT_GROUP
+
+typedef void (*group_scan)(const crk_code_index *, scan_user *, int32_t, int64_t);
+
+static group_scan group_scan_for(int bits) {
+  switch (bits) {
+    case 1: return lut_group_1;
+    case 2: return lut_group_2;
+    case 3: return lut_group_3;
+    case 4: return lut_group_4;
+    default: return madd_group;
+  }
+}
+
+// Per-user tables (up to 4 bits) or dimension pairs (8 bits) from the user's packed row.
+static void user_tables(const crk_code_index *ix, const uint64_t *code, uint8_t *tables, int32_t *pairs) {
+  const int d = ix->d, bits = ix->bits, wpp = ix->words_per_plane;
+  if (bits == 8) {
+    for (int p = 0; p < dim_pairs(d); p++) {
+      const int lo = code_at(code, bits, wpp, 2 * p);
+      const int hi = 2 * p + 1 < d ? code_at(code, bits, wpp, 2 * p + 1) : 0;
+      pairs[p] = (int32_t)((uint32_t)lo | ((uint32_t)hi << 16));
+    }
+    return;
+  }
+  for (int j = 0; j < nibble_positions(d); j++) {
+    int u[4];
+    for (int t = 0; t < 4; t++) u[t] = 4 * j + t < d ? code_at(code, bits, wpp, 4 * j + t) : 0;
+    for (int x = 0; x < 16; x++)
+      tables[16 * j + x] = (uint8_t)((x & 1 ? u[0] : 0) + (x & 2 ? u[1] : 0) + (x & 4 ? u[2] : 0) + (x & 8 ? u[3] : 0));
+  }
+}
+
+CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
+                                    const int32_t *user_sums, const float *user_norms, int64_t m,
+                                    const int64_t *seen_offsets, const int32_t *seen, int k, uint64_t *seen_bits,
+                                    int32_t *out_idx, float *out_val, int32_t *out_count) {
+  const int row = ix->bits * ix->words_per_plane;
+  const int64_t words = (ix->n_items + 63) / 64;
+  const int64_t groups = (ix->n_items + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP;
+  const float z = (float)((1 << ix->bits) - 1) / 2;
+  const int64_t table_bytes = ix->bits == 8 ? (int64_t)dim_pairs(ix->d) * 4 : 16 * (int64_t)nibble_positions(ix->d);
+  const int64_t stride = (table_bytes + 63) / 64 * 64;
+  uint8_t *scratch = aligned_alloc(64, (size_t)(stride * CRK_SEARCH_USERS));
+  if (!scratch) return -1;
+  const group_scan scan_group = group_scan_for(ix->bits);
+  scan_user scans[CRK_SEARCH_USERS];
+  int64_t scanned = 0;
+  for (int64_t base = 0; base < m; base += CRK_SEARCH_USERS) {
+    const int batch = m - base < CRK_SEARCH_USERS ? (int)(m - base) : CRK_SEARCH_USERS;
+    for (int r = 0; r < batch; r++) {
+      const int64_t u = base + r;
+      uint64_t *bits = seen_bits + r * words;
+      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] |= 1ull << (seen[s] & 63);
+      scan_user *us = &scans[r];
+      us->heap = (crk_heap){out_val + u * k, out_idx + u * k, 0, k};
+      us->code = users + u * row;
+      us->step = user_steps[u];
+      us->user_term = (float)ix->d * z * z - z * (float)user_sums[u] + 2;
+      us->margin = -INFINITY;
+      us->seen_bits = bits;
+      us->live = user_steps[u] > 0 && isfinite(user_steps[u]);
+      us->to_key = us->live ? 1 / user_steps[u] : 0;
+      uint8_t *mine = scratch + r * stride;
+      us->tables = mine;
+      us->pairs = (const int32_t *)mine;
+      if (us->live) {
+        user_tables(ix, us->code, mine, (int32_t *)mine);
+      } else {  // every score is 0 (or the step is not finite): score each item directly
+        for (int64_t i = 0; i < ix->n_items; i++) {
+          const float s = crk_code_score(us->code, us->step, user_sums[u], ix->codes + i * row, ix->steps[i],
+                                         ix->sums[i], ix->bits, ix->words_per_plane, ix->d);
+          const int32_t item = ix->original[i];
+          if (s >= heap_threshold(&us->heap) && !((bits[item >> 6] >> (item & 63)) & 1))
+            crk_heap_offer(&us->heap, s, item);
+        }
+        scanned += ix->n_items;
+      }
+    }
+    for (int64_t g0 = 0; g0 < groups; g0 += CRK_TILE_SCAN_GROUPS) {
+      const int64_t g1 = g0 + CRK_TILE_SCAN_GROUPS < groups ? g0 + CRK_TILE_SCAN_GROUPS : groups;
+      const int64_t first = g0 * CRK_SCAN_GROUP;
+      const int64_t tile_items = (g1 * CRK_SCAN_GROUP < ix->n_items ? g1 * CRK_SCAN_GROUP : ix->n_items) - first;
+      for (int r = 0; r < batch; r++) {
+        scan_user *us = &scans[r];
+        if (!us->live) continue;
+        // Norms only fall along the items: once |x_u| |x_i| is below the k-th best score at the
+        // tile's first item, no later item can enter.
+        const crk_heap *h = &us->heap;
+        if (h->count == h->capacity && (double)user_norms[base + r] * ix->norms[first] * (1 + 1e-5) < h->val[0]) {
+          us->live = 0;
+          continue;
+        }
+        for (int64_t g = g0; g < g1; g++) scan_group(ix, us, user_sums[base + r], g);
+        scanned += tile_items;
+      }
+    }
+    for (int r = 0; r < batch; r++) {
+      const int64_t u = base + r;
+      out_count[u] = crk_heap_finish(&scans[r].heap);
+      uint64_t *bits = seen_bits + r * words;
+      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] = 0;
+    }
+  }
+  free(scratch);
+  return scanned;
+}
+#endif
+
+int64_t crk_code_scan_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
+                             const int32_t *user_sums, const float *user_norms, int64_t m,
+                             const int64_t *seen_offsets, const int32_t *seen, int k, uint64_t *seen_bits,
+                             int32_t *out_idx, float *out_val, int32_t *out_count) {
+#if CRK_X86
+  if (crk_has_avx2() && ix->scan)
+    return scan_search(ix, users, user_steps, user_sums, user_norms, m, seen_offsets, seen, k, seen_bits, out_idx,
+                       out_val, out_count);
+#endif
+  (void)users, (void)user_steps, (void)user_sums, (void)user_norms, (void)m, (void)seen_offsets, (void)seen, (void)k;
+  (void)seen_bits, (void)out_idx, (void)out_val, (void)out_count;
+  return -1;
+}
