@@ -108,53 +108,52 @@ struct RetrievalBench: ParsableCommand {
       ScoringQuery(user: Int32(u), history: bundle.histories[u], exclude: bundle.seen.row(u).map { $0 })
     }
     var info: [String: JSONValue] = [:]
-    let search: ([ScoringQuery]) -> [Ranking]
     var encoderPass: (() -> Void)?
     var outputPass: (() -> Void)?
     let buildStart = Date()
     if let sequential = bundle.model as? SequentialModel {
       // Each user's stored history is the query; the encoder's share of the time is measured
       // apart, so the output layer's is the rest.
-      search = { sequential.recommend($0, k: k) }
       encoderPass = { _ = sequential.finalHidden(queries) }
       let hidden = sequential.finalHidden(queries)
-      outputPass = { _ = sequential.recommend(hidden: hidden, queries, k: k) }
+      outputPass = { _ = sequential.search(hidden: hidden, queries, k: k) }
       info["dim"] = .number(Double(sequential.configuration.dim))
       info["architecture"] = .string(sequential.configuration.architecture.rawValue)
     } else if let codes = bundle.model as? QuantizedEmbeddings {
-      _ = codes.index
-      search = { codes.recommend($0, k: k) }
       info["bits"] = .number(Double(codes.items.bits))
       info["dim"] = .number(Double(codes.items.dim))
-      // Codes plus the step of each item row.
+      // Codes plus the step of each item row, as stored; the index's copy in memory apart.
       info["bytes_per_item"] = .number(Double(codes.items.wordsPerRow * 8 + 4))
+      info["index_bytes_per_item"] = .number(codes.index.bytesPerItem)
     } else if let scorer = (bundle.model as? LightGCNEmbeddings)?.scorer ?? (bundle.model as? MatrixFactorization) {
       // A LightGCN file holds its final embeddings as an MF scorer, searched the same way.
-      scorer.prepareSearch()
-      search = { scorer.recommend($0, k: k) }
       info["dim"] = .number(Double(scorer.dim))
       info["bytes_per_item"] = .number(Double(scorer.dim * 4))
+      info["index_bytes_per_item"] = .number(scorer.prepareSearch().bytesPerItem)
     } else {
       throw UsageFailure(
         "\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn, mf-bpr or a sequential model")
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)
-    let times = timeSearch(queries, repetitions: repetitions, search)
-    if let adaptive = (bundle.model as? SequentialModel)?.output as? AdaptiveSoftmax {
-      info["skipped_tail_block_fraction"] = .number(
-        Double(adaptive.skippedTailBlocks) / Double(max(1, adaptive.tailBlocksMet)))
-      info["skipped_after_product_fraction"] = .number(
-        Double(adaptive.skippedAfterProduct) / Double(max(1, adaptive.tailBlocksMet)))
+    var statistics = SearchStatistics()
+    let times = timeRepeated(repetitions) {
+      let result = bundle.model.search(queries, k: k)
+      precondition(result.rankings.count == queries.count)
+      statistics = result.statistics
+    }
+    if statistics.tailBlocks > 0 {
+      let met = Double(statistics.tailBlocks)
+      info["skipped_tail_block_fraction"] = .number(Double(statistics.skippedTailBlocks) / met)
+      info["skipped_after_product_fraction"] = .number(Double(statistics.skippedAfterProduct) / met)
+    } else {
+      // Share of (user, item) pairs looked at one by one before the bounds ruled out the rest.
+      info["scanned_fraction"] = .number(Double(statistics.scanned) / Double(max(1, statistics.pairs)))
     }
     if let encoderPass, let outputPass {
       info["encoder_seconds"] = .number(timeRepeated(repetitions, encoderPass).min()!)
       info["output_seconds"] = .number(timeRepeated(repetitions, outputPass).min()!)
     }
     info["queries_per_second"] = .number(Double(users) / times.min()!)
-    if let codes = bundle.model as? QuantizedEmbeddings {
-      // Share of (user, item) pairs scored before the bound stopped each user's scan.
-      info["scanned_fraction"] = .number(Double(codes.index.lastScanned) / Double(max(1, users * items)))
-    }
     let fileBytes = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
     info.merge([
       "benchmark": .string("retrieval"), "model": .string(model), "kind": .string(bundle.kind),

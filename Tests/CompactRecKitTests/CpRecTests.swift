@@ -123,8 +123,11 @@ struct CpRecTests {
       return Array(Set(pair)).sorted()
     }
     for k in [1, 3, 5, 10, 12] {
-      let fast = layer.top(h, k: k, exclude: exclude)
-      let exact = BruteForceSearch.search(queries: 40, itemCount: 10, k: k, exclude: { exclude[$0] }) { range, buffer in
+      let fast = layer.top(h, k: k, filters: exclude.map { ItemFilter(exclude: $0) }).rankings
+      let exact = BruteForceSearch.search(
+        queries: 40, itemCount: 10, k: k, filter: { ItemFilter(exclude: exclude[$0]) }
+      ) {
+        range, buffer in
         let s = layer.scores(h)
         s.withUnsafePointer { buffer.update(from: $0 + range.lowerBound * 10, count: range.count * 10) }
       }
@@ -157,16 +160,22 @@ struct CpRecTests {
       Array(Set((0..<(r % 5) * 3).map { _ in Int32(g.index(below: 300)) })).sorted()
     }
     let s = layer.scores(h)
+    var (skipped, late): (Int64, Int64) = (0, 0)
     for k in [1, 5, 20] {
-      let fast = layer.top(h, k: k, exclude: exclude)
-      let exact = BruteForceSearch.search(queries: rows, itemCount: 300, k: k, exclude: { exclude[$0] }) {
+      let result = layer.top(h, k: k, filters: exclude.map { ItemFilter(exclude: $0) })
+      let fast = result.rankings
+      skipped += result.statistics.skippedTailBlocks
+      late += result.statistics.skippedAfterProduct
+      let exact = BruteForceSearch.search(
+        queries: rows, itemCount: 300, k: k, filter: { ItemFilter(exclude: exclude[$0]) }
+      ) {
         range, buffer in
         s.withUnsafePointer { buffer.update(from: $0 + range.lowerBound * 300, count: range.count * 300) }
       }
       for r in 0..<rows { #expect(fast[r] == exact[r], "k \(k) row \(r)") }
     }
-    #expect(layer.skippedTailBlocks > 0, "the bounds should spare some blocks here")
-    #expect(layer.skippedAfterProduct > 0, "and some after their product")
+    #expect(skipped > 0, "the bounds should spare some blocks here")
+    #expect(late > 0, "and some after their product")
     // The exact scores are a distribution over all items.
     for r in 0..<rows {
       let total = (0..<300).reduce(0.0) { $0 + exp(Double(s[r, $1])) }
@@ -208,8 +217,8 @@ struct CpRecTests {
     }
     // Small hidden states give flat blocks far below their clusters: top-1 skips some.
     let h = Matrix(rows: 50, cols: 16, gaussianStd: 0.1, generator: &g)
-    _ = layer.top(h, k: 1, exclude: Array(repeating: [], count: 50))
-    #expect(layer.skippedTailBlocks > 0)
+    let result = layer.top(h, k: 1, filters: Array(repeating: ItemFilter(), count: 50))
+    #expect(result.statistics.skippedTailBlocks > 0)
   }
 
   @Test(

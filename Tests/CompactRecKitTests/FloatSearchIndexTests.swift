@@ -29,7 +29,7 @@ struct FloatSearchIndexTests {
     let users = Matrix(rows: 150, cols: dim, gaussianStd: 1, generator: &g)
     let exclude = (0..<users.rows).map { _ in (0..<30).map { _ in Int32(g.index(below: items.rows)) } }
     let index = FloatSearchIndex(items: items)
-    let got = index.search(users: users, exclude: exclude, k: k)
+    let got = index.search(users, k: k, filters: exclude.map { ItemFilter(exclude: $0) }).rankings
     let want = reference(users, items, exclude: exclude, k: k)
     for u in 0..<users.rows {
       #expect(got[u].items == want[u], "user \(u)")
@@ -43,7 +43,8 @@ struct FloatSearchIndexTests {
     let items = Matrix(rows: 800, cols: 64, gaussianStd: 1, generator: &g)
     let users = Matrix(rows: 230, cols: 64, gaussianStd: 1, generator: &g)
     let exclude = (0..<users.rows).map { _ in (0..<10).map { _ in Int32(g.index(below: items.rows)) } }
-    let got = FloatSearchIndex(items: items).search(users: users, exclude: exclude, k: 7)
+    let got = FloatSearchIndex(items: items).search(users, k: 7, filters: exclude.map { ItemFilter(exclude: $0) })
+      .rankings
     let want = reference(users, items, exclude: exclude, k: 7)
     for u in 0..<users.rows { #expect(got[u].items == want[u], "user \(u)") }
   }
@@ -53,7 +54,9 @@ struct FloatSearchIndexTests {
     var g = SeededGenerator(seed: 9)
     let items = Matrix(rows: 5, cols: 32, gaussianStd: 1, generator: &g)
     let users = Matrix(rows: 2, cols: 32, gaussianStd: 1, generator: &g)
-    let got = FloatSearchIndex(items: items).search(users: users, exclude: [[0, 1, 2], []], k: 10)
+    let got = FloatSearchIndex(items: items).search(
+      users, k: 10, filters: [ItemFilter(exclude: [0, 1, 2]), ItemFilter()]
+    ).rankings
     #expect(got[0].items.count == 2)
     #expect(Set(got[1].items) == Set(0..<5))
   }

@@ -117,7 +117,10 @@ struct PackedCodesTests {
 struct CodeSearchIndexTests {
   @Test(
     "exact search over codes equals brute-force scoring with the same exclusions and tie order",
-    arguments: [(1, 64), (1, 16), (1, 70), (1, 256), (2, 64), (2, 16), (3, 64), (3, 70), (4, 40), (4, 64), (4, 128), (8, 64), (8, 37)])
+    arguments: [
+      (1, 64), (1, 16), (1, 70), (1, 256), (2, 64), (2, 16), (3, 64), (3, 70), (4, 40), (4, 64), (4, 128), (8, 64),
+      (8, 37),
+    ])
   func equalsBruteForce(bits: Int, dim: Int) {
     var g = SeededGenerator(seed: UInt64(bits * 100 + dim))
     let q = RowQuantizer(bits: bits)
@@ -132,19 +135,19 @@ struct CodeSearchIndexTests {
     let exclude = (0..<50).map { u in (0..<(u % 7)).map { _ in Int32(g.next() % 1000) } }
     let model = QuantizedEmbeddings(users: users, items: items, layers: 0)
     let queries = (0..<50).map { ScoringQuery(user: Int32($0), exclude: exclude[$0]) }
-    let brute = BruteForceSearch.recommend(model, queries, k: 20)
+    let brute = BruteForceSearch.search(model, queries, k: 20).rankings
     let index = CodeSearchIndex(items: items)
-    let fast = index.search(users: users, exclude: queries.map(\.exclude), k: 20)
+    let fast = index.search(users, k: 20, filters: queries.map(\.filter)).rankings
     #expect(fast == brute)
     #expect(model.recommend(queries, k: 20) == brute)
   }
 
   @Test(
-    "1-bit search over several item tiles and user batches equals brute force, with tied items and a zero user",
-    arguments: [64, 37])
-  func oneBitTiles(dim: Int) {
-    var g = SeededGenerator(seed: UInt64(dim))
-    let q = RowQuantizer(bits: 1)
+    "search over several item tiles and user batches equals brute force, with tied items and a zero user",
+    arguments: [(1, 64), (1, 37), (1, 200), (2, 64), (3, 50), (4, 64), (8, 64)])
+  func tiles(bits: Int, dim: Int) {
+    var g = SeededGenerator(seed: UInt64(dim + bits))
+    let q = RowQuantizer(bits: bits)
     // 2,300 items (nine groups of 256, the last one partial); every fifth item repeats an
     // earlier one exactly, so equal scores are common and the lower index must win.
     var itemRows = Matrix(rows: 2300, cols: dim, gaussianStd: 1, generator: &g)
@@ -161,8 +164,8 @@ struct CodeSearchIndexTests {
     let model = QuantizedEmbeddings(users: users, items: items, layers: 0)
     let queries = (0..<150).map { ScoringQuery(user: Int32($0), exclude: exclude[$0]) }
     for k in [1, 20, 300] {
-      let brute = BruteForceSearch.recommend(model, queries, k: k)
-      #expect(CodeSearchIndex(items: items).search(users: users, exclude: exclude, k: k) == brute)
+      let brute = BruteForceSearch.search(model, queries, k: k).rankings
+      #expect(CodeSearchIndex(items: items).search(users, k: k, filters: queries.map(\.filter)).rankings == brute)
     }
   }
 }

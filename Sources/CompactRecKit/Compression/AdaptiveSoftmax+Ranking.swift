@@ -27,9 +27,10 @@ extension AdaptiveSoftmax {
   /// it (a tighter bound from the row's largest logit) before its log-sum-exp. Within a
   /// block, items are selected by logit (the block's log-softmax only shifts them), so a
   /// visited block costs one product, one log-sum-exp and one selection pass. Returns what
-  /// selecting from `scores` returns.
-  public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
-    precondition(exclude.count == hidden.rows, "one exclusion list per row")
+  /// selecting from `scores` returns, and how many tail blocks the bounds skipped.
+  public func top(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
+    precondition(filters.count == hidden.rows, "one filter per row")
+    let exclude = filters.map { $0.exclusions(itemCount: items) }
     var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
     let (skipped, late) = lists.withUnsafeMutableBufferPointer { lists in
       blocks.order.withUnsafeBufferPointer { order in
@@ -42,10 +43,12 @@ extension AdaptiveSoftmax {
         }
       }
     }
-    tailBlocksMet += hidden.rows * tails.count
-    skippedTailBlocks += skipped
-    skippedAfterProduct += late
-    return lists.map(\.ranking)
+    var statistics = SearchStatistics()
+    statistics.pairs = Int64(hidden.rows) * Int64(items)
+    statistics.tailBlocks = Int64(hidden.rows * tails.count)
+    statistics.skippedTailBlocks = Int64(skipped)
+    statistics.skippedAfterProduct = Int64(late)
+    return SearchResult(rankings: lists.map(\.ranking), statistics: statistics)
   }
 
   /// An item's index within block b's rank order, or nil when it is in another block.

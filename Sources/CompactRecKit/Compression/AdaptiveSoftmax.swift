@@ -17,12 +17,6 @@ public final class AdaptiveSoftmax: ItemOutput {
   /// The softmax over each tail block's items (index b - 1 for block b).
   public let tails: [SoftmaxCrossEntropy]
   public let width: Int
-  /// (row, tail block) pairs that `top` skipped before their product, those it skipped after
-  /// the product (sparing the log-sum-exp and selection), and all it met, since creation: how
-  /// often the bounds spare a block.
-  public internal(set) var skippedTailBlocks = 0
-  public internal(set) var skippedAfterProduct = 0
-  public internal(set) var tailBlocksMet = 0
   /// Rows that `scores` and `top` take through the layer at once, on one core: bounds their
   /// working memory to about `chunk * (items + width)` floats per core.
   public var chunk = 32

@@ -18,7 +18,7 @@ public final class LightGCNEmbeddings: Recommender {
     scorer.score(queries, into: scores)
   }
 
-  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] { scorer.recommend(queries, k: k) }
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult { scorer.search(queries, k: k) }
 }
 
 extension LightGCNEmbeddings: PersistableModel {

@@ -97,7 +97,7 @@ public final class LightGCN: Recommender {
     output.score(queries, into: scores)
   }
 
-  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] { output.recommend(queries, k: k) }
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult { output.search(queries, k: k) }
 
   /// Runs the forward propagation in float32 and refreshes the final embeddings used for
   /// scoring: final = sum_k w_k E(k) at every node.

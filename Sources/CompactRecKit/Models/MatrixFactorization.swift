@@ -45,33 +45,39 @@ public final class MatrixFactorization: Recommender {
   /// Embedding width.
   public var dim: Int { itemEmbedding.value.cols }
 
-  /// The exact pruned search over the item table; built on first use and rebuilt whenever
-  /// the item embeddings are no longer the ones it was built from (training, restoring).
+  /// The exact pruned search over the item table, built when first needed and rebuilt whenever
+  /// the item embeddings are no longer the ones it was built from (training, restoring);
+  /// guarded by `indexLock`, so concurrent searches share one build.
   private var searchIndex: FloatSearchIndex?
+  private let indexLock = NSLock()
 
-  /// Builds the search index now if it is missing or stale (it is otherwise built by the
-  /// next large `recommend`), so a benchmark or a server can pay for it before timing or
-  /// serving.
-  public func prepareSearch() {
-    if searchIndex?.isBuilt(from: itemEmbedding.value) != true {
-      searchIndex = FloatSearchIndex(items: itemEmbedding.value)
-    }
+  /// The search index over the current item embeddings, built now if it is missing or stale.
+  /// A loaded model's embeddings never change, so a server or a benchmark calls this once
+  /// before serving or timing.
+  @discardableResult
+  public func prepareSearch() -> FloatSearchIndex {
+    indexLock.lock()
+    defer { indexLock.unlock() }
+    if let searchIndex, searchIndex.isBuilt(from: itemEmbedding.value) { return searchIndex }
+    let index = FloatSearchIndex(items: itemEmbedding.value)
+    searchIndex = index
+    return index
   }
 
-  /// Top-K with seen items excluded. Batches of known users go through `FloatSearchIndex`
+  /// Top-K under each query's filter. Batches of known users go through `FloatSearchIndex`
   /// (exact, prunes most of the work); a few queries are scored directly.
-  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
     guard queries.count >= 64, queries.allSatisfy({ $0.user != nil }) else {
-      return BruteForceSearch.recommend(self, queries, k: k)
+      return BruteForceSearch.search(self, queries, k: k)
     }
-    prepareSearch()
+    let index = prepareSearch()
     var users = Matrix(rows: queries.count, cols: dim)
     userEmbedding.value.withUnsafePointer { u in
       users.withUnsafeMutablePointer { out in
         for (r, q) in queries.enumerated() { (out + r * dim).update(from: u + Int(q.user!) * dim, count: dim) }
       }
     }
-    return searchIndex!.search(users: users, exclude: queries.map(\.exclude), k: k)
+    return index.search(users, k: k, filters: queries.map(\.filter))
   }
 
   /// Scores by dot product: the batch's user rows gathered, then one sgemm against all items.

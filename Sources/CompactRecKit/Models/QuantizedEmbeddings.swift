@@ -3,7 +3,8 @@ import CKernels
 /// The deployable form of a quantized LightGCN (HQ-GNN): user and item codes and their steps,
 /// no float embeddings. Scores are the dot products of the dequantized rows, computed from
 /// the codes with bit arithmetic (XOR + popcount at 1 bit, bit-plane AND + popcount above).
-public final class QuantizedEmbeddings: Recommender {
+/// Immutable, so any number of threads may use it at once.
+public final class QuantizedEmbeddings: Recommender, Sendable {
   /// User codes.
   public let users: PackedCodes
   /// Item codes.
@@ -12,20 +13,22 @@ public final class QuantizedEmbeddings: Recommender {
   public let layers: Int
 
   /// A model over user and item codes of the same width and bits.
+  /// The search structure over the item codes, built with the model.
+  public let index: CodeSearchIndex
+
+  /// A model over user and item codes of the same width and bits; builds its search index.
   public init(users: PackedCodes, items: PackedCodes, layers: Int) {
     precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
     self.users = users
     self.items = items
     self.layers = layers
+    index = CodeSearchIndex(items: items)
   }
 
   public var itemCount: Int { items.rows }
 
-  /// The search structure over the item codes, built on first use.
-  public private(set) lazy var index = CodeSearchIndex(items: items)
-
   /// The `k` best items of each query by exact search over the codes (`CodeSearchIndex`).
-  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
     var words: [UInt64] = []
     var steps: [Float] = []
     words.reserveCapacity(queries.count * users.wordsPerRow)
@@ -40,7 +43,7 @@ public final class QuantizedEmbeddings: Recommender {
       }
     }
     let codes = PackedCodes(bits: users.bits, dim: users.dim, rows: queries.count, words: words, steps: steps)
-    return index.search(users: codes, exclude: queries.map(\.exclude), k: k)
+    return index.search(codes, k: k, filters: queries.map(\.filter))
   }
 
   /// Scores every item for each query. A query without a known user is folded in: the mean of

@@ -7,8 +7,12 @@ import CKernels
 /// descending order of the norm of their dequantized rows, so the scan of a user stops as soon
 /// as no remaining item can reach its current K-th score by Cauchy-Schwarz; at 1 bit a
 /// transposed nibble copy of the codes lets a user's Hamming distances to 256 items come from
-/// 16 register table lookups (see code_search.c). Users are split over the cores.
-public final class CodeSearchIndex {
+/// 16 register table lookups (see code_search.c). Every other width is scanned from a
+/// transposed copy of the codes: per-user table lookups up to 4 bits (FAISS's fast-scan, exact
+/// because user codes are integers too) and 16-bit multiply-adds at 8 bits, with a vector test
+/// of each item's key against the user's k-th best before the exact score (see code_scan.c).
+/// Users are split over the cores. Immutable after `init`: any number of threads may search it.
+public final class CodeSearchIndex: ItemIndex, @unchecked Sendable {
   /// The indexed item codes, in item order.
   public let items: PackedCodes
   private let permutedWords: [UInt64]
@@ -107,14 +111,22 @@ public final class CodeSearchIndex {
     }
   }
 
-  /// How many (user, item) pairs the last `search` scored before its bound stopped each scan.
-  public private(set) var lastScanned: Int64 = 0
+  public var itemCount: Int { items.rows }
 
-  /// The `k` best items for each row of `users` (same bits and width as the items), items in
-  /// `exclude[u]` left out. Ties go to the lower item index.
-  public func search(users: PackedCodes, exclude: [[Int32]], k: Int) -> [Ranking] {
+  /// Bytes per item of the index in memory: the codes, step, norm, code sum and item number,
+  /// and the transposed copy the scan reads.
+  public var bytesPerItem: Double {
+    let copy = Double(crk_code_scan_bytes(Int64(items.rows), Int32(items.bits), Int32(items.dim)))
+    let layout = nibbles != nil ? Double(crk_code_index_nibble_bytes(Int64(items.rows))) : scan != nil ? copy : 0
+    return Double(items.wordsPerRow * 8 + 16) + layout / Double(max(1, items.rows))
+  }
+
+  /// The `k` best items for each row of `users` (same bits and width as the items) under its
+  /// filter. Ties go to the lower item index.
+  public func search(_ users: PackedCodes, k: Int, filters: [ItemFilter]) -> SearchResult {
     precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
-    precondition(exclude.count == users.rows, "one exclusion list per user")
+    precondition(filters.count == users.rows, "one filter per user")
+    let exclude = filters.map { $0.exclusions(itemCount: items.rows) }
     let m = users.rows
     let kk = min(k, items.rows)
     // Contiguous user ranges, several per core for balance. Each gathers its users' seen items,
@@ -162,7 +174,9 @@ public final class CodeSearchIndex {
         }
       }
     }
-    lastScanned = scanned.reduce(0, +)
-    return rankings.flatMap { $0 }
+    var statistics = SearchStatistics()
+    statistics.pairs = Int64(m) * Int64(items.rows)
+    statistics.scanned = scanned.reduce(0, +)
+    return SearchResult(rankings: rankings.flatMap { $0 }, statistics: statistics)
   }
 }

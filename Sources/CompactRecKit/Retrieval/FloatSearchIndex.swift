@@ -11,7 +11,8 @@ import Foundation
 /// their remaining dimensions scored. The result equals brute-force top-K (up to ties within
 /// float rounding), with seen items excluded; see `float_search.c`. When the embeddings have
 /// no dominant subspace and the bound prunes little, search scores every item instead.
-public final class FloatSearchIndex {
+/// Immutable after `init`: any number of threads may search it.
+public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
   /// Number of items.
   public let itemCount: Int
   /// Embedding width.
@@ -94,10 +95,15 @@ public final class FloatSearchIndex {
   /// Whether this index was built from exactly `items` (O(1) when it is the same storage).
   public func isBuilt(from items: Matrix) -> Bool { self.items == items }
 
-  /// The `k` best items for each row of `users` (queries x dim), skipping `exclude[r]`
-  /// (item indices, any order). Users are split over the cores.
-  public func search(users: Matrix, exclude: [[Int32]], k: Int) -> [Ranking] {
-    precondition(users.cols == dim && exclude.count == users.rows, "query shape mismatch")
+  /// Bytes per item of the index in memory: the rotated vectors, block norms and norm, the
+  /// original vector (for the fallback) and the item's position.
+  public var bytesPerItem: Double { Double(2 * dim * 4 + (tailBlocks + 1) * 4 + 8) }
+
+  /// The `k` best items for each row of `users` (queries x dim) under its filter. Users are
+  /// split over the cores.
+  public func search(_ users: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
+    precondition(users.cols == dim && filters.count == users.rows, "query shape mismatch")
+    let exclude = filters.map { $0.exclusions(itemCount: itemCount) }
     let m = users.rows
     let kk = min(k, itemCount)
     let d = dim
@@ -137,6 +143,8 @@ public final class FloatSearchIndex {
     let probe = min(m, chunk)
     var scoredInProbe: Int64 = 0
     var pruningPays = true
+    let chunks = (m - probe + chunk - 1) / chunk
+    var scoredInChunks = [Int64](repeating: 0, count: chunks)
     tail.withUnsafeBufferPointer { tp in
       tailNorms.withUnsafeBufferPointer { tnp in
         norms.withUnsafeBufferPointer { np in
@@ -164,9 +172,11 @@ public final class FloatSearchIndex {
                           pruningPays =
                             Double(scoredInProbe) <= FloatSearchIndex.maxScoredFraction * Double(probe * itemCount)
                           guard pruningPays else { return }
-                          Parallel.forEach((m - probe + chunk - 1) / chunk, grain: 1) { c in
-                            let lo = probe + c * chunk
-                            _ = run(lo, min(chunk, m - lo))
+                          scoredInChunks.withUnsafeMutableBufferPointer { scored in
+                            Parallel.forEach(chunks, grain: 1) { c in
+                              let lo = probe + c * chunk
+                              scored[c] = run(lo, min(chunk, m - lo))
+                            }
                           }
                         }
                       }
@@ -184,10 +194,14 @@ public final class FloatSearchIndex {
       return Ranking(
         items: (0..<c).map { permutation[Int(outIdx[u * kk + $0])] }, scores: Array(outVal[(u * kk)..<(u * kk + c)]))
     }
+    var statistics = SearchStatistics()
+    statistics.pairs = Int64(m) * Int64(itemCount)
+    statistics.scanned = scoredInProbe + scoredInChunks.reduce(0, +)
     if !pruningPays {
       results += bruteForce(users: users, from: probe, exclude: exclude, k: kk)
+      statistics.scanned += Int64(m - probe) * Int64(itemCount)
     }
-    return results
+    return SearchResult(rankings: results, statistics: statistics)
   }
 
   /// Above this fraction of items scored exactly in the probe, search falls back to brute force.
@@ -197,7 +211,7 @@ public final class FloatSearchIndex {
   private func bruteForce(users: Matrix, from start: Int, exclude: [[Int32]], k: Int) -> [Ranking] {
     let d = dim
     return BruteForceSearch.search(
-      queries: users.rows - start, itemCount: itemCount, k: k, exclude: { exclude[start + $0] }
+      queries: users.rows - start, itemCount: itemCount, k: k, filter: { ItemFilter(exclude: exclude[start + $0]) }
     ) { range, buffer in
       users.withUnsafePointer { u in
         items.withUnsafePointer { v in

@@ -24,9 +24,10 @@ public protocol ItemOutput: AnyObject {
   /// Ranking scores of every item for each row, (rows, items), in item order: higher is
   /// more probable (logits or log-probabilities).
   func scores(_ hidden: Matrix) -> Matrix
-  /// The `k` best items of each row with the row's `exclude` items (sorted) left out, best
-  /// first; equal scores rank the smaller item first. Equals selecting from `scores`.
-  func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking]
+  /// The `k` best items of each row under the row's filter, best first; equal scores rank the
+  /// smaller item first. Equals selecting from `scores`. Reads the weights only, so many
+  /// threads may call it at once.
+  func top(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult
 }
 
 extension Embedding: ItemInput {
@@ -39,11 +40,29 @@ extension SoftmaxCrossEntropy: ItemOutput {
   public func scores(_ hidden: Matrix) -> Matrix { logits(hidden) }
 
   /// Brute force: the logits of a batch of rows, then masked selection.
-  public func top(_ hidden: Matrix, k: Int, exclude: [[Int32]]) -> [Ranking] {
-    BruteForceSearch.search(queries: hidden.rows, itemCount: items, k: k, exclude: { exclude[$0] }) {
+  public func top(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
+    let rankings = BruteForceSearch.search(queries: hidden.rows, itemCount: items, k: k, filter: { filters[$0] }) {
       range, buffer in
       let l = logits(hidden.rows(range))
       l.withUnsafePointer { buffer.update(from: $0, count: range.count * items) }
     }
+    return SearchResult(rankings: rankings, statistics: .fullScan(queries: hidden.rows, items: items))
+  }
+}
+
+/// The output layer of a sequential model as an `ItemIndex` over hidden states: the full
+/// softmax by brute force, CpRec's adaptive softmax by its exact top-k that skips whole tail
+/// blocks.
+public struct OutputLayerIndex: ItemIndex, @unchecked Sendable {
+  /// The layer; only read.
+  public let layer: ItemOutput
+
+  public init(layer: ItemOutput) { self.layer = layer }
+
+  public var itemCount: Int { layer.items }
+
+  /// Queries are hidden states, (queries, width).
+  public func search(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
+    layer.top(hidden, k: k, filters: filters)
   }
 }

@@ -111,17 +111,20 @@ public final class SequentialModel: Recommender {
     return out
   }
 
-  /// The `k` best items after each query's history, its `exclude` items left out: the
+  /// The `k` best items after each query's history, under its filter: the
   /// encoder's states (`finalHidden`), then the output layer's own top-k (which bounds its
   /// memory by working through rows in chunks; the adaptive softmax skips whole tail blocks).
-  public func recommend(_ queries: [ScoringQuery], k: Int) -> [Ranking] {
-    recommend(hidden: finalHidden(queries), queries, k: k)
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
+    search(hidden: finalHidden(queries), queries, k: k)
   }
 
-  /// The output layer's part of `recommend`: the `k` best items from each query's hidden
-  /// state (`finalHidden`), its `exclude` items left out.
-  public func recommend(hidden h: Matrix, _ queries: [ScoringQuery], k: Int) -> [Ranking] {
+  /// The output layer's part of `search`: the `k` best items from each query's hidden state
+  /// (`finalHidden`) under its filter.
+  public func search(hidden h: Matrix, _ queries: [ScoringQuery], k: Int) -> SearchResult {
     precondition(h.rows == queries.count && h.cols == encoder.width, "one hidden state per query")
-    return output.top(h, k: k, exclude: queries.map(\.exclude))
+    return index.search(h, k: k, filters: queries.map(\.filter))
   }
+
+  /// The output layer as an index over hidden states.
+  public var index: OutputLayerIndex { OutputLayerIndex(layer: output) }
 }
