@@ -42,18 +42,38 @@ public final class BlockwiseEmbedding: ItemInput {
 
   /// out[r] = table_b[row] (projected up for a tail block b), zero for the padding id.
   public func forward(_ ids: [Int32]) -> Matrix {
-    positions = Array(repeating: [], count: blocks.blockCount)
-    rows = Array(repeating: [], count: blocks.blockCount)
+    (positions, rows) = located(ids)
+    return embed(positions, rows, count: ids.count, record: true)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ ids: [Int32]) -> Matrix {
+    let (positions, rows) = located(ids)
+    return embed(positions, rows, count: ids.count, record: false)
+  }
+
+  /// Per block, the positions in `ids` of its items and their rows in its table.
+  private func located(_ ids: [Int32]) -> (positions: [[Int32]], rows: [[Int32]]) {
+    var positions = [[Int32]](repeating: [], count: blocks.blockCount)
+    var rows = [[Int32]](repeating: [], count: blocks.blockCount)
     for (r, id) in ids.enumerated() where id != paddingID {
       precondition(id >= 0 && id < paddingID, "id \(id) outside the \(blocks.itemCount) items")
       let (b, row) = blocks.locate(id)
       positions[b].append(Int32(r))
       rows[b].append(Int32(row))
     }
-    var out = Matrix(rows: ids.count, cols: width)
+    return (positions, rows)
+  }
+
+  /// The rows gathered per block, tail rows projected (through `forward` when recording for
+  /// `backward`), scattered to their positions among `count` rows (padding rows zero).
+  private func embed(_ positions: [[Int32]], _ rows: [[Int32]], count: Int, record: Bool) -> Matrix {
+    var out = Matrix(rows: count, cols: width)
     for b in 0..<blocks.blockCount where !positions[b].isEmpty {
       let x = tables[b].value.gathering(rows[b])
-      out.scatter(b == 0 ? x : projections[b - 1].forward(x), to: positions[b])
+      let projected = b == 0 ? x : record ? projections[b - 1].forward(x) : projections[b - 1].infer(x)
+      out.scatter(projected, to: positions[b])
     }
     return out
   }

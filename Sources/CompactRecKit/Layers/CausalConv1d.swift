@@ -46,8 +46,21 @@ public final class CausalConv1d {
 
   /// out = unfold(x) W + bias, for sequences of `length` positions each.
   public func forward(_ x: Matrix, length: Int) -> Matrix {
-    precondition(x.cols == channels && length > 0 && x.rows % length == 0, "CausalConv1d input shape")
     self.length = length
+    columns = unfolded(x, length: length)
+    return Affine.forward(columns, weight: weight.value, bias: bias.value)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix, length: Int) -> Matrix {
+    Affine.forward(unfolded(x, length: length), weight: weight.value, bias: bias.value)
+  }
+
+  /// Each row's kernel window of inputs side by side, (rows, kernel * channels), zeros before
+  /// the sequence start.
+  private func unfolded(_ x: Matrix, length: Int) -> Matrix {
+    precondition(x.cols == channels && length > 0 && x.rows % length == 0, "CausalConv1d input shape")
     let c = channels
     let width = kernel * c
     var col = Matrix(rows: x.rows, cols: width)
@@ -61,8 +74,7 @@ public final class CausalConv1d {
         }
       }
     }
-    columns = col
-    return Affine.forward(col, weight: weight.value, bias: bias.value)
+    return col
   }
 
   /// Differentiates `forward`: dW += unfold(x)^T dout, dbias += column sums of dout, and dx

@@ -53,26 +53,36 @@ public final class CausalSelfAttention {
 
   /// `valid[b * length + t]` is false for padding positions (nil: all valid).
   public func forward(_ x: Matrix, length: Int, valid: [Bool]? = nil) -> Matrix {
+    run(x, length: length, valid: valid, record: true)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix, length: Int, valid: [Bool]? = nil) -> Matrix {
+    run(x, length: length, valid: valid, record: false)
+  }
+
+  /// The forward pass; with `record`, keeps q, k, v, the weights and the mask for `backward`.
+  private func run(_ x: Matrix, length: Int, valid: [Bool]?, record: Bool) -> Matrix {
     precondition(x.cols == width && length > 0 && x.rows % length == 0, "attention input shape")
-    self.length = length
-    self.valid = valid ?? [Bool](repeating: true, count: x.rows)
-    precondition(self.valid.count == x.rows, "one validity flag per position")
-    q = query.forward(x)
-    k = key.forward(x)
-    v = value.forward(x)
+    let valid = valid ?? [Bool](repeating: true, count: x.rows)
+    precondition(valid.count == x.rows, "one validity flag per position")
+    let q = record ? query.forward(x) : query.infer(x)
+    let k = record ? key.forward(x) : key.infer(x)
+    let v = record ? value.forward(x) : value.infer(x)
     let batch = x.rows / length
     let t = length
     let c = width
     let hw = c / heads
     let scale = 1 / Float(hw).squareRoot()
-    weights = [Float](repeating: 0, count: batch * heads * t * t)
+    var weights = [Float](repeating: 0, count: batch * heads * t * t)
     var context = Matrix(rows: x.rows, cols: c)
     for b in 0..<batch {
       for h in 0..<heads {
         for i in 0..<t {
           let base = ((b * heads + h) * t + i) * t
           var top = -Float.infinity
-          for j in 0...i where self.valid[b * t + j] {
+          for j in 0...i where valid[b * t + j] {
             var s: Float = 0
             for e in 0..<hw { s += q[b * t + i, h * hw + e] * k[b * t + j, h * hw + e] }
             weights[base + j] = s * scale
@@ -80,18 +90,20 @@ public final class CausalSelfAttention {
           }
           guard top > -Float.infinity else { continue }
           var sum: Float = 0
-          for j in 0...i where self.valid[b * t + j] {
+          for j in 0...i where valid[b * t + j] {
             let e = exp(weights[base + j] - top)
             weights[base + j] = e
             sum += e
           }
-          for j in 0...i where self.valid[b * t + j] {
+          for j in 0...i where valid[b * t + j] {
             weights[base + j] /= sum
             for e in 0..<hw { context[b * t + i, h * hw + e] += weights[base + j] * v[b * t + j, h * hw + e] }
           }
         }
       }
     }
+    guard record else { return output.infer(context) }
+    (self.q, self.k, self.v, self.weights, self.valid, self.length) = (q, k, v, weights, valid, length)
     return output.forward(context)
   }
 

@@ -31,6 +31,12 @@ public final class Embedding {
   /// out[r] = table[ids[r]], zero for the padding id. Precondition: every id is in range.
   public func forward(_ ids: [Int32]) -> Matrix {
     self.ids = ids
+    return infer(ids)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ ids: [Int32]) -> Matrix {
     let d = width
     var out = Matrix(rows: ids.count, cols: d)
     table.value.withUnsafePointer { t in

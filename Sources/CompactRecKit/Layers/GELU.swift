@@ -9,6 +9,12 @@ public final class GELU {
 
   public func forward(_ x: Matrix) -> Matrix {
     input = x
+    return infer(x)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix) -> Matrix {
     var y = x
     for i in 0..<y.storage.count {
       let v = x.storage[i]

@@ -51,20 +51,27 @@ public final class GRU {
   /// The states after each position of each sequence. `valid[b * length + t]` is false for
   /// padding positions (nil: all valid).
   public func forward(_ x: Matrix, length: Int, valid: [Bool]? = nil) -> Matrix {
+    run(x, length: length, valid: valid, record: true)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix, length: Int, valid: [Bool]? = nil) -> Matrix {
+    run(x, length: length, valid: valid, record: false)
+  }
+
+  /// The forward pass; with `record`, keeps the input and every step's gates for `backward`.
+  private func run(_ x: Matrix, length: Int, valid: [Bool]?, record: Bool) -> Matrix {
     precondition(x.cols == inputs && length > 0 && x.rows % length == 0, "GRU input shape")
     let batch = x.rows / length
     let hd = hidden
-    input = x
-    self.length = length
-    self.valid = valid ?? [Bool](repeating: true, count: x.rows)
-    precondition(self.valid.count == x.rows, "one validity flag per position")
+    let valid = valid ?? [Bool](repeating: true, count: x.rows)
+    precondition(valid.count == x.rows, "one validity flag per position")
     // All input projections at once: (B*T, 3H).
     let projected = Affine.forward(x, weight: inputWeight.value, bias: inputBias.value)
-    reset = []
-    update = []
-    candidate = []
-    recurrentCandidate = []
-    previous = []
+    var steps: (reset: [Matrix], update: [Matrix], candidate: [Matrix], recurrent: [Matrix], previous: [Matrix]) = (
+      [], [], [], [], []
+    )
     var out = Matrix(rows: x.rows, cols: hd)
     var state = Matrix(rows: batch, cols: hd)
     for t in 0..<length {
@@ -76,7 +83,7 @@ public final class GRU {
       var next = state
       for b in 0..<batch {
         let row = b * length + t
-        guard self.valid[row] else { continue }
+        guard valid[row] else { continue }
         for j in 0..<hd {
           let rv = Self.sigmoid(projected[row, j] + recurrent[b, j])
           let zv = Self.sigmoid(projected[row, hd + j] + recurrent[b, hd + j])
@@ -89,13 +96,21 @@ public final class GRU {
           next[b, j] = (1 - zv) * nv + zv * state[b, j]
         }
       }
-      reset.append(r)
-      update.append(z)
-      candidate.append(n)
-      recurrentCandidate.append(hn)
-      previous.append(state)
+      if record {
+        steps.reset.append(r)
+        steps.update.append(z)
+        steps.candidate.append(n)
+        steps.recurrent.append(hn)
+        steps.previous.append(state)
+      }
       state = next
       for b in 0..<batch { for j in 0..<hd { out[b * length + t, j] = state[b, j] } }
+    }
+    if record {
+      input = x
+      self.length = length
+      self.valid = valid
+      (reset, update, candidate, recurrentCandidate, previous) = steps
     }
     return out
   }

@@ -22,6 +22,18 @@ public final class LayerNorm {
   public var width: Int { gain.value.cols }
 
   public func forward(_ x: Matrix) -> Matrix {
+    let (y, xhat, rstd) = normalize(x)
+    normalized = xhat
+    inverseStd = rstd
+    return y
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix) -> Matrix { normalize(x).y }
+
+  /// The output, the normalized rows and each row's inverse standard deviation.
+  private func normalize(_ x: Matrix) -> (y: Matrix, normalized: Matrix, inverseStd: [Float]) {
     precondition(x.cols == width, "LayerNorm expects \(width) columns, got \(x.cols)")
     let d = width
     let eps = epsilon
@@ -63,9 +75,7 @@ public final class LayerNorm {
         }
       }
     }
-    normalized = xhat
-    inverseStd = rstd
-    return y
+    return (y, xhat, rstd)
   }
 
   /// Differentiates `forward`: dgamma += sum dy * xhat, dbeta += sum dy, and with

@@ -33,8 +33,14 @@ public final class Linear {
 
   /// out = x W + b.
   public func forward(_ x: Matrix) -> Matrix {
-    precondition(x.cols == inputs, "Linear expects \(inputs) columns, got \(x.cols)")
     input = x
+    return infer(x)
+  }
+
+  /// The output of `forward` without keeping anything for `backward`: inference, which many
+  /// threads may run at once.
+  public func infer(_ x: Matrix) -> Matrix {
+    precondition(x.cols == inputs, "Linear expects \(inputs) columns, got \(x.cols)")
     return Affine.forward(x, weight: weight.value, bias: bias?.value)
   }
 

@@ -4,6 +4,13 @@ public final class ReLU {
 
   public init() {}
 
+  /// max(x, 0) elementwise, keeping nothing: inference, which many threads may run at once.
+  public func infer(_ x: Matrix) -> Matrix {
+    var y = x
+    for i in 0..<y.storage.count { y.storage[i] = max(y.storage[i], 0) }
+    return y
+  }
+
   public func forward(_ x: Matrix) -> Matrix {
     let n = x.storage.count
     var y = Matrix(rows: x.rows, cols: x.cols)

@@ -22,6 +22,12 @@ public final class GRU4Rec: SequenceEncoder {
     return h
   }
 
+  public func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    var h = x
+    for layer in layers { h = layer.infer(h, length: length, valid: valid) }
+    return h
+  }
+
   public func backward(_ dout: Matrix) -> Matrix {
     var d = dout
     for layer in layers.reversed() { d = layer.backward(d) }

@@ -8,6 +8,8 @@ public protocol ItemInput: AnyObject {
   var width: Int { get }
   var parameters: [Parameter] { get }
   func forward(_ ids: [Int32]) -> Matrix
+  /// The output of `forward`, keeping nothing for `backward`: any number of threads may run it.
+  func infer(_ ids: [Int32]) -> Matrix
   func backward(_ dout: Matrix)
 }
 

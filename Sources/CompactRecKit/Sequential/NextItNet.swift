@@ -30,6 +30,15 @@ public final class NextItNet: SequenceEncoder {
     }
 
     /// out = x + mask f(x), so dx = dout + f'(mask dout) through the chain in reverse.
+    func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+      var a = relu1.infer(norm1.infer(conv1.infer(x, length: length)))
+      zeroPadding(&a, valid)
+      var out = relu2.infer(norm2.infer(conv2.infer(a, length: length)))
+      zeroPadding(&out, valid)
+      out.add(x)
+      return out
+    }
+
     func backward(_ dout: Matrix, valid: [Bool]) -> Matrix {
       var d = dout
       zeroPadding(&d, valid)
@@ -97,6 +106,12 @@ public final class NextItNet: SequenceEncoder {
     self.valid = valid
     var h = x
     for b in blocks { h = b.forward(h, length: length, valid: valid) }
+    return h
+  }
+
+  public func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    var h = x
+    for b in blocks { h = b.infer(h, length: length, valid: valid) }
     return h
   }
 

@@ -46,6 +46,15 @@ public final class SASRec: SequenceEncoder {
       return out
     }
 
+    func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+      var h = attention.infer(norm1.infer(x), length: length, valid: valid)
+      h.add(x)
+      var out = outer.infer(activation.infer(inner.infer(norm2.infer(h))))
+      out.add(h)
+      zeroPadding(&out, valid)
+      return out
+    }
+
     func backward(_ dout: Matrix, valid: [Bool]) -> Matrix {
       var d = dout
       zeroPadding(&d, valid)
@@ -107,19 +116,31 @@ public final class SASRec: SequenceEncoder {
   }
 
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
-    precondition(length <= positions.count, "sequences longer than the \(positions.count) learned positions")
     self.valid = valid
-    // Position ids count back from the last learned position, so an item's position depends
-    // only on its distance from the end, however long the (trimmed) window is.
-    let offset = positions.count - length
-    let p = positions.forward((0..<x.rows).map { Int32(offset + $0 % length) })
-    let scale = Float(width).squareRoot()
-    var h = x
-    for i in 0..<h.storage.count { h.storage[i] = h.storage[i] * scale + p.storage[i] }
-    h = dropInput.forward(h)
+    var h = dropInput.forward(embedded(x, length: length, positions: positions.forward))
     zeroPadding(&h, valid)
     for b in blocks { h = b.forward(h, length: length, valid: valid) }
     return finalNorm.forward(h)
+  }
+
+  public func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
+    var h = embedded(x, length: length, positions: positions.infer)
+    zeroPadding(&h, valid)
+    for b in blocks { h = b.infer(h, length: length, valid: valid) }
+    return finalNorm.infer(h)
+  }
+
+  /// The scaled item embeddings plus their position embeddings (looked up by `lookup`).
+  /// Position ids count back from the last learned position, so an item's position depends
+  /// only on its distance from the end, however long the (trimmed) window is.
+  private func embedded(_ x: Matrix, length: Int, positions lookup: ([Int32]) -> Matrix) -> Matrix {
+    precondition(length <= positions.count, "sequences longer than the \(positions.count) learned positions")
+    let offset = positions.count - length
+    let p = lookup((0..<x.rows).map { Int32(offset + $0 % length) })
+    let scale = Float(width).squareRoot()
+    var h = x
+    for i in 0..<h.storage.count { h.storage[i] = h.storage[i] * scale + p.storage[i] }
+    return h
   }
 
   public func backward(_ dout: Matrix) -> Matrix {

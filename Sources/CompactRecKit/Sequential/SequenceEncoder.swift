@@ -11,6 +11,9 @@ public protocol SequenceEncoder: AnyObject {
   /// Switches dropout (if any) between training and inference.
   func setTraining(_ training: Bool)
   func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix
+  /// The output of `forward` at inference (no dropout), keeping nothing for `backward`: any
+  /// number of threads may run it at once.
+  func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix
   func backward(_ dout: Matrix) -> Matrix
 }
 

@@ -83,11 +83,12 @@ public final class SequentialModel: Recommender {
   }
 
   /// The hidden state after each query's history, (queries, width), for one batch.
+  /// Inference: the layers keep no state, so many threads may call it at once.
   func lastHidden(_ queries: ArraySlice<ScoringQuery>) -> Matrix {
-    encoder.setTraining(false)
     let batch = SequenceBatch(histories: queries.map(\.history), maxLength: maxLength, padding: padding)
     let t = batch.length
-    return hidden(batch).gathering((1...queries.count).map { Int32($0 * t - 1) })
+    let h = encoder.infer(input.infer(batch.inputs), length: batch.length, valid: batch.valid)
+    return h.gathering((1...queries.count).map { Int32($0 * t - 1) })
   }
 
   /// Scores of every item after each query's history (`ScoringQuery.history`).

@@ -27,7 +27,14 @@ public struct OutputPath: Sendable {
     case modelFile
     /// Nothing: the path must not exist (a checkpoint that a fresh run would overwrite).
     case nothing
+    /// An earlier `compactrec recommend --out` file (it starts with `OutputPath.recommendationsSignature`)
+    /// or an empty file.
+    case recommendations
   }
+
+  /// How every line of a `compactrec recommend --out` file starts: what lets a later run
+  /// replace it, and nothing else.
+  public static let recommendationsSignature = Array("{\"user\":".utf8)
 
   /// The path as the user gave it.
   public var path: String
@@ -71,7 +78,13 @@ public struct OutputPath: Sendable {
     switch replaceable {
     case .nothing: throw fail(.exists)
     case .modelFile:
-      guard info.st_size == 0 || OutputPath.startsWithModelSignature(path) else { throw fail(.notAModelFile) }
+      guard info.st_size == 0 || OutputPath.starts(path, with: ModelFileLayout.magic) else {
+        throw fail(.notAModelFile)
+      }
+    case .recommendations:
+      guard info.st_size == 0 || OutputPath.starts(path, with: OutputPath.recommendationsSignature) else {
+        throw fail(.notRecommendations)
+      }
     }
   }
 
@@ -94,21 +107,22 @@ public struct OutputPath: Sendable {
     return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
   }
 
-  /// Whether the file starts with the `.crm` signature (unreadable files count as not).
-  private static func startsWithModelSignature(_ path: String) -> Bool {
+  /// Whether the file starts with `signature` (unreadable files count as not).
+  private static func starts(_ path: String, with signature: [UInt8]) -> Bool {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { return false }
     defer { _ = close(fd) }
-    let magic = ModelFileLayout.magic
-    var head = [UInt8](repeating: 0, count: magic.count)
-    let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, magic.count) }
-    return n == magic.count && head == magic
+    var head = [UInt8](repeating: 0, count: signature.count)
+    let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, signature.count) }
+    return n == signature.count && head == signature
   }
 }
 
 /// Why an output path was refused, with the option and path concerned.
 public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendable {
   public enum Reason: Equatable, Sendable {
+    /// An existing file that is not an earlier recommendations file.
+    case notRecommendations
     /// The path ends in no file name.
     case notAFileName
     /// The parent directory does not exist (or is not a directory).
@@ -152,6 +166,9 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
   public var description: String {
     let subject = "\(option) \(path)"
     switch reason {
+    case .notRecommendations:
+      return "\(subject): exists and is not a file of recommendations written by compactrec recommend; "
+        + "refusing to replace it — choose another path or remove the file first"
     case .notAFileName: return "\(subject): not a path to a file (it names no file)"
     case .missingDirectory(let d): return "\(subject): the directory '\(d)' does not exist; create it first"
     case .directoryNotWritable(let d): return "\(subject): cannot create files in '\(d)' (permission denied)"
@@ -183,7 +200,7 @@ extension OutputPathError: LocalizedError {
 
 /// A file's identity on this machine: device and inode, so two spellings of one path compare
 /// equal.
-struct FileIdentity: Hashable {
+public struct FileIdentity: Hashable, Sendable {
   var device: UInt64
   var inode: UInt64
 
@@ -219,7 +236,7 @@ struct FileIdentity: Hashable {
   /// links); nil for a non-empty regular file. Special files are refused up front (reading one
   /// could block forever or never end), and so are empty files (Foundation's reader leaks its
   /// buffer on one).
-  static func readProblem(at path: String) -> ReadProblem? {
+  public static func readProblem(at path: String) -> ReadProblem? {
     var info = stat()
     guard stat(path, &info) == 0 else { return .missing }
     switch info.st_mode & S_IFMT {
@@ -230,7 +247,7 @@ struct FileIdentity: Hashable {
   }
 
   /// What `readProblem(at:)` finds.
-  enum ReadProblem: Equatable {
+  public enum ReadProblem: Equatable, Sendable {
     case missing, directory, empty
     /// A FIFO, device or socket, named.
     case special(String)

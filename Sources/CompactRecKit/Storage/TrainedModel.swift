@@ -119,25 +119,44 @@ public final class TrainedModel {
       histories: rows, dataFingerprint: file.dataFingerprint, metadata: file.metadata)
   }
 
-  /// The best `k` items for a known user (original id), seen items excluded.
+  /// The best `k` items for a known user (original id), seen items excluded, under `filter`'s
+  /// allow- and deny-lists (dense item indices, from `itemIndices`).
   /// Throws `RecommendationError.unknownUser` for an id not in training.
-  public func recommend(user id: String, k: Int) throws -> [(item: String, score: Float)] {
+  public func recommend(user id: String, k: Int, filter: ItemFilter = ItemFilter()) throws -> [(
+    item: String, score: Float
+  )] {
     guard let u = users.index(of: id) else { throw RecommendationError.unknownUser(id) }
-    let query = ScoringQuery(user: u, history: histories[Int(u)], exclude: Array(seen.row(Int(u))))
-    return named(model.recommend([query], k: k)[0])
+    return named(model.recommend([query(user: u, filter: filter)], k: k)[0])
   }
 
   /// The best `k` items after a history of original item ids (oldest first), which are
-  /// excluded. Unknown items throw `RecommendationError.unknownItem`.
-  public func recommend(history ids: [String], k: Int) throws -> [(item: String, score: Float)] {
-    let history = try ids.map { id -> Int32 in
+  /// excluded, under `filter`. Unknown items throw `RecommendationError.unknownItem`.
+  public func recommend(history ids: [String], k: Int, filter: ItemFilter = ItemFilter()) throws -> [(
+    item: String, score: Float
+  )] {
+    let history = try itemIndices(ids)
+    let query = ScoringQuery(user: nil, history: history, exclude: history + filter.exclude, allow: filter.allow)
+    return named(model.recommend([query], k: k)[0])
+  }
+
+  /// The query of known user `u`: its stored history (what sequential models read), its seen
+  /// items and `filter`'s excluded items left out, only `filter`'s allowed items when it has
+  /// an allow-list.
+  public func query(user u: Int32, filter: ItemFilter = ItemFilter()) -> ScoringQuery {
+    ScoringQuery(
+      user: u, history: histories[Int(u)], exclude: Array(seen.row(Int(u))) + filter.exclude, allow: filter.allow)
+  }
+
+  /// Dense indices of original item ids; an unknown id throws `RecommendationError.unknownItem`.
+  public func itemIndices(_ ids: [String]) throws -> [Int32] {
+    try ids.map { id in
       guard let i = items.index(of: id) else { throw RecommendationError.unknownItem(id) }
       return i
     }
-    return named(model.recommend([ScoringQuery(user: nil, history: history, exclude: history)], k: k)[0])
   }
 
-  private func named(_ r: Ranking) -> [(item: String, score: Float)] {
+  /// The ranking with original item ids.
+  public func named(_ r: Ranking) -> [(item: String, score: Float)] {
     zip(r.items, r.scores).map { (items[$0.0], $0.1) }
   }
 }
