@@ -1,17 +1,21 @@
 // Exact top-k over b-bit codes at every width the 1-bit nibble kernel does not cover: 1 bit
-// at d > 64, 2, 3 and 4 bits at any d whose code products fit 16 bits, and 8 bits. See
-// CodeSearchIndex.swift and crk_code_scan_layout in ckernels.h.
+// at d > 64, 2, 3 and 4 bits at any d whose code products fit 16 bits, and 8 bits up to d = 256.
+// See CodeSearchIndex.swift and crk_code_scan_layout in ckernels.h.
 //
-// Both routes compute the integer part T = sum_c u_c v_c of a user's score with every item of
-// a group of 128 items in registers, then test the group against the user's k-th best score
-// with one integer comparison per item; only items that pass are scored exactly
-// (crk_code_score, the formula of crk_code_scores) and offered to the heap.
-// - Up to 4 bits, table lookups as in FAISS's fast-scan, but exact: the user's codes are
+// Every route computes the integer part T = sum_c u_c v_c of a user's score with the 128 items
+// of a group in registers, then tests each item's key s_i (T + user_term - z V_i) against the
+// user's k-th best score, 8 items per vector comparison; only items that pass are scored, in
+// double from the same exact integers as crk_code_score (so bit for bit the same score), and
+// offered to the heap. The three routes (route_for):
+// - LUT (1 and 2 bits): table lookups as in FAISS's fast-scan, but exact: the user's codes are
 //   integers too, so a table per nibble position j holds sum_{c in j} u_c x_c for every 4-bit
 //   pattern x of one item bit-plane, at most 4 (2^b - 1) <= 60 and so one byte. One 32-byte
 //   shuffle looks up 32 items; bytes are summed while they cannot overflow, then widened to
 //   16 bits with the plane's weight 2^q.
-// - At 8 bits, 16-bit multiply-adds (vpmaddwd) of two dimensions of 8 items at a time.
+// - BYTES (3 and 4 bits): one byte per code, byte multiply-adds (vpmaddubsw) of two dimensions
+//   of 16 items at a time, summed in 16 bits. At 4 bits this is 1.3x faster than LUT, whose
+//   bytes overflow after 4 lookups (RESULTS.md).
+// - WORDS (8 bits): 16-bit multiply-adds (vpmaddwd) of two dimensions of 8 items at a time.
 #include "ckernels.h"
 #include "code_scan.h"
 #include "code_score.h"
@@ -27,6 +31,17 @@
 static inline int nibble_positions(int d) { return (d + 3) / 4; }
 static inline int dim_pairs(int d) { return (d + 1) / 2; }
 
+// How a width is scanned: table lookups over bit-planes (LUT), byte multiply-adds over one
+// byte per code (BYTES, 3 and 4 bits while T fits 16 signed bits), 16-bit multiply-adds (WORDS,
+// 8 bits). Measured on Gowalla (RESULTS.md): BYTES is faster than LUT at 4 bits, LUT at 1 and 2.
+typedef enum { ROUTE_LUT, ROUTE_BYTES, ROUTE_WORDS } scan_route;
+
+static scan_route route_for(int bits, int d) {
+  const int64_t top = ((int64_t)1 << bits) - 1;
+  if (bits == 8) return ROUTE_WORDS;
+  return bits >= 3 && (int64_t)d * top * top <= 32767 ? ROUTE_BYTES : ROUTE_LUT;
+}
+
 int crk_code_scan_supported(int bits, int d) {
   const int64_t top = ((int64_t)1 << bits) - 1;
   if (bits == 8) return d >= 1 && d <= 256;  // keeps T below 2^24, exact in a float
@@ -34,9 +49,12 @@ int crk_code_scan_supported(int bits, int d) {
 }
 
 int64_t crk_code_scan_bytes(int64_t n_items, int bits, int d) {
-  const int64_t groups = (n_items + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP;
-  if (bits == 8) return groups * CRK_SCAN_GROUP * dim_pairs(d) * 4;
-  return groups * CRK_SCAN_GROUP * bits * nibble_positions(d);
+  const int64_t slots = (n_items + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP * CRK_SCAN_GROUP;
+  switch (route_for(bits, d)) {
+    case ROUTE_WORDS: return slots * dim_pairs(d) * 4;
+    case ROUTE_BYTES: return slots * dim_pairs(d) * 2;
+    default: return slots * bits * nibble_positions(d);
+  }
 }
 
 // Code of dimension c in a row of b planes of wpp words (PackedCodes.swift).
@@ -46,11 +64,11 @@ static inline int code_at(const uint64_t *row, int bits, int wpp, int c) {
   return u;
 }
 
-// The slot of lane `lane` of a group in the order the scan reads its sums: up to 4 bits, the
-// even items of each 32 first, then the odd ones (how bytes widen to 16-bit lanes); at 8 bits,
+// The slot of lane `lane` of a group in the order the scan reads its sums: with table lookups,
+// the even items of each 32 first, then the odd ones (how bytes widen to 16-bit lanes); else
 // item order.
-static inline int64_t scan_slot(int bits, int64_t lane) {
-  if (bits == 8) return lane;
+static inline int64_t scan_slot(scan_route route, int64_t lane) {
+  if (route != ROUTE_LUT) return lane;
   return lane / 32 * 32 + (lane % 2) * 16 + (lane % 32) / 2;
 }
 
@@ -59,6 +77,7 @@ void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32
   const int64_t slots = (n + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP * CRK_SCAN_GROUP;
   const int row = bits * words_per_plane;
   const float z = (float)((1 << bits) - 1) / 2;
+  const scan_route route = route_for(bits, d);
   memset(layout, 0, (size_t)crk_code_scan_bytes(n, bits, d));
   for (int64_t i = 0; i < slots; i++) {  // padding: never a candidate
     slot_steps[i] = 0;
@@ -67,7 +86,17 @@ void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32
   for (int64_t i = 0; i < n; i++) {
     const int64_t g = i / CRK_SCAN_GROUP, lane = i % CRK_SCAN_GROUP;
     const uint64_t *v = codes + i * row;
-    if (bits == 8) {
+    if (route == ROUTE_BYTES) {
+      // [group][pair p][8 registers of 16 items][item][2 dims], one byte per code.
+      const int pairs = dim_pairs(d);
+      uint8_t *out = (uint8_t *)layout;
+      const int64_t reg = lane / 16, e = lane % 16;
+      for (int p = 0; p < pairs; p++)
+        for (int t = 0; t < 2; t++) {
+          const int c = 2 * p + t;
+          out[((g * pairs + p) * 8 + reg) * 32 + e * 2 + t] = (uint8_t)(c < d ? code_at(v, bits, words_per_plane, c) : 0);
+        }
+    } else if (route == ROUTE_WORDS) {
       // [group][quad of 32 items][pair p][4 registers of 8 items][item][2 dims], int16.
       const int pairs = dim_pairs(d);
       int16_t *out = (int16_t *)layout;
@@ -87,7 +116,7 @@ void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32
           out[((g * bits + q) * positions + j) * CRK_SCAN_GROUP + lane] = (uint8_t)((word >> ((4 * j) % 64)) & 15);
         }
     }
-    const int64_t slot = g * CRK_SCAN_GROUP + scan_slot(bits, lane);
+    const int64_t slot = g * CRK_SCAN_GROUP + scan_slot(route, lane);
     slot_steps[slot] = steps[i];
     slot_offsets[slot] = z * (float)sums[i];  // exact: a multiple of 1/2 below 2^23
   }
@@ -97,8 +126,9 @@ void crk_code_scan_layout(const uint64_t *codes, const float *steps, const int32
 typedef struct {
   crk_heap heap;
   const uint64_t *code;
-  const uint8_t *tables;  // up to 4 bits: 16 bytes per nibble position (32-byte aligned)
-  const int32_t *pairs;   // 8 bits: (u_2p, u_2p+1) as two int16 per pair p
+  const uint8_t *tables;  // LUT: 16 bytes per nibble position (32-byte aligned)
+  const int32_t *pairs;   // WORDS: (u_2p, u_2p+1) as two int16 per pair p
+  const int16_t *bytes;   // BYTES: (u_2p, u_2p+1) as two bytes per pair p
   float step;
   float user_term;  // d z^2 - z U + 2: the item-independent part of the centered product, plus a slack
   float to_key;     // 1 / step
@@ -118,12 +148,15 @@ static inline float key_margin(float threshold, float to_key) {
 #if CRK_X86
 #include <immintrin.h>
 
-// The exact score of permuted item i (crk_code_scores' formula), offered to the user's heap
-// unless the user has seen it.
-CRK_AVX2 static inline void offer_exact(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t i) {
-  const int row = ix->bits * ix->words_per_plane;
-  const float s = crk_code_score(us->code, us->step, user_sum, ix->codes + i * row, ix->steps[i], ix->sums[i],
-                                 ix->bits, ix->words_per_plane, ix->d);
+// The exact score of permuted item i from its integer part t = sum_c u_c v_c, offered to the
+// user's heap unless the user has seen it. The score is crk_code_score's, bit for bit: the
+// same double expression of the same exact integers (at 1 bit, (d - 2 h) / 4 with h = U + V -
+// 2 t equals t - (U + V) / 2 + d / 4 exactly, and scaling by 1/4 commutes with rounding).
+CRK_AVX2 static inline void offer_exact(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t i,
+                                        int64_t t) {
+  const double z = ((double)(1 << ix->bits) - 1) / 2;
+  const double centered = (double)t - z * (double)(user_sum + ix->sums[i]) + ix->d * z * z;
+  const float s = (float)((double)us->step * ix->steps[i] * centered);
   if (s < heap_threshold(&us->heap)) return;
   const int32_t item = ix->original[i];
   if ((us->seen_bits[item >> 6] >> (item & 63)) & 1) return;
@@ -193,7 +226,13 @@ CRK_AVX2 static inline __attribute__((always_inline)) void lut_group(const crk_c
                       candidates8(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1)), ix->scan_steps + slot + 8,
                                   ix->scan_offsets + slot + 8, user_term, margin)
                         << 8;
-      for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, first + 32 * r + 2 * __builtin_ctz(mask) + parity);
+      if (!mask) continue;
+      uint16_t t[16];
+      _mm256_storeu_si256((__m256i *)t, v);
+      for (; mask; mask &= mask - 1) {
+        const int e = __builtin_ctz(mask);
+        offer_exact(ix, us, user_sum, first + 32 * r + 2 * e + parity, t[e]);
+      }
     }
   }
 }
@@ -217,8 +256,45 @@ CRK_AVX2 static void madd_group(const crk_code_index *ix, scan_user *us, int32_t
     for (int t = 0; t < 4; t++) {
       const int64_t slot = first + 32 * quad + 8 * t;
       uint32_t mask = candidates8(acc[t], ix->scan_steps + slot, ix->scan_offsets + slot, user_term, margin);
-      for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask));
+      if (!mask) continue;
+      int32_t sums[8];
+      _mm256_storeu_si256((__m256i *)sums, acc[t]);
+      for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask), sums[__builtin_ctz(mask)]);
     }
+  }
+}
+
+// One user against group g by byte multiply-adds: T of 16 items per register, two dimensions
+// per instruction, summed in 16 bits (route_for keeps every sum below 2^15).
+CRK_AVX2 static void bytes_group(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t g) {
+  const int pairs = dim_pairs(ix->d);
+  const __m256i *p = (const __m256i *)((const uint8_t *)ix->scan + g * (int64_t)pairs * 256);
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (int c = 0; c < pairs; c++, p += 8) {
+    const __m256i w = _mm256_set1_epi16(us->bytes[c]);
+    a0 = _mm256_add_epi16(a0, _mm256_maddubs_epi16(_mm256_load_si256(p), w));
+    a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_load_si256(p + 1), w));
+    a2 = _mm256_add_epi16(a2, _mm256_maddubs_epi16(_mm256_load_si256(p + 2), w));
+    a3 = _mm256_add_epi16(a3, _mm256_maddubs_epi16(_mm256_load_si256(p + 3), w));
+    a4 = _mm256_add_epi16(a4, _mm256_maddubs_epi16(_mm256_load_si256(p + 4), w));
+    a5 = _mm256_add_epi16(a5, _mm256_maddubs_epi16(_mm256_load_si256(p + 5), w));
+    a6 = _mm256_add_epi16(a6, _mm256_maddubs_epi16(_mm256_load_si256(p + 6), w));
+    a7 = _mm256_add_epi16(a7, _mm256_maddubs_epi16(_mm256_load_si256(p + 7), w));
+  }
+  const __m256 user_term = _mm256_set1_ps(us->user_term), margin = _mm256_set1_ps(us->margin);
+  const __m256i acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+  const int64_t first = g * CRK_SCAN_GROUP;
+  for (int r = 0; r < 8; r++) {
+    const int64_t slot = first + 16 * r;
+    uint32_t mask = candidates8(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[r])), ix->scan_steps + slot,
+                                ix->scan_offsets + slot, user_term, margin) |
+                    candidates8(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[r], 1)), ix->scan_steps + slot + 8,
+                                ix->scan_offsets + slot + 8, user_term, margin)
+                      << 8;
+    if (!mask) continue;
+    int16_t sums[16];
+    _mm256_storeu_si256((__m256i *)sums, acc[r]);
+    for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask), sums[__builtin_ctz(mask)]);
   }
 }
 
@@ -234,7 +310,8 @@ CRK_LUT_GROUP(4)
 
 typedef void (*group_scan)(const crk_code_index *, scan_user *, int32_t, int64_t);
 
-static group_scan group_scan_for(int bits) {
+static group_scan group_scan_for(int bits, int d) {
+  if (route_for(bits, d) == ROUTE_BYTES) return bytes_group;
   switch (bits) {
     case 1: return lut_group_1;
     case 2: return lut_group_2;
@@ -244,10 +321,22 @@ static group_scan group_scan_for(int bits) {
   }
 }
 
-// Per-user tables (up to 4 bits) or dimension pairs (8 bits) from the user's packed row.
-static void user_tables(const crk_code_index *ix, const uint64_t *code, uint8_t *tables, int32_t *pairs) {
+// Per-user tables (LUT) or dimension pairs (BYTES, WORDS) from the user's packed row, into
+// `out`.
+static void user_tables(const crk_code_index *ix, const uint64_t *code, void *out) {
   const int d = ix->d, bits = ix->bits, wpp = ix->words_per_plane;
-  if (bits == 8) {
+  const scan_route route = route_for(bits, d);
+  if (route == ROUTE_BYTES) {
+    int16_t *pairs = out;
+    for (int p = 0; p < dim_pairs(d); p++) {
+      const int lo = code_at(code, bits, wpp, 2 * p);
+      const int hi = 2 * p + 1 < d ? code_at(code, bits, wpp, 2 * p + 1) : 0;
+      pairs[p] = (int16_t)(lo | (hi << 8));  // signed bytes of maddubs: codes below 16 stay positive
+    }
+    return;
+  }
+  if (route == ROUTE_WORDS) {
+    int32_t *pairs = out;
     for (int p = 0; p < dim_pairs(d); p++) {
       const int lo = code_at(code, bits, wpp, 2 * p);
       const int hi = 2 * p + 1 < d ? code_at(code, bits, wpp, 2 * p + 1) : 0;
@@ -255,6 +344,7 @@ static void user_tables(const crk_code_index *ix, const uint64_t *code, uint8_t 
     }
     return;
   }
+  uint8_t *tables = out;
   for (int j = 0; j < nibble_positions(d); j++) {
     int u[4];
     for (int t = 0; t < 4; t++) u[t] = 4 * j + t < d ? code_at(code, bits, wpp, 4 * j + t) : 0;
@@ -271,11 +361,14 @@ CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *us
   const int64_t words = (ix->n_items + 63) / 64;
   const int64_t groups = (ix->n_items + CRK_SCAN_GROUP - 1) / CRK_SCAN_GROUP;
   const float z = (float)((1 << ix->bits) - 1) / 2;
-  const int64_t table_bytes = ix->bits == 8 ? (int64_t)dim_pairs(ix->d) * 4 : 16 * (int64_t)nibble_positions(ix->d);
+  const scan_route route = route_for(ix->bits, ix->d);
+  const int64_t table_bytes = route == ROUTE_WORDS   ? (int64_t)dim_pairs(ix->d) * 4
+                              : route == ROUTE_BYTES ? (int64_t)dim_pairs(ix->d) * 2
+                                                     : 16 * (int64_t)nibble_positions(ix->d);
   const int64_t stride = (table_bytes + 63) / 64 * 64;
   uint8_t *scratch = aligned_alloc(64, (size_t)(stride * CRK_SEARCH_USERS));
   if (!scratch) return -1;
-  const group_scan scan_group = group_scan_for(ix->bits);
+  const group_scan scan_group = group_scan_for(ix->bits, ix->d);
   scan_user scans[CRK_SEARCH_USERS];
   int64_t scanned = 0;
   for (int64_t base = 0; base < m; base += CRK_SEARCH_USERS) {
@@ -296,8 +389,9 @@ CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *us
       uint8_t *mine = scratch + r * stride;
       us->tables = mine;
       us->pairs = (const int32_t *)mine;
+      us->bytes = (const int16_t *)mine;
       if (us->live) {
-        user_tables(ix, us->code, mine, (int32_t *)mine);
+        user_tables(ix, us->code, mine);
       } else {  // every score is 0 (or the step is not finite): score each item directly
         for (int64_t i = 0; i < ix->n_items; i++) {
           const float s = crk_code_score(us->code, us->step, user_sums[u], ix->codes + i * row, ix->steps[i],

@@ -157,10 +157,14 @@ int crk_code_scan_supported(int bits, int d);
 int64_t crk_code_scan_bytes(int64_t n_items, int bits, int d);
 
 /// Fills the scan layout from an index's permuted codes, steps and code sums, for
-/// crk_code_scan_supported widths, in groups of CRK_SCAN_GROUP items (zero past the end):
-/// - up to 4 bits, [group][plane q][nibble position j][item] bytes, each the 4 bits 4j ..< 4j + 4
-///   of the item's plane q; a search sums per-user table lookups over them;
-/// - at 8 bits, [group][32 items][dimension pair p][item][2] int16 codes, for 16-bit
+/// crk_code_scan_supported widths, in groups of CRK_SCAN_GROUP items (zero past the end), in
+/// the route code_scan.c picks for the width:
+/// - 1 and 2 bits (and 3, 4 bits past the 16-bit signed bound), [group][plane q][nibble
+///   position j][item] bytes, each the 4 bits 4j ..< 4j + 4 of the item's plane q; a search
+///   sums per-user table lookups over them;
+/// - 3 and 4 bits, [group][dimension pair p][item][2] bytes, one code per byte, for byte
+///   multiply-adds;
+/// - 8 bits, [group][32 items][dimension pair p][item][2] int16 codes, for 16-bit
 ///   multiply-adds.
 /// Also writes each item's step and z V_i (z the zero point, V_i its code sum) in the order the
 /// scan reads a group's sums (slot_steps and slot_offsets hold ceil(n / CRK_SCAN_GROUP) *
