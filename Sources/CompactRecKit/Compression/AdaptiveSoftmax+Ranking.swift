@@ -29,12 +29,17 @@ extension AdaptiveSoftmax {
   /// visited block costs one product, one log-sum-exp and one selection pass. Returns what
   /// selecting from `scores` returns, and how many tail blocks the bounds skipped.
   public func top(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
+    top(hidden, k: k, filters: filters, layout: AdaptiveRankingLayout(self))
+  }
+
+  /// `top` with the weights already laid out (`OutputLayerIndex` builds the layout once).
+  func top(_ hidden: Matrix, k: Int, filters: [ItemFilter], layout: AdaptiveRankingLayout) -> SearchResult {
     precondition(filters.count == hidden.rows, "one filter per row")
     let exclude = filters.map { $0.exclusions(itemCount: items) }
     var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
     let (skipped, late) = lists.withUnsafeMutableBufferPointer { lists in
       blocks.order.withUnsafeBufferPointer { order in
-        AdaptiveRankingLayout(self).walk(hidden, needs: { r, _, bound in !lists[r].excludes(score: bound) }) {
+        layout.walk(hidden, needs: { r, _, bound in !lists[r].excludes(score: bound) }) {
           b, r, logits, shift in
           lists[r].offerBlock(
             logits, count: blocks.size(b), shift: shift, items: order.baseAddress! + blocks.start(b),
@@ -60,7 +65,7 @@ extension AdaptiveSoftmax {
 
 /// An adaptive softmax's weights laid out for `crk_rows_product` (the head and tail tables
 /// transposed to (width, items)), and the walk over its blocks that both ranking paths share.
-struct AdaptiveRankingLayout {
+struct AdaptiveRankingLayout: Sendable {
   let blocks: FrequencyBlocks
   let width: Int
   let chunk: Int

@@ -54,17 +54,25 @@ extension SoftmaxCrossEntropy: ItemOutput {
 
 /// The output layer of a sequential model as an `ItemIndex` over hidden states: the full
 /// softmax by brute force, CpRec's adaptive softmax by its exact top-k that skips whole tail
-/// blocks.
+/// blocks, with its weights laid out for that search once, when the index is built. Build it
+/// after training: it reads the layer's weights as they are then.
 public struct OutputLayerIndex: ItemIndex, @unchecked Sendable {
   /// The layer; only read.
   public let layer: ItemOutput
+  private let layout: AdaptiveRankingLayout?
 
-  public init(layer: ItemOutput) { self.layer = layer }
+  public init(layer: ItemOutput) {
+    self.layer = layer
+    layout = (layer as? AdaptiveSoftmax).map { AdaptiveRankingLayout($0) }
+  }
 
   public var itemCount: Int { layer.items }
 
   /// Queries are hidden states, (queries, width).
   public func search(_ hidden: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
-    layer.top(hidden, k: k, filters: filters)
+    if let layout, let adaptive = layer as? AdaptiveSoftmax {
+      return adaptive.top(hidden, k: k, filters: filters, layout: layout)
+    }
+    return layer.top(hidden, k: k, filters: filters)
   }
 }

@@ -126,6 +126,8 @@ public final class SequentialModel: Recommender {
     return index.search(h, k: k, filters: queries.map(\.filter))
   }
 
-  /// The output layer as an index over hidden states.
+  /// The output layer as an index over hidden states, built now from the current weights (a
+  /// server builds it once and keeps it; `search` builds one per call, so that it follows
+  /// training).
   public var index: OutputLayerIndex { OutputLayerIndex(layer: output) }
 }
