@@ -68,13 +68,14 @@ def top_unseen(search, queries, seen, k, group=4096):
     return out
 
 
-def ours(binary, model, k):
-    """Seconds of one all-users search by `compactrec bench retrieval`."""
+def ours(binary, model, k, threads):
+    """Seconds of one all-users search by `compactrec bench retrieval` on `threads` threads."""
     result = subprocess.run(
         [binary, "bench", "retrieval", "--model", model, "-k", str(k), "--repeat", "1"],
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, "COMPACTREC_THREADS": str(threads)},
     )
     return json.loads(result.stdout)["seconds"]
 
@@ -161,9 +162,9 @@ def main():
             start = time.perf_counter()
             top_unseen(lambda q, kk: index.search(q, kk), queries[peer], seen, a.k)
             faiss_times[peer].append(time.perf_counter() - start)
-            our_times[mine].append(ours(a.compactrec, models[mine], a.k))
+            our_times[mine].append(ours(a.compactrec, models[mine], a.k, a.threads))
         for mine, _ in extra:  # the widths without a FAISS peer, against our float in this round
-            our_times[mine].append(ours(a.compactrec, models[mine], a.k))
+            our_times[mine].append(ours(a.compactrec, models[mine], a.k, a.threads))
         print(f"round {r + 1}/{a.rounds} done", flush=True)
 
     best = lambda xs: min(xs) if xs else None

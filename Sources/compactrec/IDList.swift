@@ -6,8 +6,8 @@ import Foundation
 enum IDList {
   /// The ids of a comma-separated list, blanks dropped.
   static func split(_ text: String) -> [String] {
-    text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" })
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    text.split(whereSeparator: { $0 == "," || $0.isNewline })  // "\r\n" is one Character
+      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
   }
 
   /// The file an `@FILE` argument names, or nil for an inline list.

@@ -127,8 +127,12 @@ struct RecommendCommand: ParsableCommand {
     return ids.map { bundle.users.index(of: $0)! }
   }
 
-  /// Dense item indices of an item list, every id known to the model.
+  /// Dense item indices of an item list, every id known to the model; an empty `--allow`
+  /// (which would silently recommend nothing) is refused.
   private func itemIndices(_ ids: [String], in bundle: TrainedModel, option: String) throws -> [Int32] {
+    if ids.isEmpty && option == "--allow" {
+      throw UsageFailure("--allow: no item ids given; leave the option out to rank every item")
+    }
     let unknown = ids.filter { bundle.items.index(of: $0) == nil }
     guard unknown.isEmpty else {
       throw UsageFailure(

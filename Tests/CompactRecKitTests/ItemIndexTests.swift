@@ -45,6 +45,18 @@ struct ItemIndexTests {
     #expect(ItemFilter(exclude: [3, 1, 3]).exclusions(itemCount: 6) == [1, 3])
     #expect(ItemFilter(exclude: [4], allow: [4, 2, 2]).exclusions(itemCount: 6) == [0, 1, 3, 4, 5])
     #expect(ItemFilter(allow: []).exclusions(itemCount: 3) == [0, 1, 2])
+    let merged = ItemFilter(exclude: [4], allow: [9, 2]).excluding([7, 4, 1])
+    #expect(merged.exclude == [1, 4, 7] && merged.allow == [2, 9])
+    #expect(ItemFilter(exclude: [0, 5]).isWithin(itemCount: 6) && !ItemFilter(allow: [6]).isWithin(itemCount: 6))
+  }
+
+  @Test("batches with allow-lists are searched in parts that bound their exclusion lists")
+  func parts() {
+    let plain = Array(repeating: ItemFilter(exclude: [1]), count: 50)
+    #expect(ItemFilter.parts(plain, itemCount: 1 << 23) == [0..<50])
+    let allowed = plain + [ItemFilter(allow: [3])]
+    let ranges = ItemFilter.parts(allowed, itemCount: 1 << 20)  // 16 queries per part
+    #expect(ranges.first == 0..<16 && ranges.last == 48..<51 && ranges.count == 4)
   }
 
   @Test(

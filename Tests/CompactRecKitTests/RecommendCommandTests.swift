@@ -46,7 +46,7 @@ struct RecommendCommandTests {
       #expect(one.out.split(separator: "\n").map { String($0.split(separator: "\t")[1]) } == all[user])
     }
     // A list and a file of ids give the same lines; a second run replaces its own output.
-    let ids = folder.write("users.txt", "u3\nu5\n\nu7\n")
+    let ids = folder.write("users.txt", "u3\r\nu5\r\n\r\nu7\r\n")  // Windows line ends too
     let fromFile = try CompactRecTool.run(["recommend", model, "--users", "@" + ids, "-k", "5"])
     let inline = try CompactRecTool.run(["recommend", model, "--users", "u3,u5,u7", "-k", "5"])
     let listed = try lines(fromFile.out)
@@ -85,6 +85,7 @@ struct RecommendCommandTests {
       (["--users", "u1,nobody"], 64, "--users: 1 of 2 ids are not users of the model's training data, first 'nobody'"),
       (["--user", "u1", "--allow", "i1,zzz"], 64, "--allow: 1 of 2 ids are not items of the model, first 'zzz'"),
       (["--user", "u1", "--deny", "@" + folder.path + "/missing.txt"], 64, "--deny: no file"),
+      (["--user", "u1", "--allow", ","], 64, "--allow: no item ids given"),
       (["--users", "all", "--out", notes], 1, "is not a file of recommendations written by compactrec recommend"),
       (["--users", "all", "--out", model], 1, "is an input of this command"),
       (["--user", "u1", "--out", folder.path + "/x.jsonl"], 64, "--out goes with --users"),

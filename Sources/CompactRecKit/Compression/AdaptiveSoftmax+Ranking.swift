@@ -35,6 +35,11 @@ extension AdaptiveSoftmax {
   /// `top` with the weights already laid out (`OutputLayerIndex` builds the layout once).
   func top(_ hidden: Matrix, k: Int, filters: [ItemFilter], layout: AdaptiveRankingLayout) -> SearchResult {
     precondition(filters.count == hidden.rows, "one filter per row")
+    let parts = ItemFilter.parts(filters, itemCount: items)
+    if parts.count > 1 {
+      return SearchResult(
+        joining: parts.map { top(hidden.rows($0), k: k, filters: Array(filters[$0]), layout: layout) })
+    }
     let exclude = filters.map { $0.exclusions(itemCount: items) }
     var lists = [TopList](repeating: TopList(k: min(k, items)), count: hidden.rows)
     let (skipped, late) = lists.withUnsafeMutableBufferPointer { lists in

@@ -73,6 +73,14 @@ public struct PackedCodes: Sendable, Equatable {
     codeSums = sums
   }
 
+  /// Rows `range` as codes of their own.
+  public func rows(_ range: Range<Int>) -> PackedCodes {
+    let w = wordsPerRow
+    return PackedCodes(
+      bits: bits, dim: dim, rows: range.count, words: Array(words[(range.lowerBound * w)..<(range.upperBound * w)]),
+      steps: Array(steps[range]))
+  }
+
   /// Code of dimension `c` of row `r`.
   public func code(row r: Int, dim c: Int) -> Int {
     var u = 0

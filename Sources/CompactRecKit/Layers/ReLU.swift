@@ -7,7 +7,7 @@ public final class ReLU {
   /// max(x, 0) elementwise, keeping nothing: inference, which many threads may run at once.
   public func infer(_ x: Matrix) -> Matrix {
     var y = x
-    for i in 0..<y.storage.count { y.storage[i] = max(y.storage[i], 0) }
+    for i in 0..<y.storage.count { y.storage[i] = y.storage[i] > 0 ? y.storage[i] : 0 }  // as forward: NaN -> 0
     return y
   }
 

@@ -16,9 +16,14 @@ public struct ScoringQuery: Sendable {
 
   /// Creates a query. The lists need not be sorted.
   public init(user: Int32?, history: [Int32] = [], exclude: [Int32] = [], allow: [Int32]? = nil) {
+    self.init(user: user, history: history, filter: ItemFilter(exclude: exclude, allow: allow))
+  }
+
+  /// Creates a query under `filter`.
+  public init(user: Int32?, history: [Int32] = [], filter: ItemFilter) {
     self.user = user
     self.history = history
-    filter = ItemFilter(exclude: exclude, allow: allow)
+    self.filter = filter
   }
 }
 

@@ -39,6 +39,7 @@ public enum BruteForceSearch {
         Parallel.forEach(end - start, grain: 8) { r in
           let row = buffer + r * n
           let f = filter(start + r)
+          precondition(f.isWithin(itemCount: n), "a filter names an item outside the \(n) items")
           if let allow = f.allow {  // keep the allowed scores, mask everything else
             var kept = allow.map { row[Int($0)] }
             for e in f.exclude { if let a = allow.binarySearch(e) { kept[a] = -.infinity } }

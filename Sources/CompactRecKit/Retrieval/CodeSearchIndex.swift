@@ -126,6 +126,10 @@ public final class CodeSearchIndex: ItemIndex, @unchecked Sendable {
   public func search(_ users: PackedCodes, k: Int, filters: [ItemFilter]) -> SearchResult {
     precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
     precondition(filters.count == users.rows, "one filter per user")
+    let parts = ItemFilter.parts(filters, itemCount: items.rows)
+    if parts.count > 1 {
+      return SearchResult(joining: parts.map { search(users.rows($0), k: k, filters: Array(filters[$0])) })
+    }
     let exclude = filters.map { $0.exclusions(itemCount: items.rows) }
     let m = users.rows
     let kk = min(k, items.rows)

@@ -103,6 +103,10 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
   /// split over the cores.
   public func search(_ users: Matrix, k: Int, filters: [ItemFilter]) -> SearchResult {
     precondition(users.cols == dim && filters.count == users.rows, "query shape mismatch")
+    let parts = ItemFilter.parts(filters, itemCount: itemCount)
+    if parts.count > 1 {
+      return SearchResult(joining: parts.map { search(users.rows($0), k: k, filters: Array(filters[$0])) })
+    }
     let exclude = filters.map { $0.exclusions(itemCount: itemCount) }
     let m = users.rows
     let kk = min(k, itemCount)

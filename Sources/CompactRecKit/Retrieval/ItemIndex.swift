@@ -3,7 +3,7 @@
 /// filter: a search returns min(k, admissible items) items, the best of the admissible ones.
 public struct ItemFilter: Sendable, Equatable {
   /// Items never returned, sorted ascending without repeats.
-  public let exclude: [Int32]
+  public private(set) var exclude: [Int32]
   /// When set, the only items that may be returned, sorted ascending without repeats.
   public let allow: [Int32]?
 
@@ -13,9 +13,19 @@ public struct ItemFilter: Sendable, Equatable {
     self.allow = allow.map { Array(Set($0)).sorted() }
   }
 
+  /// This filter with `items` (any order) excluded as well. The allow-list is shared, not
+  /// sorted again: what a batch of queries under one filter needs per query.
+  public func excluding(_ items: [Int32]) -> ItemFilter {
+    var copy = self
+    copy.exclude = Array(Set(exclude).union(items)).sorted()
+    return copy
+  }
+
   /// The items a search over `itemCount` items must skip for this filter: the excluded ones and,
-  /// under an allow-list, every item outside it. Sorted ascending.
+  /// under an allow-list, every item outside it. Sorted ascending. Precondition: every listed
+  /// item is one of the `itemCount` items.
   public func exclusions(itemCount: Int) -> [Int32] {
+    precondition(isWithin(itemCount: itemCount), "a filter names an item outside the \(itemCount) items")
     guard let allow else { return exclude }
     var out: [Int32] = []
     out.reserveCapacity(itemCount - allow.count + exclude.count)
@@ -29,6 +39,27 @@ public struct ItemFilter: Sendable, Equatable {
       if !allowed || excluded { out.append(item) }
     }
     return out
+  }
+}
+
+extension ItemFilter {
+  /// Whether every listed item is one of `itemCount` items (the lists are sorted: O(1)).
+  public func isWithin(itemCount: Int) -> Bool {
+    let inRange = { (list: [Int32]) in list.isEmpty || (list[0] >= 0 && Int(list[list.count - 1]) < itemCount) }
+    return inRange(exclude) && inRange(allow ?? [])
+  }
+
+  /// Exclusion lists per part of a batch, in items: an allow-list turns into up to `itemCount`
+  /// exclusions per query, so batches with allow-lists are searched in parts of at most this
+  /// many (64 MB of exclusions).
+  static let exclusionBudget = 1 << 24
+
+  /// The query ranges to search `filters`' batch in: one range, or parts of at most
+  /// `exclusionBudget / itemCount` queries when any filter has an allow-list.
+  static func parts(_ filters: [ItemFilter], itemCount: Int) -> [Range<Int>] {
+    guard filters.contains(where: { $0.allow != nil }) else { return [0..<filters.count] }
+    let size = max(1, exclusionBudget / max(1, itemCount))
+    return stride(from: 0, to: filters.count, by: size).map { $0..<min(filters.count, $0 + size) }
   }
 }
 
@@ -68,6 +99,12 @@ public struct SearchResult: Sendable {
   public init(rankings: [Ranking], statistics: SearchStatistics) {
     self.rankings = rankings
     self.statistics = statistics
+  }
+
+  /// The results of consecutive parts of one batch as one.
+  init(joining parts: [SearchResult]) {
+    rankings = parts.flatMap(\.rankings)
+    statistics = parts.reduce(SearchStatistics()) { $0 + $1.statistics }
   }
 }
 

@@ -135,7 +135,7 @@ public final class TrainedModel {
     item: String, score: Float
   )] {
     let history = try itemIndices(ids)
-    let query = ScoringQuery(user: nil, history: history, exclude: history + filter.exclude, allow: filter.allow)
+    let query = ScoringQuery(user: nil, history: history, filter: filter.excluding(history))
     return named(model.recommend([query], k: k)[0])
   }
 
@@ -143,8 +143,7 @@ public final class TrainedModel {
   /// items and `filter`'s excluded items left out, only `filter`'s allowed items when it has
   /// an allow-list.
   public func query(user u: Int32, filter: ItemFilter = ItemFilter()) -> ScoringQuery {
-    ScoringQuery(
-      user: u, history: histories[Int(u)], exclude: Array(seen.row(Int(u))) + filter.exclude, allow: filter.allow)
+    ScoringQuery(user: u, history: histories[Int(u)], filter: filter.excluding(Array(seen.row(Int(u)))))
   }
 
   /// Dense indices of original item ids; an unknown id throws `RecommendationError.unknownItem`.
