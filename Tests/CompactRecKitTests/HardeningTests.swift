@@ -167,6 +167,18 @@ struct HardeningTests {
     }
   }
 
+  @Test("a corrupt compact history is refused with the reason")
+  func riceHistory() throws {
+    let path = try tamperedFile(replacing: [Tensor(name: "history/rice", shape: [3], uint8: [1, 0, 0x55])])
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    #expect(
+      throws: ModelFileError(
+        path: path, reason: .invalidHeader("history/rice: user 0's list names item -1, outside the 3 items"))
+    ) {
+      _ = try TrainedModel.load(from: path)
+    }
+  }
+
   @Test(
     "sequential settings outside the limits are refused before any allocation",
     arguments: [

@@ -77,10 +77,8 @@ public final class TrainedModel {
   /// Writes the model file atomically (temp file, fsync, rename).
   public func save(to path: String) throws {
     var tensors = model.tensors()
-    var offsets: [UInt64] = [0]
-    for h in histories { offsets.append(offsets.last! + UInt64(h.count)) }
-    tensors.append(Tensor(name: "history/offsets", shape: [offsets.count], uint64: offsets))
-    tensors.append(Tensor(name: "history/items", shape: [Int(offsets.last!)], int32: histories.flatMap { $0 }))
+    let history = HistoryCoding.encode(histories)
+    tensors.append(Tensor(name: "history/rice", shape: [history.count], uint8: history))
     let file = ModelFile(
       kind: kind, hyperParameters: model.hyperParameters, dataFingerprint: dataFingerprint,
       userIDs: users.ids, itemIDs: items.ids, metadata: metadata, tensors: tensors)
@@ -104,16 +102,7 @@ public final class TrainedModel {
           "tensor '\(tensor.name)' holds NaN or infinite values (written by a training run that diverged?)"))
     }
     let model = try type.init(file: file)
-    let offsets = try file.tensor("history/offsets").uint64s().map { Int(exactly: $0) ?? -1 }
-    let columns = try file.tensor("history/items").int32s()
-    guard offsets.allSatisfy({ $0 >= 0 }), offsets.count == file.userIDs.count + 1, offsets.first == 0,
-      offsets.last == columns.count,
-      zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
-      columns.allSatisfy({ $0 >= 0 && Int($0) < file.itemIDs.count })
-    else {
-      throw ModelFileError(path: path, reason: .invalidHeader("history tensors are inconsistent"))
-    }
-    let rows = (0..<file.userIDs.count).map { Array(columns[offsets[$0]..<offsets[$0 + 1]]) }
+    let rows = try storedHistories(file, path: path)
     return TrainedModel(
       model: model, users: IDMap(ids: file.userIDs), items: IDMap(ids: file.itemIDs),
       histories: rows, dataFingerprint: file.dataFingerprint, metadata: file.metadata)
@@ -122,6 +111,30 @@ public final class TrainedModel {
   /// The best `k` items for a known user (original id), seen items excluded, under `filter`'s
   /// allow- and deny-lists (dense item indices, from `itemIndices`).
   /// Throws `RecommendationError.unknownUser` for an id not in training.
+  /// The users' histories of a model file: `history/rice` (`HistoryCoding`), or the int32
+  /// items and offsets of files written before it.
+  private static func storedHistories(_ file: ModelFile, path: String) throws -> [[Int32]] {
+    let users = file.userIDs.count
+    let items = file.itemIDs.count
+    if file.tensors.contains(where: { $0.name == "history/rice" }) {
+      switch HistoryCoding.decode(try file.tensor("history/rice").uint8s(), users: users, items: items) {
+      case .success(let rows): return rows
+      case .failure(let failure):
+        throw ModelFileError(path: path, reason: .invalidHeader("history/rice: \(failure)"))
+      }
+    }
+    let offsets = try file.tensor("history/offsets").uint64s().map { Int(exactly: $0) ?? -1 }
+    let columns = try file.tensor("history/items").int32s()
+    guard offsets.allSatisfy({ $0 >= 0 }), offsets.count == users + 1, offsets.first == 0,
+      offsets.last == columns.count,
+      zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+      columns.allSatisfy({ $0 >= 0 && Int($0) < items })
+    else {
+      throw ModelFileError(path: path, reason: .invalidHeader("history tensors are inconsistent"))
+    }
+    return (0..<users).map { Array(columns[offsets[$0]..<offsets[$0 + 1]]) }
+  }
+
   public func recommend(user id: String, k: Int, filter: ItemFilter = ItemFilter()) throws -> [(
     item: String, score: Float
   )] {
