@@ -48,7 +48,45 @@ def read_crm(path):
     return header, tensors
 
 
-def seen_lists(tensors):
+def rice_lists(data, users):
+    """The histories of `history/rice` (Sources/CompactRecKit/Storage/HistoryCoding.swift)."""
+    data = np.asarray(data, dtype=np.uint8)
+    bits = np.unpackbits(data, bitorder="little")
+    zeros = np.flatnonzero(bits == 0)
+    pos, out = 0, []
+    for _ in range(users):
+        n, shift = 0, 0
+        while True:
+            byte = int(data[pos])
+            pos += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        if n == 0:
+            out.append(np.zeros(0, dtype=np.int32))
+            continue
+        k, ascending = int(data[pos]) & 0x7F, int(data[pos]) & 0x80
+        pos += 1
+        at, previous, items = 8 * pos, 0, []
+        for _ in range(n):
+            end = int(zeros[np.searchsorted(zeros, at)])  # the unary quotient ends at the next 0
+            q, at = end - at, end + 1
+            low = 0
+            for b in range(k):
+                low |= int(bits[at + b]) << b
+            at += k
+            d = (q << k) | low
+            previous += d if ascending else ((d >> 1) ^ -(d & 1))
+            items.append(previous)
+        pos = (at + 7) // 8
+        out.append(np.array(items, dtype=np.int32))
+    return out
+
+
+def seen_lists(tensors, users):
+    if "history/rice" in tensors:
+        return rice_lists(tensors["history/rice"], users)
     offsets = tensors["history/offsets"].astype(np.int64)
     items = tensors["history/items"]
     return [items[offsets[u] : offsets[u + 1]] for u in range(len(offsets) - 1)]
@@ -99,7 +137,7 @@ def main():
     _, float_tensors = read_crm(a.float_model)
     users = np.ascontiguousarray(float_tensors["user_embedding"], dtype=np.float32)
     items = np.ascontiguousarray(float_tensors["item_embedding"], dtype=np.float32)
-    seen = seen_lists(float_tensors)
+    seen = seen_lists(float_tensors, users.shape[0])
     d = items.shape[1]
     header1, bit_tensors = read_crm(a.bits1)
     if header1["hyperParameters"]["bits"] != 1 or header1["hyperParameters"]["dim"] % 8:

@@ -98,6 +98,9 @@ if __name__ == '__main__':
     data = sys.argv[2] if len(sys.argv) > 2 else '../shared/data/gowalla'
     bits = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     h, t = load(model)
+    for side in ('user', 'item'):  # format 2 stores ids 0..n-1 as their count
+        if h.get(side + 'Count'):
+            h[side + 'IDs'] = [str(i) for i in range(h[side + 'Count'])]
     U = t['user_embedding'].astype(np.float64); I = t['item_embedding'].astype(np.float64)
     _, fit, vl, _ = load_split(data, h['userIDs'], h['itemIDs'])
     nu, ni, d = U.shape[0], I.shape[0], U.shape[1]

@@ -84,7 +84,7 @@ import Testing
       try model.write(to: path)
       let bytes = try contents(path)
       #expect(Array(bytes[0..<8]) == [0x89, 0x43, 0x52, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A])
-      #expect(littleEndian(bytes, 8, 4) == 1)
+      #expect(littleEndian(bytes, 8, 4) == 2)
       let jsonLength = Int(littleEndian(bytes, 16, 8))
       let json = Array(bytes[24..<24 + jsonLength])
       #expect(UInt64(CRC32.checksum(json)) == littleEndian(bytes, 12, 4))
@@ -100,7 +100,7 @@ import Testing
       let header = try #require(
         try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
       #expect(header["fileLength"] as? Int == bytes.count)
-      #expect(header["formatVersion"] as? Int == 1)
+      #expect(header["formatVersion"] as? Int == 2)
       #expect(bytes.count % 64 == 0)
       let entries = try #require(header["tensors"] as? [[String: Any]])
       #expect(entries.count == model.tensors.count)
@@ -218,10 +218,39 @@ import Testing
   @Test func newerVersionIsRefused() throws {
     try withSampleFile { path, bytes in
       var patched = bytes
-      patched[8] = 2
+      patched[8] = 3
       try Data(patched).write(to: URL(fileURLWithPath: path))
-      #expect(throws: ModelFileError(path: path, reason: .newerVersion(found: 2, supported: 1))) {
+      #expect(throws: ModelFileError(path: path, reason: .newerVersion(found: 3, supported: 2))) {
         try ModelFile.read(from: path)
+      }
+    }
+  }
+
+  @Test func indexIDsAreStoredAsACount() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory + "/model.crm"
+      let ids = (0..<300).map { String($0) }
+      try ModelFile(
+        kind: "mostpop", userIDs: ids, itemIDs: ids.map { "i" + $0 },
+        tensors: [Tensor(name: "t", shape: [1], uint8: [1])]
+      ).write(to: path)
+      let bytes = try contents(path)
+      let json = String(decoding: bytes[24..<24 + Int(littleEndian(bytes, 16, 8))], as: UTF8.self)
+      #expect(json.contains(#""userCount":300"#) && json.contains(#""userIDs":[]"#) && !json.contains("itemCount"))
+      let read = try ModelFile.read(from: path)
+      #expect(read.userIDs == ids && read.itemIDs == ids.map { "i" + $0 })
+      // A count of none, or beyond what the file could hold, is refused.
+      for (to, expected) in [(#""userCount":  0"#, "userCount 0"), (#""userCount":9e9"#, "userCount 9000000000")] {
+        let edited = try rewritingHeader(bytes, replacing: #""userCount":300"#, with: to)
+        try Data(edited).write(to: URL(fileURLWithPath: path))
+        #expect {
+          try ModelFile.read(from: path)
+        } throws: { error in
+          guard let error = error as? ModelFileError, case .invalidHeader(let detail) = error.reason else {
+            return false
+          }
+          return detail.hasPrefix(expected)
+        }
       }
     }
   }

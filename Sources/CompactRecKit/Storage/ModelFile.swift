@@ -6,8 +6,10 @@
 /// truncated, corrupted or newer-version file with a `ModelFileError` that says what to do.
 /// The layout is described in `ModelFileLayout`.
 public struct ModelFile: Sendable {
-  /// The format version this build writes and the newest it reads.
-  public static let formatVersion: UInt32 = 1
+  /// The format version this build writes and the newest it reads. Version 2 added id maps
+  /// stored as a count when the ids are their own indices, and Rice-coded histories
+  /// (`HistoryCoding`); version 1 files still load.
+  public static let formatVersion: UInt32 = 2
 
   /// The model kind, e.g. `"mf-bpr"`; decides which model type can load the file.
   public var kind: String
@@ -97,5 +99,13 @@ public struct ModelFile: Sendable {
         path: path, reason: .wrongShape(name: name, expected: shape, found: tensor.shape))
     }
     return values
+  }
+}
+
+extension ModelFile {
+  /// Whether `ids` are exactly "0", "1", ..., "n-1" in order (and not empty): such an id map is
+  /// stored as its count.
+  static func areIndices(_ ids: [String]) -> Bool {
+    !ids.isEmpty && ids.enumerated().allSatisfy { $0.element == String($0.offset) }
   }
 }

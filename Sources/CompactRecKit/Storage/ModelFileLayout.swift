@@ -44,6 +44,10 @@ struct ModelFileHeader: Codable {
   var dataFingerprint: String
   var userIDs: [String]
   var itemIDs: [String]
+  /// Set (and the id list left empty) when the ids are exactly "0", "1", ... in order: a
+  /// data set whose ids are already dense indices stores no id list (Gowalla's take 0.6 MB).
+  var userCount: Int?
+  var itemCount: Int?
   var metadata: [String: JSONValue]
   /// Total bytes of the file.
   var fileLength: Int

@@ -103,8 +103,8 @@ extension ModelFile {
     guard header.fileLength == count else {
       throw invalid("\(count - header.fileLength) trailing bytes after the recorded end")
     }
-    try checkUnique(header.userIDs, what: "user id", invalid)
-    try checkUnique(header.itemIDs, what: "item id", invalid)
+    let userIDs = try ids(header.userIDs, count: header.userCount, what: "user", limit: count, invalid)
+    let itemIDs = try ids(header.itemIDs, count: header.itemCount, what: "item", limit: count, invalid)
     try checkDirectory(header, headerEnd: headerEnd, invalid)
 
     // Tensors: checksum, then copy out of the file.
@@ -121,7 +121,7 @@ extension ModelFile {
 
     var model = ModelFile(
       kind: header.kind, hyperParameters: header.hyperParameters,
-      dataFingerprint: header.dataFingerprint, userIDs: header.userIDs, itemIDs: header.itemIDs,
+      dataFingerprint: header.dataFingerprint, userIDs: userIDs, itemIDs: itemIDs,
       metadata: header.metadata, tensors: tensors)
     model.path = path
     return model
@@ -165,6 +165,23 @@ extension ModelFile {
   }
 
   /// Throws when `ids` has a repeat (id maps require unique ids). O(n).
+  /// The ids of a header: the stored list (checked unique), or "0" ..< count when the header
+  /// stores only the count (the list must then be empty). A count above `limit`, the file's
+  /// size, is refused before any id is made: every user has a history entry and every item a
+  /// model row, each at least a byte.
+  private static func ids(
+    _ stored: [String], count: Int?, what: String, limit: Int, _ invalid: (String) -> ModelFileError
+  ) throws -> [String] {
+    guard let count else {
+      try checkUnique(stored, what: "\(what) id", invalid)
+      return stored
+    }
+    guard stored.isEmpty, (1...limit).contains(count) else {
+      throw invalid("\(what)Count \(count) with \(stored.count) stored ids")
+    }
+    return (0..<count).map { String($0) }
+  }
+
   private static func checkUnique(
     _ ids: [String], what: String, _ invalid: (String) -> ModelFileError
   ) throws {

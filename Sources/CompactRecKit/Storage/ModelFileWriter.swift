@@ -58,15 +58,17 @@ extension ModelFile {
           path: path, reason: .invalidHeader("cannot encode the header (\(error))"))
       }
     }
-    let fixed: [String: [UInt8]] = [
+    var fixed: [String: [UInt8]] = [
       "dataFingerprint": try encode(dataFingerprint),
       "formatVersion": try encode(ModelFile.formatVersion),
       "hyperParameters": try encode(hyperParameters),
-      "itemIDs": try encode(itemIDs),
+      "itemIDs": try encode(ModelFile.areIndices(itemIDs) ? [] : itemIDs),
       "kind": try encode(kind),
       "metadata": try encode(metadata),
-      "userIDs": try encode(userIDs),
+      "userIDs": try encode(ModelFile.areIndices(userIDs) ? [] : userIDs),
     ]
+    if ModelFile.areIndices(userIDs) { fixed["userCount"] = try encode(userIDs.count) }
+    if ModelFile.areIndices(itemIDs) { fixed["itemCount"] = try encode(itemIDs.count) }
     var dataStart = ModelFileLayout.aligned(ModelFileLayout.prefixLength)
     while true {
       let header = layout(dataStart: dataStart, checksums: checksums)
