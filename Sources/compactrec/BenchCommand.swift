@@ -114,6 +114,9 @@ struct RetrievalBench: ParsableCommand {
     var outputPass: (() -> Void)?
     let buildStart = Date()
     if let sequential = bundle.model as? SequentialModel {
+      guard bundle.hasHistories else {
+        throw UsageFailure("\(model) was saved with --history none: a sequential model needs the users' sequences")
+      }
       // Each user's stored history is the query; the encoder's share of the time is measured
       // apart, so the output layer's is the rest.
       encoderPass = { _ = sequential.finalHidden(queries) }

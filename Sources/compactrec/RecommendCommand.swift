@@ -57,6 +57,15 @@ struct RecommendCommand: ParsableCommand {
     let inputs = [modelFile] + [users, allow, deny].compactMap { IDList.file(of: $0) }
     if let out { try OutputPath(out, option: "--out", replaceable: .recommendations).check(inputs: inputs) }
     let bundle = try TrainedModel.load(from: modelFile)
+    if !bundle.hasHistories && history == nil {
+      guard !(bundle.model is SequentialModel) else {
+        throw UsageFailure(
+          "\(terminalSafe(modelFile)) was saved with --history none, so its users have no sequences; give the items with --history"
+        )
+      }
+      printWarning(
+        "\(terminalSafe(modelFile)) was saved with --history none: seen items are not excluded (pass them with --deny)")
+    }
     let filter = ItemFilter(
       exclude: try deny.map { try itemIndices(IDList.read($0, option: "--deny"), in: bundle, option: "--deny") } ?? [],
       allow: try allow.map { try itemIndices(IDList.read($0, option: "--allow"), in: bundle, option: "--allow") })

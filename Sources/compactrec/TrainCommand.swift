@@ -32,6 +32,12 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Continue from the checkpoint of an interrupted run with the same data and settings.")
   var resume = false
 
+  @Option(
+    help:
+      "keep: store each user's history in the model file (recommend excludes seen items, sequential models read it); none: leave it out (a smaller file; requests bring their own --history or --deny)."
+  )
+  var history: HistoryStorage = .keep
+
   @Flag(help: "Print the result as JSON.")
   var json = false
 
@@ -97,7 +103,7 @@ struct TrainCommand: ParsableCommand {
       metadata: [
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
         "data_options": .object(dataOptions.recorded), "recipe": .object(training.summary(for: model)),
-      ])
+      ], keepHistories: history == .keep)
     try OutputPath(out, option: "--out").check(inputs: inputs)  // Again: a file may have appeared meanwhile.
     try bundle.save(to: out)
     // The checkpoint is this run's own: created by it, or the one it resumed and verified.
@@ -121,4 +127,9 @@ struct TrainCommand: ParsableCommand {
       print("wrote \(terminalSafe(out)): \(parameters) parameters, \(bytes) bytes")
     }
   }
+}
+
+/// What `train --history` stores.
+enum HistoryStorage: String, ExpressibleByArgument, CaseIterable {
+  case keep, none
 }

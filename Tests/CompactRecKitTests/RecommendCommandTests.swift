@@ -77,6 +77,36 @@ struct RecommendCommandTests {
     #expect(only.out.split(separator: "\n").map { String($0.split(separator: "\t")[1]) } == [ranked[4], ranked[9]])
   }
 
+  @Test(
+    "train --history none writes a smaller file; requests then bring their own exclusions and sequences",
+    .enabled(if: binary != nil))
+  func withoutHistories() throws {
+    let (folder, kept) = try trained()
+    let log = folder.path + "/log.csv"
+    let bare = folder.path + "/bare.crm"
+    let train = { (model: String, out: String) in
+      try CompactRecTool.run(
+        [
+          "train", "--data", log, "--split", "loo", "--model", model, "--epochs", "1", "--history", "none", "--out",
+          out,
+        ])
+    }
+    #expect(try train("mf-bpr", bare).status == 0)
+    let size = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+    #expect(size(bare) < size(kept))
+    let mf = try CompactRecTool.run(["recommend", bare, "--user", "u1", "-k", "3"])
+    #expect(mf.status == 0 && mf.out.split(separator: "\n").count == 3, "\(mf.err)")
+    #expect(mf.err.contains("saved with --history none: seen items are not excluded (pass them with --deny)"))
+    let sequence = folder.path + "/gru.crm"
+    #expect(try train("gru4rec", sequence).status == 0)
+    let refused = try CompactRecTool.run(["recommend", sequence, "--user", "u1"])
+    #expect(refused.status == 64 && refused.err.contains("its users have no sequences; give the items with --history"))
+    let given = try CompactRecTool.run(["recommend", sequence, "--history", "i1,i4", "-k", "2"])
+    #expect(given.status == 0 && given.out.split(separator: "\n").count == 2, "\(given.err)")
+    let export = try CompactRecTool.run(["export", sequence, "--format", "numpy", "--out", folder.path + "/x"])
+    #expect(export.status != 0 && export.err.contains("saved with --history none"), "\(export.err)")
+  }
+
   @Test("bad lists and outputs are refused with clear messages; no file is lost", .enabled(if: binary != nil))
   func refusals() throws {
     let (folder, model) = try trained()

@@ -63,6 +63,7 @@ public struct EmbeddingExport {
         userCodes = Self.signBytes(codes.users, bytes: codeBytes)
       }
     case let sequential as SequentialModel:
+      guard model.hasHistories else { throw ExportError.noHistories }
       modelDim = sequential.encoder.width
       let queries = (0..<model.users.count).map { ScoringQuery(user: Int32($0), history: model.histories[$0]) }
       let hidden = sequential.finalHidden(queries)
@@ -168,9 +169,13 @@ public struct EmbeddingExport {
 public enum ExportError: Error, CustomStringConvertible, Equatable {
   /// The model kind has no vectors (MostPop) or an output layer export does not know.
   case unsupported(kind: String)
+  /// A sequential model saved without histories has no user sequences to turn into vectors.
+  case noHistories
 
   public var description: String {
     switch self {
+    case .noHistories:
+      return "the sequential model was saved with --history none: its users have no sequences to export as vectors"
     case .unsupported(let kind):
       return "a \(kind) model has no vectors to export (export takes mf-bpr, lightgcn, hqgnn and sequential models)"
     }

@@ -46,21 +46,28 @@ public final class TrainedModel {
   public let dataFingerprint: String
   /// Free-form facts about training (seconds, epochs, seed, data path).
   public var metadata: [String: JSONValue]
+  /// Whether the bundle keeps each user's history. Without (`train --history none`, metadata
+  /// `"history": "none"`) the file is the model and its id maps alone: `histories` and `seen`
+  /// are empty, so requests must bring their own exclusions, and a sequential model its
+  /// sequences.
+  public let hasHistories: Bool
 
-  /// Bundles a model trained on `dataset`.
-  public init(model: any PersistableModel, dataset: Dataset, metadata: [String: JSONValue] = [:]) {
-    self.model = model
-    users = dataset.users
-    items = dataset.items
-    histories = dataset.historyBeforeTest()
-    seen = InteractionMatrix(rows: histories, columnCount: dataset.itemCount)
-    dataFingerprint = dataset.fingerprint()
-    self.metadata = metadata
+  /// Bundles a model trained on `dataset`, with the users' histories unless `keepHistories` is
+  /// false.
+  public convenience init(
+    model: any PersistableModel, dataset: Dataset, metadata: [String: JSONValue] = [:], keepHistories: Bool = true
+  ) {
+    var metadata = metadata
+    if !keepHistories { metadata["history"] = .string("none") }
+    self.init(
+      model: model, users: dataset.users, items: dataset.items,
+      histories: keepHistories ? dataset.historyBeforeTest() : Array(repeating: [], count: dataset.userCount),
+      dataFingerprint: dataset.fingerprint(), metadata: metadata, hasHistories: keepHistories)
   }
 
   private init(
     model: any PersistableModel, users: IDMap, items: IDMap, histories: [[Int32]],
-    dataFingerprint: String, metadata: [String: JSONValue]
+    dataFingerprint: String, metadata: [String: JSONValue], hasHistories: Bool
   ) {
     self.model = model
     self.users = users
@@ -69,6 +76,16 @@ public final class TrainedModel {
     seen = InteractionMatrix(rows: histories, columnCount: items.count)
     self.dataFingerprint = dataFingerprint
     self.metadata = metadata
+    self.hasHistories = hasHistories
+  }
+
+  /// This bundle without the users' histories, as `train --history none` saves it.
+  public func withoutHistories() -> TrainedModel {
+    var metadata = metadata
+    metadata["history"] = .string("none")
+    return TrainedModel(
+      model: model, users: users, items: items, histories: Array(repeating: [], count: users.count),
+      dataFingerprint: dataFingerprint, metadata: metadata, hasHistories: false)
   }
 
   /// The model kind, e.g. `mf-bpr`.
@@ -77,8 +94,10 @@ public final class TrainedModel {
   /// Writes the model file atomically (temp file, fsync, rename).
   public func save(to path: String) throws {
     var tensors = model.tensors()
-    let history = HistoryCoding.encode(histories)
-    tensors.append(Tensor(name: "history/rice", shape: [history.count], uint8: history))
+    if hasHistories {
+      let history = HistoryCoding.encode(histories)
+      tensors.append(Tensor(name: "history/rice", shape: [history.count], uint8: history))
+    }
     let file = ModelFile(
       kind: kind, hyperParameters: model.hyperParameters, dataFingerprint: dataFingerprint,
       userIDs: users.ids, itemIDs: items.ids, metadata: metadata, tensors: tensors)
@@ -102,10 +121,11 @@ public final class TrainedModel {
           "tensor '\(tensor.name)' holds NaN or infinite values (written by a training run that diverged?)"))
     }
     let model = try type.init(file: file)
-    let rows = try storedHistories(file, path: path)
+    let hasHistories = file.metadata["history"] != .string("none")
+    let rows = hasHistories ? try storedHistories(file, path: path) : Array(repeating: [], count: file.userIDs.count)
     return TrainedModel(
       model: model, users: IDMap(ids: file.userIDs), items: IDMap(ids: file.itemIDs),
-      histories: rows, dataFingerprint: file.dataFingerprint, metadata: file.metadata)
+      histories: rows, dataFingerprint: file.dataFingerprint, metadata: file.metadata, hasHistories: hasHistories)
   }
 
   /// The best `k` items for a known user (original id), seen items excluded, under `filter`'s
