@@ -119,7 +119,7 @@ struct CodeSearchIndexTests {
     "exact search over codes equals brute-force scoring with the same exclusions and tie order",
     arguments: [
       (1, 64), (1, 16), (1, 70), (1, 130), (1, 256), (2, 64), (2, 16), (2, 30), (3, 64), (3, 70), (3, 700), (4, 40),
-      (4, 64), (4, 128), (4, 200), (8, 64), (8, 37), (8, 300),
+      (4, 64), (4, 128), (4, 200), (8, 64), (8, 37), (8, 300), (2, 3700),
     ])
   func equalsBruteForce(bits: Int, dim: Int) {
     var g = SeededGenerator(seed: UInt64(bits * 100 + dim))
