@@ -21,7 +21,6 @@
 // - WORDS (8 bits): 16-bit multiply-adds (vpmaddwd) of two dimensions of 8 items at a time.
 #include "ckernels.h"
 #include "code_scan.h"
-#include "code_score.h"
 #include "dispatch.h"
 
 #include <math.h>
@@ -146,18 +145,10 @@ typedef struct {
   float step;
   float user_term;  // d z^2 - z U + 2: the item-independent part of the centered product, plus a slack
   float to_key;     // 1 / step
-  float margin;     // key_margin of the heap's k-th score
+  float margin;     // crk_key_margin of the heap's k-th score
   int live;
   const uint64_t *seen_bits;
 } scan_user;
-
-static inline float heap_threshold(const crk_heap *h) { return h->count == h->capacity ? h->val[0] : -INFINITY; }
-
-// A score threshold in key units (key = score / user step), lowered by a rounding margin.
-static inline float key_margin(float threshold, float to_key) {
-  const float tk = threshold * to_key;
-  return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
-}
 
 #if CRK_X86
 #include <immintrin.h>
@@ -171,11 +162,11 @@ CRK_AVX2 static inline void offer_exact(const crk_code_index *ix, scan_user *us,
   const double z = ((double)(1 << ix->bits) - 1) / 2;
   const double centered = (double)t - z * (double)(user_sum + ix->sums[i]) + ix->d * z * z;
   const float s = (float)((double)us->step * ix->steps[i] * centered);
-  if (s < heap_threshold(&us->heap)) return;
+  if (s < crk_heap_threshold(&us->heap)) return;
   const int32_t item = ix->original[i];
-  if ((us->seen_bits[item >> 6] >> (item & 63)) & 1) return;
+  if (crk_is_seen(us->seen_bits, item)) return;
   crk_heap_offer(&us->heap, s, item);
-  us->margin = key_margin(heap_threshold(&us->heap), us->to_key);
+  us->margin = crk_key_margin(crk_heap_threshold(&us->heap), us->to_key);
 }
 
 // Which of 8 items with integer parts t may reach the margin: their key s_i (t + user_term -
@@ -278,6 +269,21 @@ CRK_AVX2 static void madd_group(const crk_code_index *ix, scan_user *us, int32_t
   }
 }
 
+// Offers the items of the 16 slots from `slot` (in item order) whose key reaches the user's
+// margin, their integer parts in the signed 16-bit lanes of `t`.
+CRK_AVX2 static inline void offer_sums16(const crk_code_index *ix, scan_user *us, int32_t user_sum, int64_t slot,
+                                         __m256i t, __m256 user_term, __m256 margin) {
+  uint32_t mask = candidates8(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(t)), ix->scan_steps + slot,
+                              ix->scan_offsets + slot, user_term, margin) |
+                  candidates8(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(t, 1)), ix->scan_steps + slot + 8,
+                              ix->scan_offsets + slot + 8, user_term, margin)
+                    << 8;
+  if (!mask) return;
+  int16_t sums[16];
+  _mm256_storeu_si256((__m256i *)sums, t);
+  for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask), sums[__builtin_ctz(mask)]);
+}
+
 // One user against group g at 2 bits, both bit-planes of 16 items per register (the table of a
 // nibble position serves both planes): byte sums over up to 21 positions (at most 12 each),
 // then one byte multiply-add with weights (1, 2) per register turns each item's two plane sums
@@ -308,18 +314,7 @@ CRK_AVX2 static void plane_pairs_group(const crk_code_index *ix, scan_user *us, 
   }
   const __m256 user_term = _mm256_set1_ps(us->user_term), margin = _mm256_set1_ps(us->margin);
   const int64_t first = g * CRK_SCAN_GROUP;
-  for (int r = 0; r < 8; r++) {
-    const int64_t slot = first + 16 * r;
-    uint32_t mask = candidates8(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[r])), ix->scan_steps + slot,
-                                ix->scan_offsets + slot, user_term, margin) |
-                    candidates8(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[r], 1)), ix->scan_steps + slot + 8,
-                                ix->scan_offsets + slot + 8, user_term, margin)
-                      << 8;
-    if (!mask) continue;
-    int16_t sums[16];
-    _mm256_storeu_si256((__m256i *)sums, acc[r]);
-    for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask), sums[__builtin_ctz(mask)]);
-  }
+  for (int r = 0; r < 8; r++) offer_sums16(ix, us, user_sum, first + 16 * r, acc[r], user_term, margin);
 }
 
 // One user against group g by byte multiply-adds: T of 16 items per register, two dimensions
@@ -342,18 +337,7 @@ CRK_AVX2 static void bytes_group(const crk_code_index *ix, scan_user *us, int32_
   const __m256 user_term = _mm256_set1_ps(us->user_term), margin = _mm256_set1_ps(us->margin);
   const __m256i acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
   const int64_t first = g * CRK_SCAN_GROUP;
-  for (int r = 0; r < 8; r++) {
-    const int64_t slot = first + 16 * r;
-    uint32_t mask = candidates8(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[r])), ix->scan_steps + slot,
-                                ix->scan_offsets + slot, user_term, margin) |
-                    candidates8(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[r], 1)), ix->scan_steps + slot + 8,
-                                ix->scan_offsets + slot + 8, user_term, margin)
-                      << 8;
-    if (!mask) continue;
-    int16_t sums[16];
-    _mm256_storeu_si256((__m256i *)sums, acc[r]);
-    for (; mask; mask &= mask - 1) offer_exact(ix, us, user_sum, slot + __builtin_ctz(mask), sums[__builtin_ctz(mask)]);
-  }
+  for (int r = 0; r < 8; r++) offer_sums16(ix, us, user_sum, first + 16 * r, acc[r], user_term, margin);
 }
 
 #define CRK_LUT_GROUP(b)                                                                                   \
@@ -369,14 +353,17 @@ CRK_LUT_GROUP(4)
 typedef void (*group_scan)(const crk_code_index *, scan_user *, int32_t, int64_t);
 
 static group_scan group_scan_for(int bits, int d) {
-  if (route_for(bits, d) == ROUTE_BYTES) return bytes_group;
-  if (route_for(bits, d) == ROUTE_PLANE_PAIRS) return plane_pairs_group;
+  switch (route_for(bits, d)) {
+    case ROUTE_WORDS: return madd_group;
+    case ROUTE_BYTES: return bytes_group;
+    case ROUTE_PLANE_PAIRS: return plane_pairs_group;
+    case ROUTE_LUT: break;
+  }
   switch (bits) {
     case 1: return lut_group_1;
     case 2: return lut_group_2;
     case 3: return lut_group_3;
-    case 4: return lut_group_4;
-    default: return madd_group;
+    default: return lut_group_4;
   }
 }
 
@@ -435,7 +422,7 @@ CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *us
     for (int r = 0; r < batch; r++) {
       const int64_t u = base + r;
       uint64_t *bits = seen_bits + r * words;
-      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] |= 1ull << (seen[s] & 63);
+      crk_mark_seen(bits, seen_offsets, seen, u);
       scan_user *us = &scans[r];
       us->heap = (crk_heap){out_val + u * k, out_idx + u * k, 0, k};
       us->code = users + u * row;
@@ -451,15 +438,8 @@ CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *us
       us->bytes = (const int16_t *)mine;
       if (us->live) {
         user_tables(ix, us->code, mine);
-      } else {  // every score is 0 (or the step is not finite): score each item directly
-        for (int64_t i = 0; i < ix->n_items; i++) {
-          const float s = crk_code_score(us->code, us->step, user_sums[u], ix->codes + i * row, ix->steps[i],
-                                         ix->sums[i], ix->bits, ix->words_per_plane, ix->d);
-          const int32_t item = ix->original[i];
-          if (s >= heap_threshold(&us->heap) && !((bits[item >> 6] >> (item & 63)) & 1))
-            crk_heap_offer(&us->heap, s, item);
-        }
-        scanned += ix->n_items;
+      } else {  // every score is 0 (or the step is not finite): the plain scan handles it
+        scanned += crk_code_scan_plain(ix, us->code, us->step, user_sums[u], user_norms[u], bits, &us->heap);
       }
     }
     for (int64_t g0 = 0; g0 < groups; g0 += CRK_TILE_SCAN_GROUPS) {
@@ -484,7 +464,7 @@ CRK_AVX2 static int64_t scan_search(const crk_code_index *ix, const uint64_t *us
       const int64_t u = base + r;
       out_count[u] = crk_heap_finish(&scans[r].heap);
       uint64_t *bits = seen_bits + r * words;
-      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] = 0;
+      crk_clear_seen(bits, seen_offsets, seen, u);
     }
   }
   free(scratch);

@@ -30,14 +30,10 @@ static inline __attribute__((always_inline)) float exact_score(const crk_code_in
                         ix->words_per_plane, ix->d);
 }
 
-static inline float threshold(const crk_heap *h) { return h->count == h->capacity ? h->val[0] : -INFINITY; }
-
-static inline int is_seen(const uint64_t *seen_bits, int32_t item) { return (seen_bits[item >> 6] >> (item & 63)) & 1; }
-
 // Offers permuted item i unless the user has seen it.
 static inline void offer(crk_heap *h, const crk_code_index *ix, const uint64_t *seen_bits, int64_t i, float s) {
   const int32_t item = ix->original[i];
-  if (!is_seen(seen_bits, item)) crk_heap_offer(h, s, item);
+  if (!crk_is_seen(seen_bits, item)) crk_heap_offer(h, s, item);
 }
 
 // Whether no item from permuted position i on can reach the heap: |x_u| |x_i| (with a margin
@@ -56,7 +52,7 @@ static inline __attribute__((always_inline)) int64_t scan_scalar(const crk_code_
   for (; i < ix->n_items; i++) {
     if (bound_stops(ix, h, user_norm, i)) break;
     const float s = exact_score(ix, user, user_step, user_sum, i);
-    if (s >= threshold(h)) offer(h, ix, seen_bits, i, s);
+    if (s >= crk_heap_threshold(h)) offer(h, ix, seen_bits, i, s);
   }
   return i - from;
 }
@@ -74,13 +70,6 @@ CRK_AVX2 static int64_t scan_popcnt(const crk_code_index *ix, const uint64_t *us
   return scan_scalar(ix, user, user_step, user_sum, user_norm, seen_bits, h, 0);
 }
 
-// The key an item must reach to be scored exactly: a score threshold in key units (key = score
-// * to_key), lowered by a rounding margin.
-static inline float key_margin(float threshold, float to_key) {
-  const float tk = threshold * to_key;
-  return isfinite(tk) ? tk - fabsf(tk) * 1e-5f - 1e-30f : -INFINITY;
-}
-
 // b >= 2 bits, one word per plane, user step > 0, with b a compile-time constant so the b^2
 // plane pairs unroll: per item, the integer part T = sum_{p,q} 2^(p+q) popcount(u_p AND v_q)
 // and a float key s_i (T - z (U + V_i) + d z^2) (score / user_step) against the margin; only
@@ -92,7 +81,7 @@ static inline __attribute__((always_inline)) int64_t scan_planes(const crk_code_
   const float z = (float)((1 << bits) - 1) / 2;
   const float user_term = (float)ix->d * z * z - z * (float)user_sum;
   const float to_key = 1 / user_step;
-  float margin = key_margin(threshold(h), to_key);
+  float margin = crk_key_margin(crk_heap_threshold(h), to_key);
   int64_t i = 0;
   for (; i < ix->n_items; i++) {
     if ((i & 63) == 0 && bound_stops(ix, h, user_norm, i)) break;
@@ -106,9 +95,9 @@ static inline __attribute__((always_inline)) int64_t scan_planes(const crk_code_
     const float key = ix->steps[i] * ((float)total + user_term - z * (float)ix->sums[i]);
     if (key < margin) continue;
     const float s = exact_score(ix, user, user_step, user_sum, i);
-    if (s < threshold(h)) continue;
+    if (s < crk_heap_threshold(h)) continue;
     offer(h, ix, seen_bits, i, s);
-    margin = key_margin(threshold(h), to_key);
+    margin = crk_key_margin(crk_heap_threshold(h), to_key);
   }
   return i;
 }
@@ -186,7 +175,7 @@ typedef struct {
   _Alignas(64) uint8_t tables[256];  // nibble_tables of the user's code (no 16-byte row spans two lines)
   crk_heap heap;                     // the user's best k so far, by original item index
   float to_key;                      // 4 / user step
-  float margin;                      // key_margin of the heap's k-th score, refreshed after every offer
+  float margin;                      // crk_key_margin of the heap's k-th score, refreshed after every offer
   int limit;                         // hamming_limit for the groups still ahead in the current tile
   int live;                          // no bound has stopped the scan yet
 } user_scan;
@@ -209,9 +198,9 @@ static inline __attribute__((always_inline)) void consider(const crk_code_index 
   const int d2h = ix->d - 2 * h;
   if (ix->steps[i] * (float)d2h < us->margin) return;
   const float s = (float)((double)user_step * ix->steps[i] * (double)d2h / 4);
-  if (s < threshold(&us->heap)) return;
+  if (s < crk_heap_threshold(&us->heap)) return;
   offer(&us->heap, ix, seen_bits, i, s);
-  us->margin = key_margin(threshold(&us->heap), us->to_key);
+  us->margin = crk_key_margin(crk_heap_threshold(&us->heap), us->to_key);
 }
 
 // Scans group g for one user: distances of its 256 items in registers, one branch when none is
@@ -289,7 +278,7 @@ CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *us
     for (int r = 0; r < batch; r++) {
       const int64_t u = base + r;
       uint64_t *bits = seen_bits + r * words;
-      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] |= 1ull << (seen[s] & 63);
+      crk_mark_seen(bits, seen_offsets, seen, u);
       user_scan *us = &scans[r];
       us->heap = (crk_heap){out_val + u * k, out_idx + u * k, 0, k};
       us->margin = -INFINITY;
@@ -327,12 +316,20 @@ CRK_AVX2 static int64_t search_1bit(const crk_code_index *ix, const uint64_t *us
       const int64_t u = base + r;
       out_count[u] = crk_heap_finish(&scans[r].heap);
       uint64_t *bits = seen_bits + r * words;
-      for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) bits[seen[s] >> 6] = 0;
+      crk_clear_seen(bits, seen_offsets, seen, u);
     }
   }
   return scanned;
 }
 #endif
+
+int64_t crk_code_scan_plain(const crk_code_index *ix, const uint64_t *user, float user_step, int32_t user_sum,
+                            float user_norm, const uint64_t *seen_bits, crk_heap *h) {
+#if CRK_X86
+  if (crk_has_avx2()) return scan_popcnt(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+#endif
+  return scan_portable(ix, user, user_step, user_sum, user_norm, seen_bits, h);
+}
 
 int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const float *user_steps,
                         const int32_t *user_sums, const float *user_norms, int64_t m, const int64_t *seen_offsets,
@@ -351,7 +348,7 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
   const int row = ix->bits * ix->words_per_plane;
   int64_t scanned = 0;
   for (int64_t u = 0; u < m; u++) {
-    for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) seen_bits[seen[s] >> 6] |= 1ull << (seen[s] & 63);
+    crk_mark_seen(seen_bits, seen_offsets, seen, u);
     crk_heap h = {out_val + u * k, out_idx + u * k, 0, k};
     const uint64_t *user = users + u * row;
 #if CRK_X86
@@ -361,7 +358,7 @@ int64_t crk_code_search(const crk_code_index *ix, const uint64_t *users, const f
 #endif
       scanned += scan_portable(ix, user, user_steps[u], user_sums[u], user_norms[u], seen_bits, &h);
     out_count[u] = crk_heap_finish(&h);
-    for (int64_t s = seen_offsets[u]; s < seen_offsets[u + 1]; s++) seen_bits[seen[s] >> 6] = 0;
+    crk_clear_seen(seen_bits, seen_offsets, seen, u);
   }
   return scanned;
 }

@@ -24,6 +24,10 @@ typedef struct {
 } crk_heap;
 
 void crk_heap_offer(crk_heap *h, float s, int32_t i);
+/// The score an entry must reach to enter: the k-th best once the heap is full, else -inf.
+static inline float crk_heap_threshold(const crk_heap *h) {
+  return h->count == h->capacity ? h->val[0] : -__builtin_inff();
+}
 /// Sorts the heap best first in place; returns its count.
 int crk_heap_finish(crk_heap *h);
 

@@ -53,17 +53,13 @@ int crk_heap_finish(crk_heap *h) {
   return h->count;
 }
 
-static inline float heap_threshold(const crk_heap *h) {
-  return h->count == h->capacity ? h->val[0] : -INFINITY;
-}
-
 static int select_portable(const float *s, int64_t n, int k, int32_t *idx, float *val) {
   crk_heap h = {val, idx, 0, k};
   float t = -INFINITY;
   for (int64_t i = 0; i < n; i++) {
     if (s[i] > t) {
       crk_heap_offer(&h, s[i], (int32_t)i);
-      t = heap_threshold(&h);
+      t = crk_heap_threshold(&h);
     }
   }
   return crk_heap_finish(&h);
@@ -86,14 +82,14 @@ CRK_AVX2 static int select_avx2(const float *s, int64_t n, int k, int32_t *idx, 
       float v = s[i + lane];
       if (v > t) {
         crk_heap_offer(&h, v, (int32_t)(i + lane));
-        t = heap_threshold(&h);
+        t = crk_heap_threshold(&h);
       }
     }
   }
   for (; i < n; i++) {
     if (s[i] > t) {
       crk_heap_offer(&h, s[i], (int32_t)i);
-      t = heap_threshold(&h);
+      t = crk_heap_threshold(&h);
     }
   }
   return crk_heap_finish(&h);

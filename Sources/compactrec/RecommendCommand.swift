@@ -127,13 +127,7 @@ struct RecommendCommand: ParsableCommand {
     if text == "all" { return Array(0..<Int32(bundle.users.count)) }
     let ids = try IDList.read(text, option: "--users")
     guard !ids.isEmpty else { throw UsageFailure("--users: no user ids in \(terminalSafe(text))") }
-    let unknown = ids.filter { bundle.users.index(of: $0) == nil }
-    guard unknown.isEmpty else {
-      throw UsageFailure(
-        "--users: \(unknown.count) of \(ids.count) ids are not users of the model's training data, first '\(terminalSafe(unknown[0]))'"
-      )
-    }
-    return ids.map { bundle.users.index(of: $0)! }
+    return try indices(ids, in: bundle.users, option: "--users", what: "users of the model's training data")
   }
 
   /// Dense item indices of an item list, every id known to the model; an empty `--allow`
@@ -142,12 +136,16 @@ struct RecommendCommand: ParsableCommand {
     if ids.isEmpty && option == "--allow" {
       throw UsageFailure("--allow: no item ids given; leave the option out to rank every item")
     }
-    let unknown = ids.filter { bundle.items.index(of: $0) == nil }
-    guard unknown.isEmpty else {
-      throw UsageFailure(
-        "\(option): \(unknown.count) of \(ids.count) ids are not items of the model, first '\(terminalSafe(unknown[0]))'"
-      )
-    }
-    return try bundle.itemIndices(ids)
+    return try indices(ids, in: bundle.items, option: option, what: "items of the model")
+  }
+
+  /// The dense indices of `ids` in `map`, looked up once; unknown ids are refused, naming how
+  /// many there are and the first.
+  private func indices(_ ids: [String], in map: IDMap, option: String, what: String) throws -> [Int32] {
+    let found = ids.map { map.index(of: $0) }
+    guard let first = found.firstIndex(of: nil) else { return found.map { $0! } }
+    let unknown = found.filter { $0 == nil }.count
+    throw UsageFailure(
+      "\(option): \(unknown) of \(ids.count) ids are not \(what), first '\(terminalSafe(ids[first]))'")
   }
 }
