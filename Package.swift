@@ -16,10 +16,16 @@ let package = Package(
   platforms: [.macOS(.v13), .iOS(.v16)],
   products: [
     .library(name: "CompactRecKit", targets: ["CompactRecKit"]),
+    .library(name: "CompactRecServer", targets: ["CompactRecServer"]),
     .executable(name: "compactrec", targets: ["compactrec"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     .systemLibrary(
@@ -36,11 +42,25 @@ let package = Package(
       swiftSettings: kernelFlags,
       linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS]))]
     ),
+    // The HTTP server: the kit keeps no server dependency.
+    .target(
+      name: "CompactRecServer",
+      dependencies: [
+        "CompactRecKit",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]
+    ),
     .executableTarget(
       name: "compactrec",
       dependencies: [
-        "CompactRecKit",
+        "CompactRecKit", "CompactRecServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: kernelFlags
     ),
@@ -48,6 +68,13 @@ let package = Package(
       name: "CompactRecKitTests",
       dependencies: ["CompactRecKit"],
       swiftSettings: kernelFlags
+    ),
+    .testTarget(
+      name: "CompactRecServerTests",
+      dependencies: [
+        "CompactRecServer",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]
     ),
   ],
   swiftLanguageModes: [.v5]

@@ -2,21 +2,25 @@ import ArgumentParser
 import Foundation
 
 @main
-struct CompactRec: ParsableCommand {
+struct CompactRec: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "compactrec",
     abstract: "Train, compress, evaluate and serve compact recommender models.",
     subcommands: [
       TrainCommand.self, EvaluateCommand.self, RecommendCommand.self, InspectCommand.self,
-      DemoCommand.self, BenchCommand.self, ExportCommand.self,
+      DemoCommand.self, BenchCommand.self, ExportCommand.self, ServeCommand.self,
     ])
 
   /// Runs the command; exit status 64 for every usage error (`ValidationError` while
   /// parsing, `UsageFailure` after), 1 for every other failure.
-  static func main() {
+  static func main() async {
     do {
       var command = try parseAsRoot()
-      try command.run()
+      if var command = command as? AsyncParsableCommand {
+        try await command.run()
+      } else {
+        try command.run()
+      }
     } catch let error as UsageFailure {
       FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
       Foundation.exit(UsageFailure.exitStatus)

@@ -51,7 +51,7 @@ struct CompressionOptions: ParsableArguments {
 
   /// Refuses the block settings without `--blockwise` input, output or both.
   func check() throws {
-    guard (blockwise ?? .none) == .none else { return }
+    guard (blockwise ?? BlockwiseLayers.none) == BlockwiseLayers.none else { return }
     for (option, given) in [
       ("--block-cutoffs", blockCutoffs != nil), ("--block-shares", blockShares != nil),
       ("--block-factor", blockFactor != nil),

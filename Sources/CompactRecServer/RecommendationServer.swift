@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The HTTP recommendation server of `compactrec serve`: Hummingbird 2 under
+/// swift-service-lifecycle, serving one or more model files.
+///
+/// Models are loaded and verified before the server listens. SIGTERM and SIGINT shut it down
+/// gracefully (it stops accepting, finishes the requests in flight and returns); SIGHUP, the
+/// admin route and replaced files reload models without dropping requests.
+public struct RecommendationServer: Sendable {
+  public let configuration: ServerConfiguration
+  /// The models in service.
+  public let store: ModelStore
+  private let metrics: ServerMetrics
+  private let admission: AdmissionControl
+  private let logger: Logger
+
+  /// Loads every model of `configuration`; throws when one cannot be served.
+  public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "compactrec.serve")) throws {
+    self.configuration = configuration
+    self.logger = logger
+    metrics = ServerMetrics()
+    admission = AdmissionControl(limits: configuration.limits)
+    store = try ModelStore(
+      sources: configuration.models, batchWait: configuration.batchWait, metrics: metrics, logger: logger)
+  }
+
+  /// The router with every route of the API.
+  func router() -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: APIMiddleware(metrics: metrics))
+    APIHandlers(store: store, metrics: metrics, admission: admission, adminToken: configuration.adminToken)
+      .register(on: router)
+    return router
+  }
+
+  /// The application: the router, the HTTP/1.1 server on the configured address, and the
+  /// reload triggers. `onListening` hears the bound port (useful with port 0).
+  public func application(
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+  ) -> some ApplicationProtocol {
+    let limits = configuration.limits
+    return Application(
+      router: router(),
+      server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(limits.idleTimeout.seconds * 1e9)))),
+      configuration: ApplicationConfiguration(
+        address: .hostname(configuration.host, port: configuration.port), serverName: "compactrec",
+        availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)),
+      services: [ReloadTriggers(store: store, interval: configuration.watchInterval, logger: logger)],
+      onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+      logger: logger)
+  }
+
+  /// Serves until SIGTERM or SIGINT, then shuts down gracefully and returns.
+  public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    try await application(onListening: onListening).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+  }
+}
