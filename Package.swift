@@ -74,6 +74,7 @@ let package = Package(
       dependencies: [
         "CompactRecServer",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
   ],

@@ -63,7 +63,7 @@ struct APIHandlers: Sendable {
       ("items", JSONText.number(model.trained.items.count)),
       ("bytes", JSONText.number(model.fileBytes)),
       ("checksum", JSONText.string(model.checksum)),
-      ("load_seconds", JSONText.number(model.loadSeconds)),
+      ("load_seconds", JSONText.number((model.loadSeconds * 1e6).rounded() / 1e6)),
       ("loaded_at", JSONText.string(ISO8601DateFormatter().string(from: model.loadedAt))),
       ("histories", JSONText.bool(model.trained.hasHistories)),
       ("similar", JSONText.bool(model.similarItems != nil)),

@@ -23,6 +23,13 @@ struct EvaluateCommand: ParsableCommand {
     help: "Do not exclude the user's history from the ranking (sequential data with repeats).")
   var keepSeen = false
 
+  @Flag(
+    name: .customLong("as-histories"),
+    help:
+      "Rank every user as an unknown user from their history alone, as the server answers a history request (graph and MF models fold it into a user vector)."
+  )
+  var asHistories = false
+
   @Option(help: "Also rank each target against N uniform negatives (seeded), reported beside the full ranking.")
   var sampled: Int?
 
@@ -57,8 +64,9 @@ struct EvaluateCommand: ParsableCommand {
         "\(targetsInTraining) test interactions were in the model's training data (another split or --data-seed than training's?); these figures are not a held-out evaluation"
       )
     }
-    let report = FullRankingEvaluator(cutoffs: cutoffs, excludeSeen: !keepSeen)
-      .evaluate(bundle.model, on: dataset, target: target)
+    var evaluator = FullRankingEvaluator(cutoffs: cutoffs, excludeSeen: !keepSeen)
+    evaluator.asHistories = asHistories
+    let report = evaluator.evaluate(bundle.model, on: dataset, target: target)
     var sampledReport: EvaluationReport?
     if let path = negatives {
       let lists = try NegativeSamples.load(path: path, dataset: dataset)
@@ -78,6 +86,7 @@ struct EvaluateCommand: ParsableCommand {
         "users": .number(Double(report.evaluatedUsers)), "skipped_users": .number(Double(report.skippedUsers)),
         "seconds": .number(report.seconds), "same_data_as_training": .bool(sameData),
         "dropped_unknown_ids": .number(Double(dropped)), "targets_in_training": .number(Double(targetsInTraining)),
+        "as_histories": .bool(asHistories),
       ]
       if let s = sampledReport {
         out["sampled"] = .object([

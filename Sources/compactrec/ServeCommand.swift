@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
     var configuration = ServerConfiguration(models: try models.map { try ModelSource(argument: $0) })
     configuration.host = host
     configuration.port = port

@@ -56,4 +56,18 @@ struct FullRankingEvaluatorTests {
     #expect(report.metrics["hr@2"] == 1)
     #expect(report.protocolName == "sampled-2")
   }
+
+  @Test("as histories: the user is ranked from the history alone, folded in by the model")
+  func asHistories() {
+    // User 0's trained vector points at item 1; the history (item 0) folds into item 0's vector,
+    // which ranks item 2 first once the seen item 0 is left out.
+    let items = Matrix(rows: 3, cols: 2, storage: [1, 0, 0, 1, 0.9, 0.1])
+    let model = MatrixFactorization(userEmbedding: Matrix(rows: 1, cols: 2, storage: [0, 1]), itemEmbedding: items)
+    let data = dataset(train: [[0]], test: [[2]], items: 3)
+    let known = FullRankingEvaluator(cutoffs: [1]).evaluate(model, on: data)
+    #expect(known.metrics["hr@1"] == 0)  // the trained vector ranks item 1 first
+    var anonymous = FullRankingEvaluator(cutoffs: [1])
+    anonymous.asHistories = true
+    #expect(anonymous.evaluate(model, on: data).metrics["hr@1"] == 1)  // the history's mean ranks item 2 first
+  }
 }

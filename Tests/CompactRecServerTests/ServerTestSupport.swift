@@ -2,6 +2,7 @@ import CompactRecKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import CompactRecServer
@@ -15,7 +16,9 @@ func withServer(
   configuration.adminToken = adminToken
   configuration.limits = limits
   configuration.watchInterval = nil
-  let server = try RecommendationServer(configuration: configuration)
+  var quiet = Logger(label: "compactrec.serve.test")
+  quiet.logLevel = .critical  // refused reloads are tested, not logged
+  let server = try RecommendationServer(configuration: configuration, logger: quiet)
   try await server.application().test(.router) { client in try await body(client, server) }
 }
 

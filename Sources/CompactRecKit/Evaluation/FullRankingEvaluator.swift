@@ -11,6 +11,10 @@ public struct FullRankingEvaluator: Sendable {
   public var excludeSeen: Bool
   /// Users handed to the model per `recommend` call.
   public var batchSize: Int
+  /// Whether each user is ranked as an unknown user from their history alone (`user` nil), as a
+  /// server answers a history request: graph and MF models then fold the history into a user
+  /// vector instead of reading the trained one. Sequential models read the history either way.
+  public var asHistories = false
 
   public init(cutoffs: [Int] = [5, 10, 20, 50], excludeSeen: Bool = true, batchSize: Int = 8192) {
     precondition(!cutoffs.isEmpty && cutoffs.allSatisfy { $0 > 0 }, "cutoffs must be positive")
@@ -32,7 +36,7 @@ public struct FullRankingEvaluator: Sendable {
     while b < users.count {
       let batch = users[b..<min(users.count, b + batchSize)]
       let queries = batch.map { u in
-        ScoringQuery(user: Int32(u), history: history[u], exclude: excludeSeen ? history[u] : [])
+        ScoringQuery(user: asHistories ? nil : Int32(u), history: history[u], exclude: excludeSeen ? history[u] : [])
       }
       let rankings = model.recommend(queries, k: k)
       for (u, ranking) in zip(batch, rankings) { acc.add(ranked: ranking.items, relevant: relevant[u]) }
