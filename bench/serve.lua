@@ -1,7 +1,8 @@
 -- wrk script of bench/serve.sh: POSTs the JSON bodies of the file $BODIES (one per line) to
--- $TARGET in turn, each thread from its own offset. With $RATE set, every connection waits
--- between requests so that all of them together send about RATE requests per second (a paced
--- closed loop: wrk's delay(), with the fraction of a millisecond dithered). At the end it
+-- $TARGET in turn, each thread from its own offset. With $RATE set, every connection waits a
+-- random time between requests, exponentially distributed with mean CONNECTIONS / RATE, so
+-- that the requests arrive as a Poisson process of about RATE per second (wrk's delay(), in
+-- whole milliseconds, so short waits are rounded at random). At the end it
 -- prints one JSON line: requests, seconds, requests per second, latency percentiles and errors
 -- (status counts answers of 400 and above).
 local counter = 0
@@ -21,7 +22,7 @@ function init(args)
   counter = (thread_id or 0) * 7919
   local rate = tonumber(os.getenv("RATE") or "")
   if rate then
-    pause = wrk.connections / rate * 1000  -- milliseconds between one connection's requests
+    pause = tonumber(os.getenv("CONNECTIONS")) / rate * 1000  -- ms between one connection's requests
   end
   math.randomseed(thread_id or 0)
 end
@@ -34,8 +35,9 @@ end
 
 if os.getenv("RATE") then
   function delay()
-    local whole = math.floor(pause)
-    if math.random() < pause - whole then whole = whole + 1 end
+    local wait = -math.log(1 - math.random()) * pause
+    local whole = math.floor(wait)
+    if math.random() < wait - whole then whole = whole + 1 end
     return whole
   end
 end

@@ -57,7 +57,7 @@ done
 url=http://127.0.0.1:$port
 
 load() {  # MODEL BODIES CONNECTIONS SECONDS [RATE]: one wrk run, its JSON line on stdout
-  BODIES=$2 TARGET=/v1/models/$1/recommend RATE=${5:-} \
+  BODIES=$2 TARGET=/v1/models/$1/recommend RATE=${5:-} CONNECTIONS=$3 \
     wrk -t2 -c"$3" -d"$4"s --timeout 10s -s bench/serve.lua "$url" | grep '^{'
 }
 

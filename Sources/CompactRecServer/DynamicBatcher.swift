@@ -3,14 +3,16 @@ import Dispatch
 import Foundation
 
 /// Sends concurrent requests to a sequential model through its encoder together, as Triton's
-/// dynamic batcher does: the first request of a batch waits at most `wait` for others, a full
-/// batch goes at once, and batches run one at a time on the batcher's own thread (off the
-/// event loops and off the task pool), so requests that arrive during a pass make up the next.
+/// dynamic batcher does: a request that finds a free worker waits at most `wait` for others to
+/// join its batch, a full batch goes at once, and up to `workers` batches (one per core by
+/// default, like Triton's model instances) run at the same time on threads of their own, off the
+/// event loops and the task pool. Requests that arrive while every worker is busy make up the
+/// next batch and go as soon as a worker is free.
 ///
 /// Every request gets exactly the ranking it would get alone: the search of a batch is the
 /// search of each of its queries, and each request's `k` best are a prefix of a larger `k`.
 final class DynamicBatcher: @unchecked Sendable {
-  // @unchecked: `pending` and `flushScheduled` are only touched under `lock`.
+  // @unchecked: `pending`, `pendingRows`, `running` and `timerSet` are only touched under `lock`.
 
   /// Searches a batch of queries for their `k` best items.
   typealias Search = @Sendable ([ScoringQuery], Int) -> [Ranking]
@@ -22,23 +24,27 @@ final class DynamicBatcher: @unchecked Sendable {
   }
 
   private let search: Search
-  private let wait: Duration
+  private let wait: DispatchTimeInterval
   /// The most queries one pass takes.
   let maxRows: Int
-  private let queue = DispatchQueue(label: "compactrec.batcher", qos: .userInitiated)
+  /// The most passes at once.
+  let workers: Int
+  private let onPass: @Sendable (Int) -> Void
+  private let timers = DispatchQueue(label: "compactrec.batcher.timer")
   private let lock = NSLock()
   private var pending: [Entry] = []
   private var pendingRows = 0
-  private var flushScheduled = false
-  private let onPass: @Sendable (Int) -> Void
+  private var running = 0
+  private var timerSet = false
 
   /// A batcher over `search`; `onPass` hears the number of queries of every pass (for metrics).
   init(
-    wait: Duration, maxRows: Int = 256, onPass: @escaping @Sendable (Int) -> Void = { _ in },
-    search: @escaping Search
+    wait: Duration, maxRows: Int = 256, workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount),
+    onPass: @escaping @Sendable (Int) -> Void = { _ in }, search: @escaping Search
   ) {
-    self.wait = wait
+    self.wait = .nanoseconds(Int(wait.seconds * 1e9))
     self.maxRows = maxRows
+    self.workers = workers
     self.onPass = onPass
     self.search = search
   }
@@ -47,47 +53,69 @@ final class DynamicBatcher: @unchecked Sendable {
   func search(_ queries: [ScoringQuery], k: Int) async -> [Ranking] {
     guard !queries.isEmpty else { return [] }
     return await withCheckedContinuation { continuation in
-      lock.withLock {
+      let batches: [[Entry]] = lock.withLock {
         pending.append(Entry(queries: queries, k: k, continuation: continuation))
         pendingRows += queries.count
-        if pendingRows >= maxRows {
-          queue.async { self.flush() }
-        } else if !flushScheduled {
-          flushScheduled = true
-          let delay = DispatchTimeInterval.nanoseconds(Int(wait.seconds * 1e9))
-          queue.asyncAfter(deadline: .now() + delay) { self.flush() }
+        guard running < workers else { return [] }  // a finishing pass takes it
+        if pendingRows >= maxRows { return takeBatches() }
+        if !timerSet {
+          timerSet = true
+          timers.asyncAfter(deadline: .now() + wait) { self.timerFired() }
         }
+        return []
       }
+      start(batches)
     }
   }
 
-  /// Runs everything pending, in passes of at most `maxRows` queries. On `queue` only.
-  private func flush() {
-    while true {
-      let batch: [Entry] = lock.withLock {
-        var taken: [Entry] = []
-        var count = 0
-        while let first = pending.first, taken.isEmpty || count + first.queries.count <= maxRows {
-          taken.append(pending.removeFirst())
-          count += first.queries.count
-        }
-        pendingRows -= count
-        if pending.isEmpty { flushScheduled = false }
-        return taken
-      }
-      guard !batch.isEmpty else { return }
-      let k = batch.map(\.k).max()!
-      let queries = batch.flatMap(\.queries)
-      onPass(queries.count)
-      let rankings = search(queries, k)
-      var offset = 0
-      for entry in batch {
-        let mine = rankings[offset..<(offset + entry.queries.count)].map { r in
-          Ranking(items: Array(r.items.prefix(entry.k)), scores: Array(r.scores.prefix(entry.k)))
-        }
-        offset += entry.queries.count
-        entry.continuation.resume(returning: mine)
-      }
+  private func timerFired() {
+    start(
+      lock.withLock {
+        timerSet = false
+        return takeBatches()
+      })
+  }
+
+  /// Batches of pending requests for the free workers, marked running. Under `lock`.
+  private func takeBatches() -> [[Entry]] {
+    var batches: [[Entry]] = []
+    while running < workers, !pending.isEmpty {
+      var count = 0
+      let n = pending.prefix { entry in
+        defer { count += entry.queries.count }
+        return count == 0 || count + entry.queries.count <= maxRows
+      }.count
+      let batch = Array(pending.prefix(n))
+      pending.removeFirst(n)
+      pendingRows -= batch.reduce(0) { $0 + $1.queries.count }
+      running += 1
+      batches.append(batch)
     }
+    return batches
+  }
+
+  private func start(_ batches: [[Entry]]) {
+    for batch in batches { DispatchQueue.global(qos: .userInitiated).async { self.run(batch) } }
+  }
+
+  /// Runs one pass, answers its requests, then takes what waited meanwhile.
+  private func run(_ batch: [Entry]) {
+    let k = batch.map(\.k).max()!
+    let queries = batch.flatMap(\.queries)
+    onPass(queries.count)
+    let rankings = search(queries, k)
+    var offset = 0
+    for entry in batch {
+      let mine = rankings[offset..<(offset + entry.queries.count)].map { r in
+        Ranking(items: Array(r.items.prefix(entry.k)), scores: Array(r.scores.prefix(entry.k)))
+      }
+      offset += entry.queries.count
+      entry.continuation.resume(returning: mine)
+    }
+    start(
+      lock.withLock {
+        running -= 1
+        return takeBatches()
+      })
   }
 }

@@ -1,3 +1,4 @@
+import CompactRecKit
 import Foundation
 import Hummingbird
 import Logging
@@ -53,8 +54,10 @@ public struct RecommendationServer: Sendable {
       logger: logger)
   }
 
-  /// Serves until SIGTERM or SIGINT, then shuts down gracefully and returns.
+  /// Serves until SIGTERM or SIGINT, then shuts down gracefully and returns. Each BLAS call
+  /// then runs on one thread: requests are spread over the cores instead (`BLAS.useOneThreadPerCall`).
   public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    BLAS.useOneThreadPerCall()
     try await application(onListening: onListening).runService(gracefulShutdownSignals: [.sigterm, .sigint])
   }
 }

@@ -22,6 +22,15 @@ public enum BLAS {
       blasInt(ldc))
   }
 
+  /// Makes each BLAS call run on the calling thread alone. A server runs many small products
+  /// at once, one per request batch and core; letting OpenBLAS split each of them over its own
+  /// threads only adds spinning and context switches. Accelerate chooses for itself (no-op).
+  public static func useOneThreadPerCall() {
+    #if !canImport(Accelerate)
+      openblas_set_num_threads(1)
+    #endif
+  }
+
   /// y = alpha * op(A) * x + beta * y for a row-major (rows x cols) matrix A.
   @inlinable
   public static func gemv(
