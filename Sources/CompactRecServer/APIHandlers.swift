@@ -28,7 +28,7 @@ struct APIHandlers: Sendable {
       let arrival = ContinuousClock.now
       let model = try model(context)
       let prepared = try model.prepare(try await decode(RecommendRequest.self, request))
-      let ranking = try await admission.admit(arrival: arrival) { await model.rank([prepared])[0] }
+      let ranking = try await rank([prepared], on: model, arrival: arrival)[0]
       return json(model.answer(prepared, ranking, tookMilliseconds: milliseconds(since: arrival)))
     }
     router.post("/v1/models/{name}/recommend:batch") { request, context in
@@ -38,6 +38,16 @@ struct APIHandlers: Sendable {
       try await similar(request, context)
     }
     router.post("/v1/admin/reload") { request, _ in try await reload(request) }
+  }
+
+  /// Ranks prepared requests under admission control: a graph model's search holds a scoring
+  /// slot, a sequential model's waits in its batcher, both until the queue timeout at most.
+  private func rank(
+    _ prepared: [PreparedRequest], on model: ServedModel, arrival: ContinuousClock.Instant
+  ) async throws -> [Ranking] {
+    try await admission.perform(arrival: arrival, holdsSlot: model.sequence == nil) {
+      try await model.rank(prepared, deadline: arrival + admission.queueTimeout)
+    }
   }
 
   /// The snapshot named in the path.
@@ -84,7 +94,7 @@ struct APIHandlers: Sendable {
     var slots: [Int] = []
     for (r, entry) in requests.enumerated() {
       do {
-        prepared.append(try model.prepare(entry))
+        prepared.append(try model.prepare(try entry.request.get()))
         slots.append(r)
       } catch {
         let failure = APIMiddleware<BasicRequestContext>.apiError(for: error, path: "")
@@ -92,7 +102,7 @@ struct APIHandlers: Sendable {
           [("status", JSONText.number(Int(failure.status.code)))] + [("error", failure.errorObject)])
       }
     }
-    let rankings = try await admission.admit(arrival: arrival) { await model.rank(prepared) }
+    let rankings = try await rank(prepared, on: model, arrival: arrival)
     for (slot, (entry, ranking)) in zip(slots, zip(prepared, rankings)) {
       results[slot] = model.answer(entry, ranking, tookMilliseconds: nil)
     }
@@ -118,7 +128,7 @@ struct APIHandlers: Sendable {
     guard (1...ServerLimits.maxK).contains(k) else {
       throw APIError.invalid("k must be between 1 and \(ServerLimits.maxK), not \(kText ?? "")")
     }
-    let ranking = try await admission.admit(arrival: arrival) { search.similar(to: item, k: k) }
+    let ranking = try await admission.perform(arrival: arrival, holdsSlot: true) { search.similar(to: item, k: k) }
     return json(
       JSONText.object([
         ("model", JSONText.string(model.name)), ("item", JSONText.string(id)),

@@ -11,6 +11,7 @@ import Foundation
 ///
 /// Every request gets exactly the ranking it would get alone: the search of a batch is the
 /// search of each of its queries, and each request's `k` best are a prefix of a larger `k`.
+/// A request whose deadline has passed when its pass starts is not searched (it gets nil).
 final class DynamicBatcher: @unchecked Sendable {
   // @unchecked: `pending`, `pendingRows`, `running` and `timerSet` are only touched under `lock`.
 
@@ -20,7 +21,8 @@ final class DynamicBatcher: @unchecked Sendable {
   private struct Entry {
     var queries: [ScoringQuery]
     var k: Int
-    var continuation: CheckedContinuation<[Ranking], Never>
+    var deadline: ContinuousClock.Instant
+    var continuation: CheckedContinuation<[Ranking]?, Never>
   }
 
   private let search: Search
@@ -49,12 +51,13 @@ final class DynamicBatcher: @unchecked Sendable {
     self.search = search
   }
 
-  /// The `k` best items of each query, searched together with whatever else is pending.
-  func search(_ queries: [ScoringQuery], k: Int) async -> [Ranking] {
+  /// The `k` best items of each query, searched together with whatever else is pending; nil
+  /// when no pass could start before `deadline`.
+  func search(_ queries: [ScoringQuery], k: Int, deadline: ContinuousClock.Instant) async -> [Ranking]? {
     guard !queries.isEmpty else { return [] }
     return await withCheckedContinuation { continuation in
       let batches: [[Entry]] = lock.withLock {
-        pending.append(Entry(queries: queries, k: k, continuation: continuation))
+        pending.append(Entry(queries: queries, k: k, deadline: deadline, continuation: continuation))
         pendingRows += queries.count
         guard running < workers else { return [] }  // a finishing pass takes it
         if pendingRows >= maxRows { return takeBatches() }
@@ -99,7 +102,20 @@ final class DynamicBatcher: @unchecked Sendable {
   }
 
   /// Runs one pass, answers its requests, then takes what waited meanwhile.
-  private func run(_ batch: [Entry]) {
+  private func run(_ entries: [Entry]) {
+    let now = ContinuousClock.now
+    for entry in entries where entry.deadline < now { entry.continuation.resume(returning: nil) }
+    let batch = entries.filter { $0.deadline >= now }
+    if !batch.isEmpty { answer(batch) }
+    start(
+      lock.withLock {
+        running -= 1
+        return takeBatches()
+      })
+  }
+
+  /// Searches `batch` in one pass and gives every request its rankings.
+  private func answer(_ batch: [Entry]) {
     let k = batch.map(\.k).max()!
     let queries = batch.flatMap(\.queries)
     onPass(queries.count)
@@ -112,10 +128,5 @@ final class DynamicBatcher: @unchecked Sendable {
       offset += entry.queries.count
       entry.continuation.resume(returning: mine)
     }
-    start(
-      lock.withLock {
-        running -= 1
-        return takeBatches()
-      })
   }
 }

@@ -39,7 +39,16 @@ public struct RecommendRequest: Decodable, Sendable {
   public static let defaultK = 20
 }
 
-/// The body of `POST /v1/models/{name}/recommend:batch`.
+/// The body of `POST /v1/models/{name}/recommend:batch`. An entry of the wrong shape fails
+/// alone: it keeps its decoding error, and the other entries are answered.
 struct BatchRequest: Decodable {
-  var requests: [RecommendRequest]
+  var requests: [Entry]
+
+  struct Entry: Decodable {
+    var request: Result<RecommendRequest, any Error>
+
+    init(from decoder: any Decoder) throws {
+      request = Result { try RecommendRequest(from: decoder) }
+    }
+  }
 }

@@ -43,6 +43,15 @@ extension ServedModel {
     var prepared = PreparedRequest(
       plan: .popular(filter), k: k, user: request.user, includeScores: request.includeScores ?? true, ignored: ignored)
 
+    if let given = request.history, history?.isEmpty ?? true {
+      // A history was sent and none of it is known: nothing to rank from, unless an unknown
+      // user asked for the popular items.
+      if let id = request.user, trained.users.index(of: id) == nil, request.fallback == .popular {
+        return try popularFallback(prepared)
+      }
+      throw APIError.invalid(
+        given.isEmpty ? "the history is empty" : "no item of the history is in the model's training data")
+    }
     if let id = request.user, let u = trained.users.index(of: id) {
       let stored = trained.query(user: u, filter: filter)
       if let history {
@@ -55,28 +64,30 @@ extension ServedModel {
       }
       return prepared
     }
-    if let history, !history.isEmpty {
+    if let history {
       prepared.plan = .search(ScoringQuery(user: nil, history: history, filter: filter))
       return prepared
     }
     if let id = request.user {
-      guard request.fallback == .popular, request.history?.isEmpty ?? true else { throw APIError.unknownUser(id) }
-      guard !popular.isEmpty else {
-        throw APIError.invalid(
-          "model '\(name)' keeps no training counts (saved with --history none), so it has no popular items")
-      }
-      return prepared
-    }
-    if let given = request.history {
-      throw APIError.invalid(
-        given.isEmpty ? "the history is empty" : "no item of the history is in the model's training data")
+      guard request.fallback == .popular else { throw APIError.unknownUser(id) }
+      return try popularFallback(prepared)
     }
     throw APIError.invalid("send \"user\" (a known user id) or \"history\" (item ids, oldest first)")
   }
 
+  /// `prepared` answered with the popular items, when the model has training counts.
+  private func popularFallback(_ prepared: PreparedRequest) throws -> PreparedRequest {
+    guard !popular.isEmpty else {
+      throw APIError.invalid(
+        "model '\(name)' keeps no training counts (saved with --history none), so it has no popular items")
+    }
+    return prepared
+  }
+
   /// The rankings of prepared requests, in order. Searches of a sequential model go through
-  /// its dynamic batcher; the others search the model directly, all of them in one call.
-  func rank(_ requests: [PreparedRequest]) async -> [Ranking] {
+  /// its dynamic batcher (503 when no pass could take them before `deadline`); the others
+  /// search the model directly, all of them in one call.
+  func rank(_ requests: [PreparedRequest], deadline: ContinuousClock.Instant) async throws -> [Ranking] {
     var out = [Ranking](repeating: Ranking(items: [], scores: []), count: requests.count)
     var queries: [ScoringQuery] = []
     var slots: [Int] = []
@@ -93,7 +104,10 @@ extension ServedModel {
     let k = slots.map { requests[$0].k }.max()!
     let rankings: [Ranking]
     if let sequence {
-      rankings = await sequence.batcher.search(queries, k: k)
+      guard let found = await sequence.batcher.search(queries, k: k, deadline: deadline) else {
+        throw APIError.overloaded("the request waited too long for the model's encoder")
+      }
+      rankings = found
     } else {
       rankings = trained.model.recommend(queries, k: k)
     }

@@ -15,15 +15,16 @@ public struct RecommendationServer: Sendable {
   /// The models in service.
   public let store: ModelStore
   private let metrics: ServerMetrics
-  private let admission: AdmissionControl
+  let admission: AdmissionControl
   private let logger: Logger
 
   /// Loads every model of `configuration`; throws when one cannot be served.
   public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "compactrec.serve")) throws {
     self.configuration = configuration
     self.logger = logger
-    metrics = ServerMetrics()
-    admission = AdmissionControl(limits: configuration.limits)
+    let metrics = ServerMetrics()
+    self.metrics = metrics
+    admission = AdmissionControl(limits: configuration.limits, onChange: { metrics.setInFlight($0) })
     store = try ModelStore(
       sources: configuration.models, batchWait: configuration.batchWait, metrics: metrics, logger: logger)
   }
@@ -58,6 +59,7 @@ public struct RecommendationServer: Sendable {
   /// then runs on one thread: requests are spread over the cores instead (`BLAS.useOneThreadPerCall`).
   public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
     BLAS.useOneThreadPerCall()
+    signal(SIGHUP, SIG_IGN)  // until the reload trigger listens, a SIGHUP must not end the process
     try await application(onListening: onListening).runService(gracefulShutdownSignals: [.sigterm, .sigint])
   }
 }

@@ -46,16 +46,13 @@ public final class ServedModel: @unchecked Sendable {
     let start = ContinuousClock.now
     name = source.name
     path = source.path
-    stamp = FileStamp(path: source.path)
-    let bytes: Data
-    do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: source.path), options: .mappedIfSafe)
-    } catch {
-      throw ServerSetupError("cannot read model file '\(source.path)': \(error.localizedDescription)")
-    }
+    // One open and one read: the stamp, the checksum and the model all describe the same
+    // bytes, and a file rewritten in place while it loads cannot fault a mapping.
+    let (bytes, stamp) = try Self.read(source.path)
+    self.stamp = stamp
     fileBytes = bytes.count
     checksum = String(format: "%08x", bytes.withUnsafeBytes { CRC32.checksum($0) })
-    trained = try TrainedModel.load(from: source.path)
+    trained = try TrainedModel.load(bytes: bytes, path: source.path)
     var counts = [Int](repeating: 0, count: trained.items.count)
     for row in trained.histories { for i in row { counts[Int(i)] += 1 } }
     popular =
@@ -77,6 +74,21 @@ public final class ServedModel: @unchecked Sendable {
     loadedAt = Date()
     try Self.verify(trained, sequence, path: path)
     loadSeconds = (ContinuousClock.now - start).seconds
+  }
+
+  /// The whole file, read (not mapped) through one descriptor, with that descriptor's stamp.
+  private static func read(_ path: String) throws -> (Data, FileStamp?) {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw ModelFileError(
+        path: path, reason: FileManager.default.fileExists(atPath: path) ? .io("cannot open the file") : .notFound)
+    }
+    defer { try? handle.close() }
+    let stamp = FileStamp(descriptor: handle.fileDescriptor)
+    do {
+      return (try handle.readToEnd() ?? Data(), stamp)
+    } catch {
+      throw ModelFileError(path: path, reason: .io("cannot read the file (\(error.localizedDescription))"))
+    }
   }
 
   /// One search through the model, as a request would run it.

@@ -11,6 +11,7 @@ import Prometheus
 /// - `compactrec_models_loaded`: models in service.
 /// - `compactrec_model_reloads_total{model,result}`: reloads, `result` = `ok` or `failed`.
 /// - `compactrec_requests_shed_total`: requests turned away with 503 at the load limit.
+/// - `compactrec_requests_in_flight`: requests admitted for scoring and not yet answered.
 /// - `compactrec_batch_queries`: queries per dynamic-batching pass of a sequential model.
 final class ServerMetrics: @unchecked Sendable {
   // @unchecked: the handler caches are only touched under `lock`; the handlers themselves are
@@ -22,6 +23,7 @@ final class ServerMetrics: @unchecked Sendable {
   private var timers: [String: CoreMetrics.Timer] = [:]
   private let modelsLoaded: CoreMetrics.Gauge
   private let shed: CoreMetrics.Counter
+  private let inFlight: CoreMetrics.Gauge
   private let batchQueries: CoreMetrics.Recorder
 
   init() {
@@ -35,6 +37,7 @@ final class ServerMetrics: @unchecked Sendable {
     self.factory = factory
     modelsLoaded = CoreMetrics.Gauge(label: "compactrec_models_loaded", factory: factory)
     shed = CoreMetrics.Counter(label: "compactrec_requests_shed_total", factory: factory)
+    inFlight = CoreMetrics.Gauge(label: "compactrec_requests_in_flight", factory: factory)
     batchQueries = CoreMetrics.Recorder(label: "compactrec_batch_queries", aggregate: true, factory: factory)
   }
 
@@ -75,6 +78,9 @@ final class ServerMetrics: @unchecked Sendable {
       factory: factory
     ).increment()
   }
+
+  /// Sets the number of requests in scoring or waiting for it.
+  func setInFlight(_ n: Int) { inFlight.record(n) }
 
   /// Records a request turned away at the load limit.
   func shedRequest() { shed.increment() }

@@ -61,6 +61,12 @@ struct ServeCommandTests {
       return ((response as! HTTPURLResponse).statusCode, object)
     }
 
+    /// Sends a GET; returns the status and the body as text.
+    func text(_ path: String) async throws -> (Int, String) {
+      let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+      return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+    }
+
     func checksum(_ model: String) async throws -> String {
       try await call("GET", "/v1/models/\(model)").1["checksum"] as? String ?? ""
     }
@@ -134,10 +140,22 @@ struct ServeCommandTests {
     #expect(try await server.wait(seconds: 10) { try await server.checksum("seq") != seqBefore })
     #expect(try await server.wait(seconds: 10) { server.stderr.contains("SIGHUP: reloading every model") })
 
+    // A damaged replacement is refused, logged, and the old model keeps answering.
+    let serving = try await server.checksum("seq")
+    try Data("CRM but not really".utf8).write(to: URL(fileURLWithPath: seq + ".bad"))
+    #expect(rename(seq + ".bad", seq) == 0)
+    #expect(try await server.wait(seconds: 10) { server.stderr.contains("reload refused") })
+    #expect(try await server.checksum("seq") == serving)
+    #expect(try await server.call("POST", "/v1/models/seq/recommend", #"{"user": "u3"}"#).0 == 200)
+
     // SIGTERM while a sequential request waits 600 ms for its batch: it still gets its answer,
     // and the process exits 0.
     async let slow = server.call("POST", "/v1/models/seq/recommend", #"{"history": ["i1", "i2"], "k": 3}"#)
-    try await Task.sleep(for: .milliseconds(200))
+    #expect(
+      try await server.wait(seconds: 10) {
+        let (_, metrics) = try await server.text("/metrics")
+        return metrics.contains("compactrec_requests_in_flight 1.0")
+      })
     kill(server.process.processIdentifier, SIGTERM)
     let finished = try await slow
     #expect(finished.0 == 200 && (finished.1["items"] as? [Any])?.count == 3)

@@ -56,6 +56,11 @@ struct ErrorAnswerTests {
       }
       .prefix(5).map { data.items[Int32($0)] }
       #expect(response.items == Array(want))
+      // An unknown user who asked for the fallback gets it even when the history is all unknown.
+      let unknownHistory = try await client.post(
+        "/v1/models/mf/recommend",
+        ["user": "ghost", "history": ["nope"], "fallback": "popular", "k": 5, "deny": ["i0"]])
+      #expect(unknownHistory.status == .ok && unknownHistory.items == Array(want))
       // Without stored histories there are no counts to fall back on.
       expectError(
         try await client.post("/v1/models/bare/recommend", ["user": "ghost", "fallback": "popular"]),
@@ -76,29 +81,55 @@ struct ErrorAnswerTests {
     }
   }
 
-  @Test("admission control: past its capacity a request gets 503 with Retry-After")
-  func overload() async throws {
+  @Test("admission control: past its capacity, or past the queue timeout, a request gets 503")
+  func admission() async throws {
     var limits = ServerLimits()
     limits.concurrentScoring = 1
-    limits.maxQueued = 0
+    limits.maxQueued = 1
+    limits.queueTimeout = .milliseconds(150)
     let admission = AdmissionControl(limits: limits)
     let (started, startedGo) = AsyncStream.makeStream(of: Void.self)
     let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
-    async let first: Void = admission.admit(arrival: .now) {
+    async let first: Void = admission.perform(arrival: .now, holdsSlot: true) {
       startedGo.yield()
       for await _ in release { break }
     }
     for await _ in started { break }
-    await #expect(throws: APIError.overloaded("the server is at its limit of 1 requests in progress")) {
-      try await admission.admit(arrival: .now) {}
+    // The second waits for the only slot and is turned away when its time is up.
+    let waited = ContinuousClock.now
+    let timedOut = await #expect(throws: APIError.self) {
+      try await admission.perform(arrival: .now, holdsSlot: true) {}
+    }
+    #expect(timedOut?.status == .serviceUnavailable && timedOut?.headers[.retryAfter] == "1")
+    #expect(ContinuousClock.now - waited >= .milliseconds(150))
+    // With one waiting, a third is over capacity at once.
+    async let second: Void = admission.perform(arrival: .now + .seconds(10), holdsSlot: true) {}
+    try await Task.sleep(for: .milliseconds(50))
+    await #expect(throws: APIError.overloaded("the server is at its limit of 2 requests in progress")) {
+      try await admission.perform(arrival: .now, holdsSlot: false) {}
     }
     releaseGo.yield()
     try await first
-    try await admission.admit(arrival: .now) {}  // free again
-    let late = ContinuousClock.now - limits.queueTimeout - .seconds(1)
-    let error = await #expect(throws: APIError.self) { try await admission.admit(arrival: late) {} }
-    #expect(error?.status == .serviceUnavailable && error?.headers[.retryAfter] == "1")
+    try await second  // the waiter got the slot when it came free
+    try await admission.perform(arrival: .now, holdsSlot: true) {}
     #expect(admission.shedCount == 2)
+  }
+
+  @Test("over HTTP, a request past the load limit gets 503 with Retry-After, the admitted one its answer")
+  func overloadedRoute() async throws {
+    var limits = ServerLimits()
+    limits.concurrentScoring = 1
+    limits.maxQueued = 0
+    try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .milliseconds(400)) { client, _ in
+      async let slow = client.post("/v1/models/seq/recommend", ["user": "u1", "k": 3])
+      try await client.waitForInFlight(1)
+      let refused = try await client.post("/v1/models/seq/recommend", ["user": "u2"])
+      expectError(refused, .serviceUnavailable, "overloaded")
+      #expect(refused.headers[.retryAfter] == "1")
+      #expect(try await slow.status == .ok)
+      let metrics = String(buffer: try await client.get("/metrics").body)
+      #expect(metrics.contains("compactrec_requests_shed_total 1"))
+    }
   }
 
   @Test("model sources: NAME=PATH, or the file name without its extension")

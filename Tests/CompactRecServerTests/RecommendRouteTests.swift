@@ -63,7 +63,7 @@ struct RecommendRouteTests {
   @Test("concurrent sequential requests share encoder passes and each gets its own answer")
   func dynamicBatching() async throws {
     let expected = try TrainedModel.load(from: ServedModels.sasrec)
-    try await withServer([("seq", ServedModels.sasrec)]) { client, _ in
+    try await withServer([("seq", ServedModels.sasrec)], batchWait: .milliseconds(50)) { client, _ in
       let histories = (0..<48).map { u in data.train[u].suffix(8).map { data.items[$0] } }
       let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
         for (u, history) in histories.enumerated() {
@@ -85,12 +85,32 @@ struct RecommendRouteTests {
     }
   }
 
-  @Test("a known user of a sequential model reads the stored history")
+  @Test("a known user of a sequential model reads the stored history; allow and deny apply")
   func sequentialKnownUser() async throws {
     let expected = try TrainedModel.load(from: ServedModels.sasrec)
     try await withServer([("seq", ServedModels.sasrec)]) { client, _ in
       let response = try await client.post("/v1/models/seq/recommend", ["user": "u12", "k": 8])
-      #expect(response.items == (try expected.recommend(user: "u12", k: 8)).map(\.item))
+      let want = try expected.recommend(user: "u12", k: 8).map(\.item)
+      #expect(response.items == want)
+      let narrowed = try await client.post(
+        "/v1/models/seq/recommend", ["user": "u12", "k": 3, "allow": Array(want.suffix(4)), "deny": [want[7]]])
+      #expect(narrowed.items == Array(want[4..<7]))
+    }
+  }
+
+  @Test("a request in flight during a reload finishes on the model it started with")
+  func inFlightKeepsItsModel() async throws {
+    let served = try ServedModels.copy(ServedModels.sasrec, as: "inflight")
+    let old = try TrainedModel.load(from: ServedModels.sasrec).recommend(user: "u9", k: 10).map(\.item)
+    let new = try TrainedModel.load(from: ServedModels.sasrecOther).recommend(user: "u9", k: 10).map(\.item)
+    #expect(old != new)
+    try await withServer([("seq", served)], batchWait: .milliseconds(300)) { client, server in
+      async let started = client.post("/v1/models/seq/recommend", ["user": "u9", "k": 10])
+      try await client.waitForInFlight(1)
+      try ServedModels.replace(served, with: ServedModels.sasrecOther)
+      #expect(await server.store.reload().map(\.result) == [.reloaded])
+      #expect(try await started.items == old)
+      #expect(try await client.post("/v1/models/seq/recommend", ["user": "u9", "k": 10]).items == new)
     }
   }
 
@@ -100,11 +120,12 @@ struct RecommendRouteTests {
     try await withServer([("mf", ServedModels.mf), ("seq", ServedModels.sasrec)]) { client, _ in
       let requests: [[String: Any]] = [
         ["user": "u1", "k": 3], ["user": "ghost"], ["history": ["i2", "i3"], "k": 4], ["user": "u2", "k": 0],
+        ["user": "u3", "k": "many"],
       ]
       let response = try await client.post("/v1/models/mf/recommend:batch", ["requests": requests])
       #expect(response.status == .ok)
       let results = response.object["results"] as! [[String: Any]]
-      #expect(results.count == 4)
+      #expect(results.count == 5)
       #expect(
         (results[0]["items"] as! [[String: Any]]).map { $0["item"] as! String }
           == (try expected.recommend(user: "u1", k: 3)).map(\.item))
@@ -112,6 +133,8 @@ struct RecommendRouteTests {
       #expect((results[1]["error"] as? [String: Any])?["code"] as? String == "unknown_user")
       #expect((results[2]["items"] as! [[String: Any]]).count == 4)
       #expect(results[3]["status"] as? Int == 422)
+      #expect(results[4]["status"] as? Int == 422)  // a wrong shape fails only its own entry
+      #expect(((results[4]["error"] as? [String: Any])?["message"] as? String)?.contains("k") == true)
       let seq = try await client.post(
         "/v1/models/seq/recommend:batch", ["requests": (0..<30).map { ["user": "u\($0)"] }])
       #expect((seq.object["results"] as! [[String: Any]]).allSatisfy { ($0["items"] as? [Any])?.count == 20 })

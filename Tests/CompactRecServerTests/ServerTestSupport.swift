@@ -10,12 +10,14 @@ import Testing
 /// Runs `body` against a server of `models` through Hummingbird's in-process test client.
 func withServer(
   _ models: [(String, String)], adminToken: String? = nil, limits: ServerLimits = ServerLimits(),
+  batchWait: Duration = .milliseconds(1),
   _ body: @Sendable (any TestClientProtocol, RecommendationServer) async throws -> Void
 ) async throws {
   var configuration = ServerConfiguration(models: models.map { ModelSource(name: $0.0, path: $0.1) })
   configuration.adminToken = adminToken
   configuration.limits = limits
   configuration.watchInterval = nil
+  configuration.batchWait = batchWait
   var quiet = Logger(label: "compactrec.serve.test")
   quiet.logLevel = .critical  // refused reloads are tested, not logged
   let server = try RecommendationServer(configuration: configuration, logger: quiet)
@@ -58,4 +60,17 @@ func expectError(
   #expect(error?["code"] as? String == code, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
   #expect((error?["message"] as? String)?.isEmpty == false, sourceLocation: sourceLocation)
   #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
+}
+
+extension TestClientProtocol {
+  /// Waits until the server has `count` requests in scoring (its in-flight gauge), for tests
+  /// that act while a request is in progress.
+  func waitForInFlight(_ count: Int) async throws {
+    for _ in 0..<500 {
+      let text = String(buffer: try await get("/metrics").body)
+      if text.contains("compactrec_requests_in_flight \(count).0") { return }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("the server never had \(count) requests in flight")
+  }
 }

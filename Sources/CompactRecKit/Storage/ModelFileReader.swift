@@ -19,6 +19,13 @@ extension ModelFile {
     return try data.withUnsafeBytes { try parse($0, path: path, verifyChecksums: verifiesChecksums) }
   }
 
+  /// Verifies and decodes a model file already read into `bytes` (as a server reads a file
+  /// once, to checksum and load the very same bytes); `path` names it in errors. Refuses what
+  /// `read(from:)` refuses.
+  public static func read(bytes: Data, path: String) throws -> ModelFile {
+    try bytes.withUnsafeBytes { try parse($0, path: path, verifyChecksums: verifiesChecksums) }
+  }
+
   /// Whether `read(from:)` compares the CRC32s: true, except inside
   /// `ModelFile.$verifiesChecksums.withValue(false) { ... }`. It exists for the fuzz targets
   /// and tests, so that damaged headers and tensors reach the consistency checks behind the
