@@ -1,12 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Kernels are written against `SIMD8/16<Float>`; on x86-64 they only become AVX2 + FMA code
-// when the compiler may assume those instructions. Every machine this project targets has
-// them (Haswell level: AVX2, FMA, BMI2, POPCNT); set COMPACTREC_PORTABLE=1 to build for baseline x86-64 instead.
+// The default build passes no unsafe flags, so that an app can depend on CompactRec by version
+// (SwiftPM refuses unsafe flags in such a dependency). The hot loops are C kernels that pick
+// their AVX2 + FMA paths at run time, so they are fast either way. COMPACTREC_NATIVE=1 also
+// compiles the Swift code for Haswell-level x86-64 (AVX2, FMA, BMI2, POPCNT), for a local build
+// on such a machine.
 var kernelFlags: [SwiftSetting] = []
 #if arch(x86_64)
-  if Context.environment["COMPACTREC_PORTABLE"] == nil {
+  if Context.environment["COMPACTREC_NATIVE"] != nil {
     kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
   }
 #endif

@@ -64,4 +64,34 @@ struct TrainedModelTests {
     try alien.write(to: path)
     #expect(throws: ModelFileError.self) { try TrainedModel.load(from: path) }
   }
+
+  @Test("another package's model kind loads once it is registered")
+  func registeredKind() throws {
+    let data = tinyData()
+    let path = NSTemporaryDirectory() + "crm-\(UUID().uuidString).crm"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try TrainedModel(model: ReversedOrder(itemCount: 3), dataset: data).save(to: path)
+    #expect(throws: ModelFileError.self) { try TrainedModel.load(from: path) }
+    ModelRegistry.register(ReversedOrder.self)
+    let loaded = try TrainedModel.load(from: path)
+    #expect(loaded.kind == "test-reversed-order")
+    #expect(try loaded.recommend(user: "alice", k: 2).map(\.item) == ["z", "y"])  // x is seen
+    #expect(ModelRegistry.types.prefix(5).map { $0.kind } == ["mostpop", "mf-bpr", "lightgcn", "hqgnn", "sequential"])
+  }
+}
+
+/// A model kind defined outside the kit: later items score higher.
+private final class ReversedOrder: PersistableModel {
+  static let kind = "test-reversed-order"
+  let itemCount: Int
+  init(itemCount: Int) { self.itemCount = itemCount }
+  var hyperParameters: [String: JSONValue] { ["items": .number(Double(itemCount))] }
+  func tensors() -> [Tensor] { [Tensor(name: "order", shape: [itemCount], floats: (0..<itemCount).map(Float.init))] }
+  convenience init(file: ModelFile) throws {
+    try file.requireKind(Self.kind)
+    self.init(itemCount: try file.floats("order", shape: [file.itemIDs.count]).count)
+  }
+  func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    for r in 0..<queries.count { for i in 0..<itemCount { scores[r * itemCount + i] = Float(i) } }
+  }
 }

@@ -13,12 +13,29 @@ public protocol PersistableModel: Recommender {
   init(file: ModelFile) throws
 }
 
-/// The model kinds this build can read, by their header `kind`.
+/// The model kinds this build can read, by their header `kind`: the kit's own, and any that
+/// another package registers, so that an app can add a model kind of its own and still load,
+/// evaluate, serve and inspect its files through `TrainedModel`.
 public enum ModelRegistry {
-  /// Every persistable model type.
-  public static let types: [any PersistableModel.Type] = [
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var registered: [any PersistableModel.Type] = [
     MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self, QuantizedEmbeddings.self, SequentialModel.self,
   ]
+
+  /// Every persistable model type, the kit's first.
+  public static var types: [any PersistableModel.Type] { lock.withLock { registered } }
+
+  /// Adds a model type, or replaces the one registered for the same `kind`. Register before
+  /// loading files of that kind; safe from any thread.
+  public static func register(_ type: any PersistableModel.Type) {
+    lock.withLock {
+      if let i = registered.firstIndex(where: { $0.kind == type.kind }) {
+        registered[i] = type
+      } else {
+        registered.append(type)
+      }
+    }
+  }
 
   /// The type for a header kind, if this build knows it.
   public static func type(forKind kind: String) -> (any PersistableModel.Type)? {
@@ -106,7 +123,16 @@ public final class TrainedModel {
 
   /// Reads a model file; refuses unknown kinds, damaged files and inconsistent shapes.
   public static func load(from path: String) throws -> TrainedModel {
-    let file = try ModelFile.read(from: path)
+    try load(try ModelFile.read(from: path), path: path)
+  }
+
+  /// Loads a model file already read into `bytes` (`path` names it in errors); refuses what
+  /// `load(from:)` refuses.
+  public static func load(bytes: Data, path: String) throws -> TrainedModel {
+    try load(try ModelFile.read(bytes: bytes, path: path), path: path)
+  }
+
+  private static func load(_ file: ModelFile, path: String) throws -> TrainedModel {
     guard let type = ModelRegistry.type(forKind: file.kind) else {
       throw ModelFileError(
         path: path,

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds Examples/RecommendFromFile (a package that depends on CompactRecKit alone, as an app
+# would) and checks that it recommends from a model file trained by `compactrec`. Run by CI
+# after `make test` (which builds .build/debug/compactrec).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build --package-path Examples/RecommendFromFile
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+{
+  echo "user,item"
+  for u in $(seq 0 29); do for t in 0 1 2 3 4 5; do echo "u$u,i$(((u * 7 + t * 3) % 20))"; done; done
+} > "$work/log.csv"
+.build/debug/compactrec train --data "$work/log.csv" --split loo --model mf-bpr --epochs 2 --out "$work/m.crm" > /dev/null
+lines=$(Examples/RecommendFromFile/.build/debug/RecommendFromFile "$work/m.crm" u3 5 | wc -l)
+[ "$lines" = 5 ] || { echo "the example printed $lines recommendations, expected 5" >&2; exit 1; }
+echo "Examples/RecommendFromFile: built against CompactRecKit and recommended 5 items"
