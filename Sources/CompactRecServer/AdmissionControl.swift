@@ -44,36 +44,51 @@ final class AdmissionControl: @unchecked Sendable {
   /// `holdsSlot`; throws `APIError.overloaded` when the server is full or the slot does not
   /// come in time.
   func perform<T>(arrival: ContinuousClock.Instant, holdsSlot: Bool, _ work: () async throws -> T) async throws -> T {
-    let count: Int = try lock.withLock {
+    // One lock for the common case: admitted, and a slot free at once.
+    let (count, hasSlot): (Int, Bool) = try lock.withLock {
       guard inFlight < capacity else {
         shed += 1
         throw APIError.overloaded("the server is at its limit of \(capacity) requests in progress")
       }
       inFlight += 1
-      return inFlight
+      let free = holdsSlot && busy < slots && waiters.isEmpty
+      if free { busy += 1 }
+      return (inFlight, free)
     }
     onChange(count)
-    defer {
-      onChange(
-        lock.withLock {
-          inFlight -= 1
-          return inFlight
-        })
+    if holdsSlot && !hasSlot {
+      do {
+        try await acquire(deadline: arrival + queueTimeout)
+      } catch {
+        onChange(
+          lock.withLock {
+            inFlight -= 1
+            return inFlight
+          })
+        throw error
+      }
     }
-    guard holdsSlot else { return try await work() }
-    try await acquire(deadline: arrival + queueTimeout)
-    defer { release() }
+    defer { finish(holdingSlot: holdsSlot) }
     return try await work()
+  }
+
+  /// Leaves the admitted set, handing the slot (when held) to the first waiter or freeing it.
+  private func finish(holdingSlot: Bool) {
+    let (count, next): (Int, Waiter?) = lock.withLock {
+      inFlight -= 1
+      guard holdingSlot else { return (inFlight, nil) }
+      guard !waiters.isEmpty else {
+        busy -= 1
+        return (inFlight, nil)
+      }
+      return (inFlight, waiters.removeFirst())
+    }
+    next?.continuation.resume(returning: true)
+    onChange(count)
   }
 
   /// Takes a slot, waiting in turn until `deadline` at most.
   private func acquire(deadline: ContinuousClock.Instant) async throws {
-    let free = lock.withLock {
-      guard busy < slots, waiters.isEmpty else { return false }
-      busy += 1
-      return true
-    }
-    if free { return }
     let granted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
       let id: UInt64? = lock.withLock {
         if busy < slots, waiters.isEmpty {  // a slot came free meanwhile
@@ -92,18 +107,6 @@ final class AdmissionControl: @unchecked Sendable {
       lock.withLock { shed += 1 }
       throw APIError.overloaded("the request waited longer than \(queueTimeout) for scoring")
     }
-  }
-
-  /// Hands the slot to the first waiter, or frees it.
-  private func release() {
-    let next: Waiter? = lock.withLock {
-      guard !waiters.isEmpty else {
-        busy -= 1
-        return nil
-      }
-      return waiters.removeFirst()
-    }
-    next?.continuation.resume(returning: true)
   }
 
   /// Turns away waiter `id` if it is still waiting.

@@ -4,8 +4,20 @@
 enum JSONText {
   /// A JSON string literal, escaped as RFC 8259 requires.
   static func string(_ s: String) -> String {
-    var out = "\""
-    out.reserveCapacity(s.utf8.count + 2)
+    var out = ""
+    append(s, to: &out)
+    return out
+  }
+
+  /// Appends `s` as a JSON string literal. Ids rarely need escaping, so they are copied whole
+  /// when no byte does.
+  static func append(_ s: String, to out: inout String) {
+    out += "\""
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
@@ -19,7 +31,7 @@ enum JSONText {
       default: out.unicodeScalars.append(scalar)
       }
     }
-    return out + "\""
+    out += "\""
   }
 
   /// A number; non-finite values (never produced by a loaded model) become null.
@@ -34,7 +46,15 @@ enum JSONText {
 
   /// An object from keys and JSON-text values, in the given order.
   static func object(_ fields: [(String, String)]) -> String {
-    "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    var out = "{"
+    out.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+    for (i, (key, value)) in fields.enumerated() {
+      if i > 0 { out += "," }
+      append(key, to: &out)
+      out += ":"
+      out += value
+    }
+    return out + "}"
   }
 
   /// An array of JSON-text values.
