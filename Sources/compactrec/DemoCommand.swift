@@ -59,7 +59,7 @@ struct DemoCommand: ParsableCommand {
       try TrainedModel(model: model, dataset: data).save(to: path)
       let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
       let report = FullRankingEvaluator(cutoffs: [10, 20]).evaluate(model, on: data, target: .test)
-      rows.append((name, report.metrics, model.tensors().reduce(0) { $0 + $1.elementCount }, bytes, seconds))
+      rows.append((name, report.metrics, model.parameterCount, bytes, seconds))
     }
     let keys = ["hr@10", "ndcg@10", "recall@20", "ndcg@20", "mrr@20"]
     if json {

@@ -17,20 +17,20 @@ struct InspectCommand: ParsableCommand {
     let file = try ModelFile.read(from: modelFile)
     let fileBytes = (try? FileManager.default.attributesOfItem(atPath: modelFile)[.size] as? Int) ?? 0
     // Components: a tensor's name up to its first "/", or the whole name. The "history"
-    // component holds the users' seen items, not model parameters; the "blocks" component
-    // (a block-wise model's item order) is model state, counted in bytes but not parameters.
+    // component holds the users' seen items, not model parameters; a model kind's state
+    // tensors (a block-wise model's item order) count in bytes but not in parameters.
+    let stateTensors = ModelRegistry.type(forKind: file.kind)?.stateTensorNames ?? []
     var order: [String] = []
     var parameters: [String: Int] = [:]
     var bytes: [String: Int] = [:]
     for t in file.tensors {
       let component = t.name.split(separator: "/").first.map(String.init) ?? t.name
       if parameters[component] == nil { order.append(component) }
-      parameters[component, default: 0] += t.elementCount
+      parameters[component, default: 0] += stateTensors.contains(t.name) ? 0 : t.elementCount
       bytes[component, default: 0] += t.bytes.count
     }
     let modelComponents = order.filter { $0 != "history" }
-    let itemOrder = SequentialModel.blockOrderTensor.split(separator: "/").first.map(String.init)
-    let totalParameters = modelComponents.filter { $0 != itemOrder }.reduce(0) { $0 + parameters[$1]! }
+    let totalParameters = modelComponents.reduce(0) { $0 + parameters[$1]! }
     let modelBytes = modelComponents.reduce(0) { $0 + bytes[$1]! }
     if json {
       try printJSON(
@@ -68,7 +68,10 @@ struct InspectCommand: ParsableCommand {
     }
     print("component            parameters        bytes")
     for c in order {
-      let label = c == "history" ? "history (seen items)" : c == itemOrder ? "blocks (item order)" : terminalSafe(c)
+      let label =
+        c == "history"
+        ? "history (seen items)"
+        : c == SequentialModel.blockOrderTensor.prefix { $0 != "/" } ? "blocks (item order)" : terminalSafe(c)
       print(label.padding(toLength: 20, withPad: " ", startingAt: 0) + pad(parameters[c]!, 11) + pad(bytes[c]!, 13))
     }
     print(

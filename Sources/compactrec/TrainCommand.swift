@@ -109,9 +109,7 @@ struct TrainCommand: ParsableCommand {
     // The checkpoint is this run's own: created by it, or the one it resumed and verified.
     if let checkpointPath, !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-    let parameters = trained.tensors().filter { $0.name != SequentialModel.blockOrderTensor }.reduce(0) {
-      $0 + $1.elementCount
-    }
+    let parameters = trained.parameterCount
     if json {
       try printJSON(
         .object([

@@ -179,6 +179,11 @@ struct CommandLineTests {
     let hyper = try #require(info["hyper_parameters"] as? [String: Any])
     #expect(hyper["blockwise"] as? String == "both" && hyper["sharing"] as? String == "cross-block")
     #expect((hyper["block_ends"] as? [Int])?.prefix(2) == [5, 12])
+    // train and inspect count the same parameters (the item order is state, not a parameter).
+    let trainInfo = try #require(JSONSerialization.jsonObject(with: Data(trained.out.utf8)) as? [String: Any])
+    #expect(trainInfo["parameters"] as? Int == info["parameters"] as? Int)
+    let components = try #require(info["components"] as? [[String: Any]])
+    #expect(components.first { $0["name"] as? String == "blocks" }?["parameters"] as? Int == 0)
     let evaluated = try run([
       "evaluate", model, "--data", data, "--format", "sessions", "--split", "sequence:0.2", "--json",
     ])

@@ -80,6 +80,20 @@ struct TrainedModelTests {
   }
 }
 
+extension TrainedModelTests {
+  @Test(
+    "parameterCount counts each distinct parameter once and no state tensor",
+    arguments: ["nextitnet", "nextitnet/both/cross-layer", "sasrec/both/cross-layer", "gru4rec/input", "sasrec/tied"])
+  func parameterCounts(variant: String) {
+    let model = SequentialModelTests.model(variant, items: 7, width: 4, length: 5, seed: 3)
+    var seen = Set<ObjectIdentifier>()
+    let distinct = model.parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+    #expect(model.parameterCount == distinct.reduce(0) { $0 + $1.value.rows * $1.value.cols })
+    let hasOrder = model.tensors().contains { $0.name == SequentialModel.blockOrderTensor }
+    #expect(hasOrder == variant.contains("/both") || variant.contains("/input"))
+  }
+}
+
 /// A model kind defined outside the kit: later items score higher.
 private final class ReversedOrder: PersistableModel {
   static let kind = "test-reversed-order"

@@ -3,6 +3,7 @@ extension SequentialModel: PersistableModel {
   /// The tensor holding the frequency order of block-wise layers: model state needed to
   /// serve, not a trained parameter.
   public static let blockOrderTensor = "blocks/order"
+  public static var stateTensorNames: Set<String> { [blockOrderTensor] }
 
   /// The architecture and shape settings that rebuild the network (dropout is recorded for
   /// reference; inference does not use it).

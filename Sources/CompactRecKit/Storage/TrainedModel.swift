@@ -11,6 +11,26 @@ public protocol PersistableModel: Recommender {
   func tensors() -> [Tensor]
   /// Rebuilds the model from a file of its kind.
   init(file: ModelFile) throws
+  /// Names of tensors that hold model state but no parameters (a block-wise model's item
+  /// order): counted in bytes, not in `parameterCount`. Empty by default.
+  static var stateTensorNames: Set<String> { get }
+}
+
+extension PersistableModel {
+  public static var stateTensorNames: Set<String> { [] }
+
+  /// The number of parameters: the elements of every tensor but state tensors (packed codes
+  /// count one per 64-bit word, as they are stored). The one count `train`, `inspect` and
+  /// `demo` report.
+  public var parameterCount: Int {
+    Self.parameterCount(of: tensors().map { ($0.name, $0.elementCount) })
+  }
+
+  /// The parameters among named tensor sizes of a model of this kind (what `inspect` counts
+  /// from a file without building the model).
+  public static func parameterCount(of tensors: [(name: String, elements: Int)]) -> Int {
+    tensors.filter { !stateTensorNames.contains($0.name) }.reduce(0) { $0 + $1.elements }
+  }
 }
 
 /// The model kinds this build can read, by their header `kind`: the kit's own, and any that
