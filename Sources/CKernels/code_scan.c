@@ -14,10 +14,10 @@
 //   widened to 16 bits with the plane's weight 2^q.
 // - PLANE_PAIRS (2 bits): the same tables, with both planes of an item side by side in a
 //   register, so one byte multiply-add with weights (1, 2) widens and weighs them at once
-//   (0.37 s against 0.42 s for LUT on Gowalla, alternating).
+//   (faster than LUT at 2 bits: RESULTS.md, "Measurement notes moved out of the code").
 // - BYTES (3 and 4 bits): one byte per code, byte multiply-adds (vpmaddubsw) of two dimensions
-//   of 16 items at a time, summed in 16 bits. At 4 bits this is 1.3x faster than LUT, whose
-//   bytes overflow after 4 lookups (RESULTS.md).
+//   of 16 items at a time, summed in 16 bits. At 4 bits this beats LUT, whose bytes overflow
+//   after 4 lookups (RESULTS.md).
 // - WORDS (8 bits): 16-bit multiply-adds (vpmaddwd) of two dimensions of 8 items at a time.
 #include "ckernels.h"
 #include "code_scan.h"

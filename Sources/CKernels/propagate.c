@@ -5,9 +5,8 @@
 // arithmetic. The AVX2 kernels prefetch every cache line of the row PREFETCH_AHEAD non-zeros
 // ahead, across row boundaries (most rows have only a few non-zeros), and write full-product
 // outputs with streaming stores, which keeps the cache for the gathered operand. Half
-// precision halves the gathered bytes. Measured on Gowalla (d = 64, 2 cores, a chain of
-// products): 8.6 ms per product prefetching one line 2 non-zeros ahead, 6.4 ms with this
-// scheme in float32, 3.5-4.3 ms with half-precision rows.
+// precision halves the gathered bytes. (What each choice measured: RESULTS.md, "Measurement
+// notes moved out of the code".)
 #include "adam_lanes.h"
 #include "ckernels.h"
 #include "dispatch.h"

@@ -1,7 +1,7 @@
 /// How LightGCN stores the propagated layers during training. Parameters, optimizer state,
 /// accumulations and evaluation are always float32; `float16` stores the intermediate layers
 /// E(1)...E(L-1) and the backward chain as IEEE half floats, which halves the bytes the
-/// memory-bound sparse products gather (about 1.5x faster steps; relative rounding 2^-11).
+/// memory-bound sparse products gather (faster steps, RESULTS.md; relative rounding 2^-11).
 public enum PropagationPrecision: String, Sendable, CaseIterable {
   case float32
   case float16
