@@ -1,3 +1,5 @@
+import CompactRecKit
+
 /// Builds JSON text directly: the answers of the hot routes are small objects of ids and
 /// scores, and writing them is several times faster than going through `JSONEncoder`.
 /// Values passed to `object` and `array` are JSON text already.
@@ -9,30 +11,8 @@ enum JSONText {
     return out
   }
 
-  /// Appends `s` as a JSON string literal. Ids rarely need escaping, so they are copied whole
-  /// when no byte does.
-  static func append(_ s: String, to out: inout String) {
-    out += "\""
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-      out += s
-      out += "\""
-      return
-    }
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case let c where c.value < 0x20:
-        let hex = String(c.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    out += "\""
-  }
+  /// Appends `s` as a JSON string literal (`JSONValue.appendQuoted`).
+  static func append(_ s: String, to out: inout String) { JSONValue.appendQuoted(s, to: &out) }
 
   /// A number; non-finite values (never produced by a loaded model) become null.
   static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }

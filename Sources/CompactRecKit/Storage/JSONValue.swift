@@ -134,3 +134,31 @@ extension JSONValue: CustomStringConvertible {
     return String(decoding: data, as: UTF8.self)
   }
 }
+
+extension JSONValue {
+  /// Appends `text` to `out` as a JSON string literal, escaped as RFC 8259 requires. Text that
+  /// needs no escaping (most ids) is copied whole. For code that writes JSON text directly:
+  /// the server's answers and `recommend --users` lines.
+  public static func appendQuoted(_ text: String, to out: inout String) {
+    out += "\""
+    if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += text
+      out += "\""
+      return
+    }
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case let c where c.value < 0x20:
+        let hex = String(c.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    out += "\""
+  }
+}
