@@ -118,6 +118,9 @@ final class AdmissionControl: @unchecked Sendable {
     waiter?.continuation.resume(returning: false)
   }
 
+  /// Requests admitted and not yet answered.
+  var inFlightCount: Int { lock.withLock { inFlight } }
+
   /// Requests turned away so far.
   var shedCount: Int { lock.withLock { shed } }
 }

@@ -52,7 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard watchInterval >= 0, watchInterval.isFinite else {
       throw ValidationError("--watch-interval must be 0 or more")
     }
-    guard (0...1000).contains(batchWaitMs) else { throw ValidationError("--batch-wait-ms must be 0...1000") }
+    guard batchWaitMs >= 0, batchWaitMs / 1000 < queueTimeout else {
+      throw ValidationError("--batch-wait-ms must be 0 or more and below --queue-timeout")
+    }
   }
 
   func run() async throws {

@@ -117,7 +117,7 @@ struct ServeCommandTests {
     let seqOther = try train("gru4rec", "seq-other", in: folder, seed: 2)
     let token = folder.write("token", "let-me-in\n")
     let server = try Server([
-      "graph=" + mf, seq, "--admin-token-file", token, "--watch-interval", "0.2", "--batch-wait-ms", "600",
+      "graph=" + mf, seq, "--admin-token-file", token, "--watch-interval", "0.2", "--batch-wait-ms", "3000",
     ])
     let ready = try await server.call("GET", "/readyz")
     #expect(ready.0 == 200 && (ready.1["models"] as? [Any])?.count == 2)
@@ -148,7 +148,8 @@ struct ServeCommandTests {
     #expect(try await server.checksum("seq") == serving)
     #expect(try await server.call("POST", "/v1/models/seq/recommend", #"{"user": "u3"}"#).0 == 200)
 
-    // SIGTERM while a sequential request waits 600 ms for its batch: it still gets its answer,
+    // SIGTERM while a sequential request waits 3 s for its batch (a window wide enough for a
+    // loaded CI machine to see it in flight): it still gets its answer,
     // and the process exits 0.
     async let slow = server.call("POST", "/v1/models/seq/recommend", #"{"history": ["i1", "i2"], "k": 3}"#)
     #expect(

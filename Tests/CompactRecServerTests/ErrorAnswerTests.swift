@@ -104,7 +104,7 @@ struct ErrorAnswerTests {
     #expect(ContinuousClock.now - waited >= .milliseconds(150))
     // With one waiting, a third is over capacity at once.
     async let second: Void = admission.perform(arrival: .now + .seconds(10), holdsSlot: true) {}
-    try await Task.sleep(for: .milliseconds(50))
+    while admission.inFlightCount < 2 { try await Task.sleep(for: .milliseconds(5)) }
     await #expect(throws: APIError.overloaded("the server is at its limit of 2 requests in progress")) {
       try await admission.perform(arrival: .now, holdsSlot: false) {}
     }
@@ -120,7 +120,7 @@ struct ErrorAnswerTests {
     var limits = ServerLimits()
     limits.concurrentScoring = 1
     limits.maxQueued = 0
-    try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .milliseconds(400)) { client, _ in
+    try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .seconds(3)) { client, _ in
       async let slow = client.post("/v1/models/seq/recommend", ["user": "u1", "k": 3])
       try await client.waitForInFlight(1)
       let refused = try await client.post("/v1/models/seq/recommend", ["user": "u2"])

@@ -63,7 +63,7 @@ struct RecommendRouteTests {
   @Test("concurrent sequential requests share encoder passes and each gets its own answer")
   func dynamicBatching() async throws {
     let expected = try TrainedModel.load(from: ServedModels.sasrec)
-    try await withServer([("seq", ServedModels.sasrec)], batchWait: .milliseconds(50)) { client, _ in
+    try await withServer([("seq", ServedModels.sasrec)], batchWait: .milliseconds(500)) { client, _ in
       let histories = (0..<48).map { u in data.train[u].suffix(8).map { data.items[$0] } }
       let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
         for (u, history) in histories.enumerated() {
@@ -104,7 +104,7 @@ struct RecommendRouteTests {
     let old = try TrainedModel.load(from: ServedModels.sasrec).recommend(user: "u9", k: 10).map(\.item)
     let new = try TrainedModel.load(from: ServedModels.sasrecOther).recommend(user: "u9", k: 10).map(\.item)
     #expect(old != new)
-    try await withServer([("seq", served)], batchWait: .milliseconds(300)) { client, server in
+    try await withServer([("seq", served)], batchWait: .seconds(3)) { client, server in
       async let started = client.post("/v1/models/seq/recommend", ["user": "u9", "k": 10])
       try await client.waitForInFlight(1)
       try ServedModels.replace(served, with: ServedModels.sasrecOther)

@@ -64,7 +64,8 @@ func expectError(
 
 extension TestClientProtocol {
   /// Waits until the server has `count` requests in scoring (its in-flight gauge), for tests
-  /// that act while a request is in progress.
+  /// that act while a request is in progress. Such tests keep their request in flight for
+  /// seconds (a long batch wait), so that a loaded machine still sees it.
   func waitForInFlight(_ count: Int) async throws {
     for _ in 0..<500 {
       let text = String(buffer: try await get("/metrics").body)
