@@ -45,7 +45,7 @@ struct APIHandlers: Sendable {
   private func rank(
     _ prepared: [PreparedRequest], on model: ServedModel, arrival: ContinuousClock.Instant
   ) async throws -> [Ranking] {
-    try await admission.perform(arrival: arrival, holdsSlot: model.sequence == nil) {
+    try await admission.perform(arrival: arrival, holdsSlot: model.batcher == nil) {
       try await model.rank(prepared, deadline: arrival + admission.queueTimeout)
     }
   }
@@ -124,10 +124,7 @@ struct APIHandlers: Sendable {
     }
     guard let item = model.trained.items.index(of: id) else { throw APIError.unknownItem(id) }
     let kText = request.uri.queryParameters.get("k")
-    let k = kText.map { Int($0) ?? 0 } ?? RecommendRequest.defaultK
-    guard (1...ServerLimits.maxK).contains(k) else {
-      throw APIError.invalid("k must be between 1 and \(ServerLimits.maxK), not \(kText ?? "")")
-    }
+    let k = try ServerLimits.checked(k: kText.map { Int($0) ?? 0 } ?? RecommendRequest.defaultK, given: kText)
     let ranking = try await admission.perform(arrival: arrival, holdsSlot: true) { search.similar(to: item, k: k) }
     return json(
       JSONText.object([

@@ -122,9 +122,7 @@ final class DynamicBatcher: @unchecked Sendable {
     let rankings = search(queries, k)
     var offset = 0
     for entry in batch {
-      let mine = rankings[offset..<(offset + entry.queries.count)].map { r in
-        Ranking(items: Array(r.items.prefix(entry.k)), scores: Array(r.scores.prefix(entry.k)))
-      }
+      let mine = rankings[offset..<(offset + entry.queries.count)].map { $0.prefix(entry.k) }
       offset += entry.queries.count
       entry.continuation.resume(returning: mine)
     }

@@ -22,10 +22,7 @@ extension ServedModel {
   /// Checks `request` against this model and turns it into a plan, or throws the API error a
   /// client can act on (404 unknown user, 422 k out of range or nothing to rank from).
   func prepare(_ request: RecommendRequest) throws -> PreparedRequest {
-    let k = request.k ?? RecommendRequest.defaultK
-    guard (1...ServerLimits.maxK).contains(k) else {
-      throw APIError.invalid("k must be between 1 and \(ServerLimits.maxK), not \(k)")
-    }
+    let k = try ServerLimits.checked(k: request.k ?? RecommendRequest.defaultK)
     var ignored: [String] = []
     let known = { (ids: [String]) -> [Int32] in
       ids.compactMap { id in
@@ -56,7 +53,7 @@ extension ServedModel {
       let stored = trained.query(user: u, filter: filter)
       if let history {
         prepared.plan = .search(ScoringQuery(user: u, history: history, filter: stored.filter))
-      } else if sequence != nil && !trained.hasHistories {
+      } else if batcher != nil && !trained.hasHistories {
         throw APIError.invalid(
           "model '\(name)' was saved without users' histories (--history none): send the user's \"history\"")
       } else {
@@ -103,8 +100,8 @@ extension ServedModel {
     guard !queries.isEmpty else { return out }
     let k = slots.map { requests[$0].k }.max()!
     let rankings: [Ranking]
-    if let sequence {
-      guard let found = await sequence.batcher.search(queries, k: k, deadline: deadline) else {
+    if let batcher {
+      guard let found = await batcher.search(queries, k: k, deadline: deadline) else {
         throw APIError.overloaded("the request waited too long for the model's encoder")
       }
       rankings = found
@@ -112,8 +109,7 @@ extension ServedModel {
       rankings = trained.model.recommend(queries, k: k)
     }
     for (slot, ranking) in zip(slots, rankings) {
-      let n = requests[slot].k
-      out[slot] = Ranking(items: Array(ranking.items.prefix(n)), scores: Array(ranking.scores.prefix(n)))
+      out[slot] = ranking.prefix(requests[slot].k)
     }
     return out
   }
@@ -121,9 +117,7 @@ extension ServedModel {
   /// The `k` most frequent training items that `filter` admits; the score is the count.
   func popularItems(k: Int, filter: ItemFilter) -> Ranking {
     var ranking = Ranking(items: [], scores: [])
-    for (item, count) in popular where ranking.items.count < k {
-      guard !filter.exclude.binarySearchContains(item), filter.allow.map({ $0.binarySearchContains(item) }) ?? true
-      else { continue }
+    for (item, count) in popular where ranking.items.count < k && filter.admits(item) {
       ranking.items.append(item)
       ranking.scores.append(Float(count))
     }
@@ -158,18 +152,5 @@ extension ServedModel {
       out += "}"
     }
     return out + "]"
-  }
-}
-
-extension Array where Element == Int32 {
-  /// Whether the sorted array holds `x`. O(log n).
-  fileprivate func binarySearchContains(_ x: Int32) -> Bool {
-    var lo = 0
-    var hi = count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if self[mid] < x { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < count && self[lo] == x
   }
 }

@@ -29,9 +29,10 @@ public final class ServedModel: @unchecked Sendable {
   let popular: [(item: Int32, count: Int)]
   /// The item-to-item search, nil for models without item vectors.
   let similarItems: SimilarItems?
-  /// Sequential models: the output layer's index (built once) and the batcher that sends
-  /// concurrent requests through the encoder together.
-  let sequence: (model: SequentialModel, index: OutputLayerIndex, batcher: DynamicBatcher)?
+  /// Sequential models: the batcher that sends concurrent requests through the encoder
+  /// together (and the output layer's index, built once); nil for the others, which requests
+  /// search directly.
+  let batcher: DynamicBatcher?
 
   /// Loads `source`, verifies it (every tensor's checksum, shapes, finite values) and answers
   /// one request through it, so that a broken file fails here and never in service.
@@ -61,18 +62,19 @@ public final class ServedModel: @unchecked Sendable {
         (Int32($0), counts[$0])
       } : []
     similarItems = SimilarItems(model: trained.model)
+    let search: DynamicBatcher.Search
     if let model = trained.model as? SequentialModel {
       let index = model.index
-      let batcher = DynamicBatcher(wait: batchWait, onPass: onBatch) { queries, k in
-        index.search(model.finalHidden(queries), k: k, filters: queries.map(\.filter)).rankings
-      }
-      sequence = (model, index, batcher)
+      search = { queries, k in index.search(model.finalHidden(queries), k: k, filters: queries.map(\.filter)).rankings }
+      batcher = DynamicBatcher(wait: batchWait, onPass: onBatch, search: search)
     } else {
       (trained.model as? MatrixFactorization)?.prepareSearch()
-      sequence = nil
+      let model = trained.model
+      search = { queries, k in model.recommend(queries, k: k) }
+      batcher = nil
     }
     loadedAt = Date()
-    try Self.verify(trained, sequence, path: path)
+    try Self.verify(trained, search, path: path)
     loadSeconds = (ContinuousClock.now - start).seconds
   }
 
@@ -91,24 +93,14 @@ public final class ServedModel: @unchecked Sendable {
     }
   }
 
-  /// One search through the model, as a request would run it.
-  private static func verify(
-    _ trained: TrainedModel, _ sequence: (model: SequentialModel, index: OutputLayerIndex, batcher: DynamicBatcher)?,
-    path: String
-  ) throws {
+  /// One search through the model with the search requests use (`search`).
+  private static func verify(_ trained: TrainedModel, _ search: DynamicBatcher.Search, path: String) throws {
     guard trained.items.count > 0 else { throw ServerSetupError("model file '\(path)' has no items") }
-    let query: ScoringQuery
-    if trained.users.count > 0 && (sequence == nil || !trained.histories[0].isEmpty) {
-      query = trained.query(user: 0)
-    } else {
-      query = ScoringQuery(user: nil, history: [0])
-    }
-    let ranking: Ranking
-    if let sequence {
-      ranking = sequence.index.search(sequence.model.finalHidden([query]), k: 1, filters: [query.filter]).rankings[0]
-    } else {
-      ranking = trained.model.recommend([query], k: 1)[0]
-    }
+    let sequential = trained.model is SequentialModel
+    let query =
+      trained.users.count > 0 && (!sequential || !trained.histories[0].isEmpty)
+      ? trained.query(user: 0) : ScoringQuery(user: nil, history: [0])
+    let ranking = search([query], 1)[0]
     guard ranking.scores.allSatisfy(\.isFinite) else {
       throw ServerSetupError("model file '\(path)' scores items as NaN or infinity")
     }

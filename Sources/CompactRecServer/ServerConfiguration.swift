@@ -44,6 +44,14 @@ public struct ServerLimits: Sendable {
   public var idleTimeout: Duration = .seconds(60)
 
   public init() {}
+
+  /// `k` when it is in 1...`maxK`, else the 422 that says so (`given`: the text as sent).
+  static func checked(k: Int, given: String? = nil) throws -> Int {
+    guard (1...maxK).contains(k) else {
+      throw APIError.invalid("k must be between 1 and \(maxK), not \(given ?? String(k))")
+    }
+    return k
+  }
 }
 
 /// One served model: a name for the URL and the file it is loaded from.

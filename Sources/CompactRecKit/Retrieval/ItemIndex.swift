@@ -43,6 +43,12 @@ public struct ItemFilter: Sendable, Equatable {
 }
 
 extension ItemFilter {
+  /// Whether a search may return `item`: not excluded and, under an allow-list, allowed.
+  /// O(log n) in the lists.
+  public func admits(_ item: Int32) -> Bool {
+    exclude.binarySearch(item) == nil && (allow.map { $0.binarySearch(item) != nil } ?? true)
+  }
+
   /// Whether every listed item is one of `itemCount` items (the lists are sorted: O(1)).
   public func isWithin(itemCount: Int) -> Bool {
     let inRange = { (list: [Int32]) in list.isEmpty || (list[0] >= 0 && Int(list[list.count - 1]) < itemCount) }

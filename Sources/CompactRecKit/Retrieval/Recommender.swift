@@ -38,6 +38,11 @@ public struct Ranking: Sendable, Equatable {
     self.items = items
     self.scores = scores
   }
+
+  /// The first `k` items and their scores: the top-k of a search for a larger k.
+  public func prefix(_ k: Int) -> Ranking {
+    Ranking(items: Array(items.prefix(k)), scores: Array(scores.prefix(k)))
+  }
 }
 
 /// A trained model that scores items: the one abstraction evaluation, the CLI and serving use,

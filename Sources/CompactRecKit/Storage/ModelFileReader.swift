@@ -15,8 +15,7 @@ extension ModelFile {
   /// layout, or bytes after the recorded end (`invalidHeader`); a tensor failing its CRC32
   /// (`tensorChecksumMismatch`).
   public static func read(from path: String, mapped: Bool = true) throws -> ModelFile {
-    let data = try load(path, mapped: mapped)
-    return try data.withUnsafeBytes { try parse($0, path: path, verifyChecksums: verifiesChecksums) }
+    try read(bytes: try load(path, mapped: mapped), path: path)
   }
 
   /// Verifies and decodes a model file already read into `bytes` (as a server reads a file
