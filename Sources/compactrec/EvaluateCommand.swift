@@ -23,6 +23,12 @@ struct EvaluateCommand: ParsableCommand {
     help: "Do not exclude the user's history from the ranking (sequential data with repeats).")
   var keepSeen = false
 
+  @Option(
+    help:
+      "Items left out of each user's ranking: history (training and validation items, the default) or train (training items only, as published LightGCN figures are measured; validation items stay rankable)."
+  )
+  var exclude: SeenItems = .history
+
   @Flag(
     name: .customLong("as-histories"),
     help:
@@ -66,6 +72,7 @@ struct EvaluateCommand: ParsableCommand {
     }
     var evaluator = FullRankingEvaluator(cutoffs: cutoffs, excludeSeen: !keepSeen)
     evaluator.asHistories = asHistories
+    evaluator.exclusion = exclude
     let report = evaluator.evaluate(bundle.model, on: dataset, target: target)
     var sampledReport: EvaluationReport?
     if let path = negatives {
@@ -86,7 +93,7 @@ struct EvaluateCommand: ParsableCommand {
         "users": .number(Double(report.evaluatedUsers)), "skipped_users": .number(Double(report.skippedUsers)),
         "seconds": .number(report.seconds), "same_data_as_training": .bool(sameData),
         "dropped_unknown_ids": .number(Double(dropped)), "targets_in_training": .number(Double(targetsInTraining)),
-        "as_histories": .bool(asHistories),
+        "as_histories": .bool(asHistories), "exclude": .string(keepSeen ? "none" : exclude.rawValue),
       ]
       if let s = sampledReport {
         out["sampled"] = .object([
@@ -112,7 +119,13 @@ struct EvaluateCommand: ParsableCommand {
   }
 }
 
+extension SeenItems: ExpressibleByArgument {}
+
 extension EvaluateCommand {
+  func validate() throws {
+    if keepSeen && exclude != .history { throw ValidationError("--exclude and --keep-seen do not go together") }
+  }
+
   /// Refuses data that shares no ids with the model, or has no `target` items for its users.
   private func requireTargets(_ dataset: Dataset, target: EvaluationTarget) throws {
     guard [dataset.train, dataset.validation, dataset.test].contains(where: { $0.contains { !$0.isEmpty } }) else {

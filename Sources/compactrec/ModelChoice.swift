@@ -78,6 +78,7 @@ func trainModel(
     c.evaluateEvery = evaluateEvery
     c.patience = options.patienceValue
     c.sampling = options.sampling ?? c.sampling
+    c.schedule = options.lrSchedule ?? c.schedule
     return c
   }
   /// Refuses a run whose estimated peak memory is beyond this machine's.
@@ -103,6 +104,9 @@ func trainModel(
     c.layers = options.layersValue
     c.precision = options.propagationPrecision ?? c.precision
     c.quantization = options.quantization
+    if let initialization = options.initialization {
+      c.spectralStart = initialization == .spectral ? SpectralStart() : nil
+    }
     try checkMemory(
       c.estimatedTrainingBytes(
         users: data.userCount, items: data.itemCount, interactions: data.summary.interactions, layers: c.layers))
@@ -128,6 +132,14 @@ extension WarmStartRotation: ExpressibleByArgument {}
 extension SequentialLoss: ExpressibleByArgument {}
 extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
+
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+/// The `--init` values.
+enum InitializationChoice: String, ExpressibleByArgument, CaseIterable {
+  case gaussian
+  case spectral
+}
 
 /// The `--estimator` values.
 enum EstimatorChoice: String, ExpressibleByArgument, CaseIterable {

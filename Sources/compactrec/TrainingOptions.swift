@@ -107,6 +107,20 @@ struct TrainingOptions: ParsableArguments {
   )
   var sampling: PositiveSampling?
 
+  @Option(
+    name: .customLong("init"),
+    help:
+      "LightGCN: the layer-0 start, gaussian (noise of deviation 0.1) or spectral (the graph's leading singular vectors, scaled so that the propagated scores are the truncated SVD's)."
+  )
+  var initialization: InitializationChoice?
+
+  @Option(
+    name: .customLong("lr-schedule"),
+    help:
+      "mf-bpr and lightgcn: the learning rate's course over --epochs, constant, cosine or linear (down to 1% of --lr) (default constant)."
+  )
+  var lrSchedule: LearningRateSchedule?
+
   @Option(help: "Random seed for initialization and sampling (default 2020).")
   var seed: UInt64?
 
@@ -208,7 +222,8 @@ struct TrainingOptions: ParsableArguments {
       ("--batch-size", batchSize != nil, trained), ("--lr", lr != nil, trained), ("--l2", l2 != nil, trained),
       ("--seed", seed != nil, trained), ("--eval-every", evalEvery != nil, trained),
       ("--patience", patience != nil, trained),
-      ("--sampling", sampling != nil, bpr), ("--validation", validation != nil, bpr),
+      ("--sampling", sampling != nil, bpr), ("--lr-schedule", lrSchedule != nil, bpr),
+      ("--init", initialization != nil, [.lightgcn]), ("--validation", validation != nil, bpr),
       ("--validation-seed", validationSeed != nil, bpr),
       ("--layers", layers != nil, [.lightgcn]), ("--propagation-precision", propagationPrecision != nil, [.lightgcn]),
       ("--bits", bits != nil, [.lightgcn]), ("--warm-start", warmStart != nil, [.lightgcn]),
@@ -235,6 +250,9 @@ struct TrainingOptions: ParsableArguments {
     ]
     for rule in needs where rule.given && !rule.present {
       throw ValidationError("\(rule.option) applies only with \(rule.needed)")
+    }
+    if initialization != nil && warmStart != nil {
+      throw ValidationError("--init does not go with --warm-start: the warm start is the start")
     }
     try compression.check()
     if let heads, dimValue % heads != 0 {
@@ -323,7 +341,7 @@ func require(_ value: Int?, _ option: String, in range: ClosedRange<Int>) throws
 }
 
 /// Throws unless `value` (when given) is finite and within the bounds, naming the option.
-private func require<F: BinaryFloatingPoint>(
+func require<F: BinaryFloatingPoint>(
   _ value: F?, _ option: String, above: F? = nil, from: F? = nil, atMost: F? = nil, below: F? = nil
 ) throws {
   guard let value else { return }

@@ -19,7 +19,7 @@ struct BPRTrainingLoopTests {
     let loop = BPRTrainingLoop(epochs: 2, batchSize: 4, evaluateEvery: 0, patience: 1, samplerSeed: 7)
     try loop.run(
       matrix: matrix, observer: nil,
-      step: { users, positives, negatives, drawNext in
+      step: { users, positives, negatives, _, drawNext in
         seen.append(users + positives + negatives)
         if call(seen.count) {
           drawNext()
@@ -39,5 +39,32 @@ struct BPRTrainingLoopTests {
     #expect(sequential[0] != sequential[7], "each epoch draws anew")
     #expect(try batches { _ in true } == sequential)
     #expect(try batches { $0 % 3 == 0 } == sequential)
+  }
+
+  @Test("the loop hands step the scheduled rate: constant, or decaying from the base rate to 1% of it")
+  func schedules() throws {
+    func rates(_ schedule: LearningRateSchedule) throws -> [Float] {
+      var seen: [Float] = []
+      var loop = BPRTrainingLoop(epochs: 2, batchSize: 4, evaluateEvery: 0, patience: 1, samplerSeed: 7)
+      loop.schedule = schedule
+      loop.learningRate = 0.1
+      try loop.run(
+        matrix: matrix, observer: nil,
+        step: { _, _, _, rate, _ in
+          seen.append(rate)
+          return 0
+        }, validate: { 0 }, keepBest: {}, restoreBest: {}, parameters: { [] })
+      return seen
+    }
+    #expect(try rates(.constant) == Array(repeating: 0.1, count: 14))
+    for schedule in [LearningRateSchedule.cosine, .linear] {
+      let r = try rates(schedule)
+      #expect(r.count == 14 && r[0] == 0.1)
+      #expect(zip(r, r.dropFirst()).allSatisfy { $0 > $1 }, "\(schedule) decreases at every step")
+      #expect(abs(schedule.rate(0.1, progress: 1) - 0.001) < 1e-7)
+    }
+    // Halfway through, cosine is at the mean of the two ends, linear too.
+    #expect(abs(LearningRateSchedule.cosine.rate(1, progress: 0.5) - 0.505) < 1e-6)
+    #expect(abs(LearningRateSchedule.linear.rate(1, progress: 0.5) - 0.505) < 1e-6)
   }
 }

@@ -50,6 +50,38 @@ struct CheckpointTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["run.ckpt"])
   }
 
+  @Test("a spectrally started cosine-scheduled run resumed from its epoch-3 checkpoint ends like the whole run")
+  func scheduledResume() throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    var c = lightGCNConfig(epochs: 6)
+    c.schedule = .cosine
+    c.spectralStart = SpectralStart()
+    let straight = try LightGCN.train(on: data, configuration: c)
+    // Keep a copy of the checkpoint as it stood after epoch 3, as a killed run leaves it.
+    let path = folder.path + "/run.ckpt"
+    let copy = folder.path + "/epoch3.ckpt"
+    _ = try LightGCN.train(on: data, configuration: c, checkpoint: CheckpointOptions(path: path, resume: false)) {
+      if case .batch(4, _, 1, _, _, _) = $0 { try? FileManager.default.copyItem(atPath: path, toPath: copy) }
+    }
+    var epochsRun: [Int] = []
+    let resumed = try LightGCN.train(
+      on: data, configuration: c, checkpoint: CheckpointOptions(path: copy, resume: true)
+    ) {
+      if case .epoch(let epoch, _, _, _) = $0 { epochsRun.append(epoch) }
+    }
+    #expect(epochsRun == [4, 5, 6])
+    #expect(resumed.embedding.value == straight.embedding.value)
+    // The schedule depends on the epoch count, so a resume with another one is refused.
+    try FileManager.default.copyItem(atPath: path, toPath: copy + ".2")
+    var longer = c
+    longer.epochs = 8
+    #expect(throws: CheckpointError.self) {
+      try LightGCN.train(
+        on: data, configuration: longer, checkpoint: CheckpointOptions(path: copy + ".2", resume: true))
+    }
+  }
+
   @Test("the fresh-start preparation (a warm start's mapping) runs on a new run, not on a resumed one")
   func freshStartOnlyWhenNotResumed() throws {
     let matrix = demo().trainMatrix()
@@ -60,7 +92,7 @@ struct CheckpointTests {
         epochs: epochs, batchSize: 256, evaluateEvery: 0, patience: 1, samplerSeed: 1,
         checkpoint: CheckpointOptions(path: folder.path + "/loop.ckpt", resume: resume))
       try loop.run(
-        matrix: matrix, observer: nil, step: { _, _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
+        matrix: matrix, observer: nil, step: { _, _, _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {},
         freshStart: { freshStarts += 1 }, parameters: { [] })
       return freshStarts
     }

@@ -46,6 +46,21 @@ struct FullRankingEvaluatorTests {
     #expect(onTest.metrics["hr@1"] == 1)
   }
 
+  @Test("--exclude train leaves validation items in a test ranking; history removes them")
+  func exclusion() {
+    // Validation item 1 outscores test item 2: it takes the first place unless excluded.
+    let data = dataset(train: [[0]], validation: [[1]], test: [[2]], items: 4)
+    let model = FixedScores([[9, 8, 7, 6]])
+    #expect(FullRankingEvaluator(cutoffs: [1]).evaluate(model, on: data).metrics["hr@1"] == 1)
+    var trainOnly = FullRankingEvaluator(cutoffs: [1, 2])
+    trainOnly.exclusion = .train
+    let report = trainOnly.evaluate(model, on: data)
+    #expect(report.metrics["hr@1"] == 0)
+    #expect(report.metrics["hr@2"] == 1)
+    // On validation targets the history is the training items either way.
+    #expect(trainOnly.evaluate(model, on: data, target: .validation).metrics["hr@1"] == 1)
+  }
+
   @Test("sampled: ties with a negative count against the target")
   func sampledTies() {
     let data = dataset(train: [[0], [0]], test: [[1], [2]], items: 4)

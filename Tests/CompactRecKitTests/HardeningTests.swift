@@ -115,7 +115,7 @@ struct HardeningTests {
     #expect(throws: TrainingError.diverged(epoch: 3, batch: 1, what: "the loss is nan")) {
       try loop.run(
         matrix: matrix, observer: nil,
-        step: { _, _, _, _ in
+        step: { _, _, _, _, _ in
           epoch += 1
           return epoch == 3 ? .nan : 1
         }, validate: { 0 }, keepBest: {}, restoreBest: {}, parameters: { [] })
@@ -124,7 +124,7 @@ struct HardeningTests {
     let parameters = Matrix(rows: 2, cols: 2, storage: [1, .infinity, 0, 0])
     #expect(throws: TrainingError.diverged(epoch: 1, batch: nil, what: "a parameter is not finite")) {
       try BPRTrainingLoop(epochs: 2, batchSize: 100_000, evaluateEvery: 0, patience: 1, samplerSeed: 1).run(
-        matrix: matrix, observer: nil, step: { _, _, _, _ in 1 }, validate: { 0 }, keepBest: {}, restoreBest: {},
+        matrix: matrix, observer: nil, step: { _, _, _, _, _ in 1 }, validate: { 0 }, keepBest: {}, restoreBest: {},
         parameters: { [parameters] })
     }
   }

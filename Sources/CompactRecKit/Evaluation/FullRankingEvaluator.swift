@@ -15,6 +15,10 @@ public struct FullRankingEvaluator: Sendable {
   /// server answers a history request: graph and MF models then fold the history into a user
   /// vector instead of reading the trained one. Sequential models read the history either way.
   public var asHistories = false
+  /// Which of a user's items are removed from the ranking when `excludeSeen` is on: the whole
+  /// history before the target (the default) or, for test targets, the training items alone,
+  /// leaving validation items rankable, as the published LightGCN figures are measured.
+  public var exclusion = SeenItems.history
 
   public init(cutoffs: [Int] = [5, 10, 20, 50], excludeSeen: Bool = true, batchSize: Int = 8192) {
     precondition(!cutoffs.isEmpty && cutoffs.allSatisfy { $0 > 0 }, "cutoffs must be positive")
@@ -36,7 +40,8 @@ public struct FullRankingEvaluator: Sendable {
     while b < users.count {
       let batch = users[b..<min(users.count, b + batchSize)]
       let queries = batch.map { u in
-        ScoringQuery(user: asHistories ? nil : Int32(u), history: history[u], exclude: excludeSeen ? history[u] : [])
+        let seen = exclusion == .train ? dataset.train[u] : history[u]
+        return ScoringQuery(user: asHistories ? nil : Int32(u), history: history[u], exclude: excludeSeen ? seen : [])
       }
       let rankings = model.recommend(queries, k: k)
       for (u, ranking) in zip(batch, rankings) { acc.add(ranked: ranking.items, relevant: relevant[u]) }
@@ -47,4 +52,12 @@ public struct FullRankingEvaluator: Sendable {
       skippedUsers: dataset.userCount - users.count, seconds: Date().timeIntervalSince(start),
       protocolName: "full")
   }
+}
+
+/// The items of a user that full ranking leaves out (`FullRankingEvaluator.exclusion`).
+public enum SeenItems: String, Sendable, CaseIterable {
+  /// Everything before the target: training and, for test targets, validation items.
+  case history
+  /// The training items alone; validation items stay in the ranking.
+  case train
 }

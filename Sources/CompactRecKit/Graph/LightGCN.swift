@@ -26,7 +26,11 @@ public final class LightGCN: Recommender {
     public var learningRate: Float = 5e-3
     /// L2 coefficient on the batch's layer-0 embeddings (divided by the batch size).
     public var l2: Float = 1e-4
+    /// Standard deviation of the Gaussian start, and root mean square of the spectral one.
     public var initStd: Float = 0.1
+    /// Start from the graph's leading singular vectors instead of Gaussian noise (ignored with
+    /// `warmStart`).
+    public var spectralStart: SpectralStart? = nil
     public var seed: UInt64 = 2020
     /// Evaluate on the validation split every this many epochs (0: never).
     public var evaluateEvery = 0
@@ -34,6 +38,8 @@ public final class LightGCN: Recommender {
     public var patience = 5
     /// How each epoch draws its (user, positive) pairs.
     public var sampling = PositiveSampling.interactions
+    /// The learning rate's course over `epochs`.
+    public var schedule = LearningRateSchedule.constant
     /// Storage of the propagated layers during training steps.
     public var precision = PropagationPrecision.float16
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
@@ -176,7 +182,8 @@ public final class LightGCN: Recommender {
     var best: Matrix?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: c.seed &+ 1, sampling: c.sampling, checkpoint: checkpoint,
+      samplerSeed: c.seed &+ 1, sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
+      checkpoint: checkpoint,
       settings: [
         "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
         "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
@@ -184,14 +191,19 @@ public final class LightGCN: Recommender {
         "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
         "precision": .string(c.precision.rawValue),
         "warm_start": .bool(c.warmStart != nil),
+        "spectral_start": c.spectralStart.map { .number(Double($0.power)) } ?? .null,
         "warm_start_rotation": c.warmStart == nil ? .null : .string(c.warmStartRotation.rawValue),
-        "sampling": .string(c.sampling.rawValue),
+        "sampling": .string(c.sampling.rawValue), "schedule": .string(c.schedule.rawValue),
         "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(
       matrix: matrix, observer: observer,
-      step: { model.step(users: $0, positives: $1, negatives: $2, l2: c.l2, adam: adam, alongsideLoss: $3) },
+      step: { users, positives, negatives, rate, drawNext in
+        adam.learningRate = rate
+        return model.step(
+          users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam, alongsideLoss: drawNext)
+      },
       validate: {
         model.propagate()
         return FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation)
@@ -226,8 +238,12 @@ public final class LightGCN: Recommender {
         }
       },
       freshStart: {
-        guard let start = c.warmStart else { return }
-        model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
+        if let start = c.warmStart {
+          model.embedding.value = model.mappedWarmStart(start, rotation: c.warmStartRotation, seed: c.seed)
+        } else if let spectral = c.spectralStart {
+          model.embedding.value = spectral.embeddings(
+            for: model.graph, weights: c.weights, dim: c.dim, rms: c.initStd, seed: c.seed)
+        }
       },
       parameters: { [model.embedding.value] })
     model.propagate()

@@ -26,6 +26,8 @@ public final class MatrixFactorization: Recommender {
     public var patience = 5
     /// How each epoch draws its (user, positive) pairs.
     public var sampling = PositiveSampling.interactions
+    /// The learning rate's course over `epochs`.
+    public var schedule = LearningRateSchedule.constant
     public init() {}
   }
 
@@ -122,18 +124,21 @@ public final class MatrixFactorization: Recommender {
     var best: (Matrix, Matrix)?
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
-      samplerSeed: generator.next(), sampling: c.sampling, checkpoint: checkpoint,
+      samplerSeed: generator.next(), sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
+      checkpoint: checkpoint,
       settings: [
         "model": "mf-bpr", "dim": .number(Double(c.dim)), "batch_size": .number(Double(c.batchSize)),
         "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
         "init_std": .number(Double(c.initStd)), "evaluate_every": .number(Double(c.evaluateEvery)),
         "patience": .number(Double(c.patience)), "sampling": .string(c.sampling.rawValue),
+        "schedule": .string(c.schedule.rawValue),
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(
       matrix: dataset.trainMatrix(), observer: observer,
-      step: { users, positives, negatives, _ in
-        model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
+      step: { users, positives, negatives, rate, _ in
+        adam.learningRate = rate
+        return model.bprStep(users: users, positives: positives, negatives: negatives, l2: c.l2, adam: adam)
       },
       validate: {
         FullRankingEvaluator(cutoffs: [20]).evaluate(model, on: dataset, target: .validation).metrics["recall@20"] ?? 0

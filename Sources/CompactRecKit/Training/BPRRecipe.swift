@@ -9,6 +9,7 @@ public protocol BPRRecipe {
   var evaluateEvery: Int { get set }
   var patience: Int { get set }
   var sampling: PositiveSampling { get set }
+  var schedule: LearningRateSchedule { get set }
 }
 
 extension MatrixFactorization.Configuration: BPRRecipe {}

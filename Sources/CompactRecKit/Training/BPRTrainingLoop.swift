@@ -14,14 +14,26 @@ struct BPRTrainingLoop {
   var patience: Int
   var samplerSeed: UInt64
   var sampling = PositiveSampling.interactions
+  /// The learning rate's course over the `epochs` epochs, handed to `step` as a rate.
+  var schedule = LearningRateSchedule.constant
+  var learningRate: Float = 1e-3
   var checkpoint: CheckpointOptions?
-  /// Settings a resumed run must share with the checkpoint (everything but `epochs`).
+  /// Settings a resumed run must share with the checkpoint (everything but `epochs`, which
+  /// is added when a decaying schedule depends on it).
   var settings: [String: JSONValue] = [:]
   /// Fingerprint of the training data, checked on resume.
   var dataFingerprint = ""
 
+  /// `settings`, plus the epoch count when the learning rate's course depends on it.
+  private var recordedSettings: [String: JSONValue] {
+    var all = settings
+    if schedule != .constant { all["epochs"] = .number(Double(epochs)) }
+    return all
+  }
+
   /// Runs the loop over `matrix` (the fitted training interactions of `dataset`).
-  /// - step: one optimizer step on (users, positives, negatives); returns the batch's mean loss.
+  /// - step: one optimizer step on (users, positives, negatives) at the scheduled learning
+  ///   rate; returns the batch's mean loss.
   ///   It may call its last argument, once, where one of its phases leaves a core idle: the
   ///   loop then draws the next batch's triples (the same triples whenever they are drawn).
   /// - validate: Recall@20 on the validation split for the current parameters.
@@ -37,7 +49,9 @@ struct BPRTrainingLoop {
   /// parameter is not finite, before that epoch's checkpoint is written.
   func run(
     matrix: InteractionMatrix, observer: TrainingObserver?,
-    step: (_ users: [Int32], _ positives: [Int32], _ negatives: [Int32], _ drawNext: () -> Void) -> Double,
+    step: (
+      _ users: [Int32], _ positives: [Int32], _ negatives: [Int32], _ learningRate: Float, _ drawNext: () -> Void
+    ) -> Double,
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
     freshStart: () -> Void = {}, parameters: () -> [Matrix]
@@ -54,7 +68,7 @@ struct BPRTrainingLoop {
       guard file.dataFingerprint == dataFingerprint else {
         throw CheckpointError.mismatch("\(checkpoint.path) was written for other training data")
       }
-      for (key, value) in settings where file.hyperParameters[key] != value {
+      for (key, value) in recordedSettings where file.hyperParameters[key] != value {
         throw CheckpointError.mismatch(
           "\(checkpoint.path) was written with \(key) = \(file.hyperParameters[key].map { "\($0)" } ?? "nothing"), not \(value)"
         )
@@ -88,7 +102,7 @@ struct BPRTrainingLoop {
         "snapshot_taken": .bool(snapshotTaken), "finished": .bool(finished),
       ]
       try ModelFile(
-        kind: "checkpoint", hyperParameters: settings, dataFingerprint: dataFingerprint, metadata: metadata,
+        kind: "checkpoint", hyperParameters: recordedSettings, dataFingerprint: dataFingerprint, metadata: metadata,
         tensors: tensors
       ).write(to: checkpoint.path)
     }
@@ -108,7 +122,9 @@ struct BPRTrainingLoop {
       if batches > 0 { draw(0, into: &batch) }
       for b in 0..<batches {
         var drawn = b + 1 == batches
-        let loss = step(batch.users, batch.positives, batch.negatives) {
+        let progress = (Double(epoch - 1) + Double(b) / Double(batches)) / Double(max(1, epochs))
+        let rate = schedule.rate(learningRate, progress: progress)
+        let loss = step(batch.users, batch.positives, batch.negatives, rate) {
           guard !drawn else { return }
           draw(b + 1, into: &next)
           drawn = true
