@@ -104,6 +104,7 @@ func trainModel(
     c.layers = options.layersValue
     c.precision = options.propagationPrecision ?? c.precision
     c.quantization = options.quantization
+    c.negatives = options.negatives ?? c.negatives
     if let initialization = options.initialization {
       c.spectralStart = initialization == .spectral ? SpectralStart() : nil
     }
@@ -134,6 +135,11 @@ extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
 
 extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension NegativeSampling: ExpressibleByArgument {
+  public init?(argument: String) { self.init(argument) }
+  public var defaultValueDescription: String { description }
+}
 
 /// The `--init` values.
 enum InitializationChoice: String, ExpressibleByArgument, CaseIterable {

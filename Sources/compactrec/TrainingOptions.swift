@@ -121,6 +121,12 @@ struct TrainingOptions: ParsableArguments {
   )
   var lrSchedule: LearningRateSchedule?
 
+  @Option(
+    help:
+      "LightGCN: how each triple's negative is drawn, uniform (the default) or dns:N (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch)."
+  )
+  var negatives: NegativeSampling?
+
   @Option(help: "Random seed for initialization and sampling (default 2020).")
   var seed: UInt64?
 
@@ -223,7 +229,8 @@ struct TrainingOptions: ParsableArguments {
       ("--seed", seed != nil, trained), ("--eval-every", evalEvery != nil, trained),
       ("--patience", patience != nil, trained),
       ("--sampling", sampling != nil, bpr), ("--lr-schedule", lrSchedule != nil, bpr),
-      ("--init", initialization != nil, [.lightgcn]), ("--validation", validation != nil, bpr),
+      ("--init", initialization != nil, [.lightgcn]), ("--negatives", negatives != nil, [.lightgcn]),
+      ("--validation", validation != nil, bpr),
       ("--validation-seed", validationSeed != nil, bpr),
       ("--layers", layers != nil, [.lightgcn]), ("--propagation-precision", propagationPrecision != nil, [.lightgcn]),
       ("--bits", bits != nil, [.lightgcn]), ("--warm-start", warmStart != nil, [.lightgcn]),

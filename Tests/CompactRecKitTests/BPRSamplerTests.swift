@@ -48,4 +48,26 @@ struct BPRSamplerTests {
     var first = BPRSampler(matrix: matrix, seed: 2, sampling: .users)
     #expect(epoch(&again).users == epoch(&first).users)
   }
+
+  @Test("dynamic negatives: the chooser sees N unseen candidates per triple and its choice is kept")
+  func dynamicNegatives() {
+    var sampler = BPRSampler(matrix: matrix, seed: 3)
+    sampler.shuffle()
+    var users: [Int32] = []
+    var positives: [Int32] = []
+    var negatives: [Int32] = []
+    var offered: [[Int32]] = []
+    sampler.fill(0..<sampler.count, users: &users, positives: &positives, negatives: &negatives, candidates: 5) {
+      user, candidates in
+      offered.append(Array(candidates))
+      #expect(candidates.allSatisfy { !matrix.contains(row: Int(user), column: $0) })
+      return candidates.max()!  // a stand-in model that scores higher item indices higher
+    }
+    #expect(offered.count == 11 && offered.allSatisfy { $0.count == 5 })
+    #expect(negatives == offered.map { $0.max()! })
+    #expect(Set(offered.flatMap { $0 }).count > 2, "the candidates are drawn, not fixed")
+    // NegativeSampling parses its command-line spelling.
+    #expect(NegativeSampling("dns:8") == .dynamic(candidates: 8) && NegativeSampling("uniform") == .uniform)
+    #expect(NegativeSampling("dns:1") == nil && NegativeSampling("dns") == nil && NegativeSampling("hard") == nil)
+  }
 }

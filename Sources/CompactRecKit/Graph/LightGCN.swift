@@ -40,6 +40,8 @@ public final class LightGCN: Recommender {
     public var sampling = PositiveSampling.interactions
     /// The learning rate's course over `epochs`.
     public var schedule = LearningRateSchedule.constant
+    /// How negatives are drawn; dynamic draws score candidates with the epoch's start model.
+    public var negatives = NegativeSampling.uniform
     /// Storage of the propagated layers during training steps.
     public var precision = PropagationPrecision.float16
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
@@ -180,22 +182,23 @@ public final class LightGCN: Recommender {
     }
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
+    var settings: [String: JSONValue] = [
+      "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
+      "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
+      "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
+      "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
+      "precision": .string(c.precision.rawValue),
+      "warm_start": .bool(c.warmStart != nil),
+      "warm_start_rotation": c.warmStart == nil ? .null : .string(c.warmStartRotation.rawValue),
+      "sampling": .string(c.sampling.rawValue),
+      "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
+    ]
+    if let spectral = c.spectralStart { settings["spectral_start"] = .number(Double(spectral.power)) }
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
       samplerSeed: c.seed &+ 1, sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
-      checkpoint: checkpoint,
-      settings: [
-        "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
-        "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
-        "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
-        "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
-        "precision": .string(c.precision.rawValue),
-        "warm_start": .bool(c.warmStart != nil),
-        "spectral_start": c.spectralStart.map { .number(Double($0.power)) } ?? .null,
-        "warm_start_rotation": c.warmStart == nil ? .null : .string(c.warmStartRotation.rawValue),
-        "sampling": .string(c.sampling.rawValue), "schedule": .string(c.schedule.rawValue),
-        "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
-      ],
+      negatives: c.negatives, checkpoint: checkpoint,
+      settings: settings,
       dataFingerprint: dataset.fingerprint())
     try loop.run(
       matrix: matrix, observer: observer,
@@ -245,7 +248,9 @@ public final class LightGCN: Recommender {
             for: model.graph, weights: c.weights, dim: c.dim, rms: c.initStd, seed: c.seed)
         }
       },
-      parameters: { [model.embedding.value] })
+      parameters: { [model.embedding.value] },
+      beginEpoch: { if c.negatives != .uniform { model.propagate() } },
+      hardest: { user, candidates in model.output.highestScoring(candidates, for: user) })
     model.propagate()
     return model
   }

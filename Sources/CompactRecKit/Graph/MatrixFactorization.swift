@@ -47,6 +47,29 @@ public final class MatrixFactorization: Recommender {
   /// Embedding width.
   public var dim: Int { itemEmbedding.value.cols }
 
+  /// The one of `candidates` (item indices) that `user` scores highest; the first on a tie.
+  /// Precondition: at least one candidate.
+  public func highestScoring(_ candidates: UnsafeBufferPointer<Int32>, for user: Int32) -> Int32 {
+    let d = dim
+    return userEmbedding.value.storage.withUnsafeBufferPointer { users in
+      itemEmbedding.value.storage.withUnsafeBufferPointer { items in
+        let u = users.baseAddress! + Int(user) * d
+        var best = candidates[0]
+        var bestScore = -Float.infinity
+        for c in candidates {
+          let v = items.baseAddress! + Int(c) * d
+          var score: Float = 0
+          for k in 0..<d { score += u[k] * v[k] }
+          if score > bestScore {
+            bestScore = score
+            best = c
+          }
+        }
+        return best
+      }
+    }
+  }
+
   /// The exact pruned search over the item table, built when first needed and rebuilt whenever
   /// the item embeddings are no longer the ones it was built from (training, restoring);
   /// guarded by `indexLock`, so concurrent searches share one build.
@@ -131,7 +154,7 @@ public final class MatrixFactorization: Recommender {
         "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
         "init_std": .number(Double(c.initStd)), "evaluate_every": .number(Double(c.evaluateEvery)),
         "patience": .number(Double(c.patience)), "sampling": .string(c.sampling.rawValue),
-        "schedule": .string(c.schedule.rawValue),
+
       ],
       dataFingerprint: dataset.fingerprint())
     try loop.run(

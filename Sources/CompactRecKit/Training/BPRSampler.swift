@@ -70,23 +70,35 @@ public struct BPRSampler {
   }
 
   /// Fills `users`, `positives` and `negatives` with triples `range` of the current order.
+  /// Each negative is the item `choose` picks for the user among `candidates` uniform draws
+  /// (with one candidate, that draw; the draws consume the generator the same way either way).
   public mutating func fill(
-    _ range: Range<Int>, users: inout [Int32], positives: inout [Int32], negatives: inout [Int32]
+    _ range: Range<Int>, users: inout [Int32], positives: inout [Int32], negatives: inout [Int32],
+    candidates: Int = 1, choose: ((_ user: Int32, _ candidates: UnsafeBufferPointer<Int32>) -> Int32)? = nil
   ) {
+    precondition(candidates >= 1, "at least one candidate")
     users.removeAll(keepingCapacity: true)
     positives.removeAll(keepingCapacity: true)
     negatives.removeAll(keepingCapacity: true)
     let items = interactions.columnCount
+    var pool = [Int32](repeating: 0, count: candidates)
     for t in range {
       let (u, i) = pairs[t]
       users.append(u)
       positives.append(i)
-      var j: Int32
-      repeat {
-        j = Int32(generator.index(below: items))
-      } while interactions.contains(row: Int(u), column: j)
-        && interactions.rowLength(Int(u)) < items
-      negatives.append(j)
+      for c in 0..<candidates {
+        var j: Int32
+        repeat {
+          j = Int32(generator.index(below: items))
+        } while interactions.contains(row: Int(u), column: j)
+          && interactions.rowLength(Int(u)) < items
+        pool[c] = j
+      }
+      if let choose, candidates > 1 {
+        negatives.append(pool.withUnsafeBufferPointer { choose(u, $0) })
+      } else {
+        negatives.append(pool[0])
+      }
     }
   }
 }

@@ -17,6 +17,8 @@ struct BPRTrainingLoop {
   /// The learning rate's course over the `epochs` epochs, handed to `step` as a rate.
   var schedule = LearningRateSchedule.constant
   var learningRate: Float = 1e-3
+  /// How negatives are drawn; a dynamic draw asks `run`'s `hardest` to choose.
+  var negatives = NegativeSampling.uniform
   var checkpoint: CheckpointOptions?
   /// Settings a resumed run must share with the checkpoint (everything but `epochs`, which
   /// is added when a decaying schedule depends on it).
@@ -24,10 +26,16 @@ struct BPRTrainingLoop {
   /// Fingerprint of the training data, checked on resume.
   var dataFingerprint = ""
 
-  /// `settings`, plus the epoch count when the learning rate's course depends on it.
+  /// `settings`, plus the schedule and the epoch count when the learning rate's course depends
+  /// on them, and the negative sampling when it is not uniform (so that checkpoints of runs
+  /// without them stay resumable).
   private var recordedSettings: [String: JSONValue] {
     var all = settings
-    if schedule != .constant { all["epochs"] = .number(Double(epochs)) }
+    if schedule != .constant {
+      all["epochs"] = .number(Double(epochs))
+      all["schedule"] = .string(schedule.rawValue)
+    }
+    if negatives != .uniform { all["negatives"] = .string(negatives.description) }
     return all
   }
 
@@ -44,6 +52,8 @@ struct BPRTrainingLoop {
   /// - freshStart: prepares the initial parameters when no checkpoint is restored (a warm
   ///   start), so that a resumed run does not redo work its checkpoint overwrites.
   /// - parameters: the trained parameters, checked to be finite after every epoch.
+  /// - beginEpoch: runs before each epoch's first draw (a dynamic draw's scores are refreshed here).
+  /// - hardest: with dynamic negatives, the candidate the model scores highest for the user.
   ///
   /// Throws `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a
   /// parameter is not finite, before that epoch's checkpoint is written.
@@ -54,7 +64,8 @@ struct BPRTrainingLoop {
     ) -> Double,
     validate: () -> Double, keepBest: () -> Void, restoreBest: () -> Void,
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
-    freshStart: () -> Void = {}, parameters: () -> [Matrix]
+    freshStart: () -> Void = {}, parameters: () -> [Matrix], beginEpoch: () -> Void = {},
+    hardest: ((_ user: Int32, _ candidates: UnsafeBufferPointer<Int32>) -> Int32)? = nil
   ) throws {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
@@ -112,11 +123,13 @@ struct BPRTrainingLoop {
     func draw(_ b: Int, into triples: inout Triples) {
       sampler.fill(
         (b * batchSize)..<min(sampler.count, (b + 1) * batchSize), users: &triples.users,
-        positives: &triples.positives, negatives: &triples.negatives)
+        positives: &triples.positives, negatives: &triples.negatives, candidates: negatives.candidates,
+        choose: hardest)
     }
     let start = Date()
     for epoch in firstEpoch..<max(firstEpoch, max(1, epochs) + 1) {
       let epochStart = Date()
+      beginEpoch()
       sampler.shuffle()
       var lossSum = 0.0
       if batches > 0 { draw(0, into: &batch) }
