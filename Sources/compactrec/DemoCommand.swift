@@ -52,7 +52,8 @@ struct DemoCommand: ParsableCommand {
     for (name, choice, runOptions) in runs {
       progress.status("training \(name)")
       let start = Date()
-      let (model, data) = try trainModel(choice, on: dataset, options: runOptions, observer: progress.handle)
+      let outcome = try trainModel(choice, on: dataset, options: runOptions, observer: progress.handle)
+      let (model, data) = (outcome.model, outcome.trainedOn)
       let seconds = Date().timeIntervalSince(start)
       progress.finish()
       let path = "\(dir)/\(name).crm"

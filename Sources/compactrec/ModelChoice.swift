@@ -50,13 +50,32 @@ enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
   var defaultBatchSize: Int { architecture == nil ? 2048 : SequentialConfiguration(architecture: .sasrec).batchSize }
 }
 
+/// A trained model, the data it was trained on, and what training did.
+struct TrainingOutcome {
+  var model: any PersistableModel
+  var trainedOn: Dataset
+  /// The validation run's summary (nil for models that do not report one).
+  var summary: TrainingSummary?
+  /// With `--refit`: the epochs of the refit on all the training data.
+  var refitEpochs: Int?
+
+  /// The summary for `--json` output and the model file's metadata.
+  var json: JSONValue {
+    var out = summary?.json.objectValue ?? [:]
+    out["refit_epochs"] = refitEpochs.map { .number(Double($0)) } ?? .null
+    return .object(out)
+  }
+}
+
 /// Trains `choice` on `dataset`. A validation split is carved from training (seeded) when the
 /// data has none and early stopping is on, so the test set never steers training.
-/// With `checkpoint`, the run is saved after every epoch and can be resumed.
+/// With `checkpoint`, the run is saved after every epoch and can be resumed. With `--refit`,
+/// the model is then trained again on all of `dataset`'s training data for the epochs
+/// validation chose (its own checkpoint is `checkpoint` with `.refit` appended).
 func trainModel(
   _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, checkpoint: CheckpointOptions? = nil,
   observer: TrainingObserver?
-) throws -> (model: any PersistableModel, trainedOn: Dataset) {
+) throws -> TrainingOutcome {
   /// The data with a carved validation split when early stopping needs one, and whether to use it.
   func withValidation() -> (Dataset, evaluateEvery: Int) {
     var data = dataset
@@ -88,16 +107,31 @@ func trainModel(
       "this run would need about \(MachineMemory.format(bytes)) of memory, more than this machine's \(MachineMemory.format(MachineMemory.bytes)); lower --dim, --batch-size or --max-length"
     )
   }
+  /// Runs `train` on the validation data and, with `--refit`, again on all of `dataset`.
+  func trainAndRefit<R: BPRRecipe>(
+    _ c: R, on data: Dataset,
+    _ train: (Dataset, R, CheckpointOptions?) throws -> (any PersistableModel, TrainingSummary?)
+  ) throws -> TrainingOutcome {
+    let (model, summary) = try train(data, c, checkpoint)
+    guard options.refit, let summary else { return TrainingOutcome(model: model, trainedOn: data, summary: summary) }
+    let refit = c.refit(after: summary)
+    let refitCheckpoint = checkpoint.map { CheckpointOptions(path: $0.path + ".refit", resume: $0.resume) }
+    let (refitted, _) = try train(dataset, refit, refitCheckpoint)
+    return TrainingOutcome(model: refitted, trainedOn: dataset, summary: summary, refitEpochs: refit.stopAfter)
+  }
   switch choice {
   case .mostpop:
-    return (MostPop(dataset: dataset), dataset)
+    return TrainingOutcome(model: MostPop(dataset: dataset), trainedOn: dataset)
   case .mfBPR:
     let (data, evaluateEvery) = withValidation()
     let c = configured(MatrixFactorization.Configuration(), evaluateEvery: evaluateEvery)
     try checkMemory(
       c.estimatedTrainingBytes(
         users: data.userCount, items: data.itemCount, interactions: data.summary.interactions, layers: 0))
-    return (try MatrixFactorization.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer), data)
+    return try trainAndRefit(c, on: data) { data, c, checkpoint in
+      let model = try MatrixFactorization.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer)
+      return (model, model.summary)
+    }
   case .lightgcn:
     let (data, evaluateEvery) = withValidation()
     var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
@@ -115,16 +149,18 @@ func trainModel(
       c.warmStart = try warmStartEmbeddings(from: path, dataset: data, dim: c.dim)
       c.warmStartRotation = options.rotation
     }
-    return (
-      try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer).deployable(), data
-    )
+    return try trainAndRefit(c, on: data) { data, c, checkpoint in
+      let model = try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer)
+      return (model.deployable(), model.summary)
+    }
   case .nextitnet, .gru4rec, .sasrec:
     // Validation is the data's own (leave-one-out: each user's second-to-last item); items
     // are not carved out of a sequence. Without one, training runs all --epochs.
     let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEveryValue : 0
     let c = options.sequentialConfiguration(choice.architecture!, evaluateEvery: evaluateEvery)
     try checkMemory(c.estimatedTrainingBytes(items: dataset.itemCount))
-    return (try trainSequential(on: dataset, configuration: c, observer: observer), dataset)
+    return TrainingOutcome(
+      model: try trainSequential(on: dataset, configuration: c, observer: observer), trainedOn: dataset)
   }
 }
 

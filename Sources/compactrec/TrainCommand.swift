@@ -75,6 +75,12 @@ struct TrainCommand: ParsableCommand {
         throw UsageFailure("--resume: no checkpoint at \(checkpointPath)")
       }
       locks.append(try OutputLock(checkpointPath, option: checkpointOption))
+      if training.refit {
+        let refitPath = checkpointPath + ".refit"
+        try OutputPath(refitPath, option: checkpointOption + " (.refit)", replaceable: resume ? .modelFile : .nothing)
+          .check(inputs: inputs)
+        locks.append(try OutputLock(refitPath, option: checkpointOption + " (.refit)"))
+      }
     }
 
     let progress = ProgressDisplay(verbose: verbose)
@@ -82,11 +88,9 @@ struct TrainCommand: ParsableCommand {
     let dataset = try dataOptions.load()
     let start = Date()
     let options = checkpointPath.map { CheckpointOptions(path: $0, resume: resume) }
-    let trained: any PersistableModel
-    let data: Dataset
+    let outcome: TrainingOutcome
     do {
-      (trained, data) = try trainModel(
-        model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
+      outcome = try trainModel(model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
     } catch let error as TrainingError {
       progress.finish()
       let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
@@ -98,16 +102,21 @@ struct TrainCommand: ParsableCommand {
     }
     let seconds = Date().timeIntervalSince(start)
     progress.finish()
+    let trained = outcome.model
     let bundle = TrainedModel(
-      model: trained, dataset: data,
+      model: trained, dataset: outcome.trainedOn,
       metadata: [
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
         "data_options": .object(dataOptions.recorded), "recipe": .object(training.summary(for: model)),
+        "training": outcome.json,
       ], keepHistories: history == .keep)
     try OutputPath(out, option: "--out").check(inputs: inputs)  // Again: a file may have appeared meanwhile.
     try bundle.save(to: out)
     // The checkpoint is this run's own: created by it, or the one it resumed and verified.
-    if let checkpointPath, !keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
+    if let checkpointPath, !keepCheckpoint {
+      try? FileManager.default.removeItem(atPath: checkpointPath)
+      if training.refit { try? FileManager.default.removeItem(atPath: checkpointPath + ".refit") }
+    }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.parameterCount
     if json {
@@ -116,12 +125,21 @@ struct TrainCommand: ParsableCommand {
           "model": .string(model.rawValue), "out": .string(out), "train_seconds": .number(seconds),
           "parameters": .number(Double(parameters)), "file_bytes": .number(Double(bytes)),
           "users": .number(Double(dataset.userCount)), "items": .number(Double(dataset.itemCount)),
+          "training": outcome.json,
         ]))
     } else {
       print(dataset.summary)
       print(
         "trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s"
       )
+      if let summary = outcome.summary {
+        var line = "ran \(summary.epochsRun) epochs"
+        if let best = summary.bestEpoch, let value = summary.bestValue {
+          line += String(format: "; best validation %@ %.4f at epoch %d", summary.metric, value, best)
+        }
+        if let refit = outcome.refitEpochs { line += "; refit on all training data for \(refit) epochs" }
+        print(line)
+      }
       print("wrote \(terminalSafe(out)): \(parameters) parameters, \(bytes) bytes")
     }
   }

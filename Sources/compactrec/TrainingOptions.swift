@@ -127,6 +127,12 @@ struct TrainingOptions: ParsableArguments {
   )
   var negatives: NegativeSampling?
 
+  @Flag(
+    help:
+      "mf-bpr and lightgcn: after the validation run, train again on all the training data (validation items included) for the epochs validation chose, on the same learning-rate course, and keep that model."
+  )
+  var refit = false
+
   @Option(help: "Random seed for initialization and sampling (default 2020).")
   var seed: UInt64?
 
@@ -229,6 +235,7 @@ struct TrainingOptions: ParsableArguments {
       ("--seed", seed != nil, trained), ("--eval-every", evalEvery != nil, trained),
       ("--patience", patience != nil, trained),
       ("--sampling", sampling != nil, bpr), ("--lr-schedule", lrSchedule != nil, bpr),
+      ("--refit", refit, bpr),
       ("--init", initialization != nil, [.lightgcn]), ("--negatives", negatives != nil, [.lightgcn]),
       ("--validation", validation != nil, bpr),
       ("--validation-seed", validationSeed != nil, bpr),

@@ -40,6 +40,8 @@ public final class LightGCN: Recommender {
     public var sampling = PositiveSampling.interactions
     /// The learning rate's course over `epochs`.
     public var schedule = LearningRateSchedule.constant
+    /// Stop after this many of the `epochs` epochs; nil runs them all.
+    public var stopAfter: Int? = nil
     /// How negatives are drawn; dynamic draws score candidates with the epoch's start model.
     public var negatives = NegativeSampling.uniform
     /// Storage of the propagated layers during training steps.
@@ -197,10 +199,10 @@ public final class LightGCN: Recommender {
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
       samplerSeed: c.seed &+ 1, sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
-      negatives: c.negatives, checkpoint: checkpoint,
+      negatives: c.negatives, stopAfter: c.stopAfter, checkpoint: checkpoint,
       settings: settings,
       dataFingerprint: dataset.fingerprint())
-    try loop.run(
+    model.summary = try loop.run(
       matrix: matrix, observer: observer,
       step: { users, positives, negatives, rate, drawNext in
         adam.learningRate = rate
@@ -254,6 +256,10 @@ public final class LightGCN: Recommender {
     model.propagate()
     return model
   }
+
+  /// What `train` did: epochs run, best validation epoch and figure (nil for a model not
+  /// trained by `train`).
+  public internal(set) var summary: TrainingSummary?
 
   /// Time of the training steps so far, by phase (the epoch benchmark reports it).
   public internal(set) var phases = StepPhases()

@@ -28,6 +28,8 @@ public final class MatrixFactorization: Recommender {
     public var sampling = PositiveSampling.interactions
     /// The learning rate's course over `epochs`.
     public var schedule = LearningRateSchedule.constant
+    /// Stop after this many of the `epochs` epochs; nil runs them all.
+    public var stopAfter: Int? = nil
     public init() {}
   }
 
@@ -69,6 +71,10 @@ public final class MatrixFactorization: Recommender {
       }
     }
   }
+
+  /// What `train` did: epochs run, best validation epoch and figure (nil for a model not
+  /// trained by `train`).
+  public internal(set) var summary: TrainingSummary?
 
   /// The exact pruned search over the item table, built when first needed and rebuilt whenever
   /// the item embeddings are no longer the ones it was built from (training, restoring);
@@ -148,7 +154,7 @@ public final class MatrixFactorization: Recommender {
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
       samplerSeed: generator.next(), sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
-      checkpoint: checkpoint,
+      stopAfter: c.stopAfter, checkpoint: checkpoint,
       settings: [
         "model": "mf-bpr", "dim": .number(Double(c.dim)), "batch_size": .number(Double(c.batchSize)),
         "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
@@ -157,7 +163,7 @@ public final class MatrixFactorization: Recommender {
 
       ],
       dataFingerprint: dataset.fingerprint())
-    try loop.run(
+    model.summary = try loop.run(
       matrix: dataset.trainMatrix(), observer: observer,
       step: { users, positives, negatives, rate, _ in
         adam.learningRate = rate

@@ -10,6 +10,9 @@ public protocol BPRRecipe {
   var patience: Int { get set }
   var sampling: PositiveSampling { get set }
   var schedule: LearningRateSchedule { get set }
+  /// Stop after this many of the `epochs` epochs (a refit of an epoch validation chose); nil
+  /// runs them all. The learning rate's course is still that of `epochs`.
+  var stopAfter: Int? { get set }
 }
 
 extension MatrixFactorization.Configuration: BPRRecipe {}

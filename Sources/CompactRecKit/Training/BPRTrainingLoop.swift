@@ -19,6 +19,8 @@ struct BPRTrainingLoop {
   var learningRate: Float = 1e-3
   /// How negatives are drawn; a dynamic draw asks `run`'s `hardest` to choose.
   var negatives = NegativeSampling.uniform
+  /// Stop after this many epochs of the `epochs`-long course; nil runs them all.
+  var stopAfter: Int? = nil
   var checkpoint: CheckpointOptions?
   /// Settings a resumed run must share with the checkpoint (everything but `epochs`, which
   /// is added when a decaying schedule depends on it).
@@ -39,7 +41,8 @@ struct BPRTrainingLoop {
     return all
   }
 
-  /// Runs the loop over `matrix` (the fitted training interactions of `dataset`).
+  /// Runs the loop over `matrix` (the fitted training interactions of `dataset`) and says
+  /// what it did.
   /// - step: one optimizer step on (users, positives, negatives) at the scheduled learning
   ///   rate; returns the batch's mean loss.
   ///   It may call its last argument, once, where one of its phases leaves a core idle: the
@@ -57,7 +60,7 @@ struct BPRTrainingLoop {
   ///
   /// Throws `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a
   /// parameter is not finite, before that epoch's checkpoint is written.
-  func run(
+  @discardableResult func run(
     matrix: InteractionMatrix, observer: TrainingObserver?,
     step: (
       _ users: [Int32], _ positives: [Int32], _ negatives: [Int32], _ learningRate: Float, _ drawNext: () -> Void
@@ -66,11 +69,12 @@ struct BPRTrainingLoop {
     saveState: () -> [Tensor] = { [] }, restoreState: (ModelFile) throws -> Void = { _ in },
     freshStart: () -> Void = {}, parameters: () -> [Matrix], beginEpoch: () -> Void = {},
     hardest: ((_ user: Int32, _ candidates: UnsafeBufferPointer<Int32>) -> Int32)? = nil
-  ) throws {
+  ) throws -> TrainingSummary {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     var stopping = EarlyStopping(metric: "recall@20", patience: patience)
     var snapshotTaken = false
     var firstEpoch = 1
+    var resumedEpoch = 0
     if let checkpoint, checkpoint.resume, FileManager.default.fileExists(atPath: checkpoint.path) {
       let file = try ModelFile.read(from: checkpoint.path)
       guard file.kind == "checkpoint" else {
@@ -93,7 +97,8 @@ struct BPRTrainingLoop {
         metric: "recall@20", patience: patience, best: m["best"]?.doubleValue ?? -.infinity,
         bestEpoch: m["best_epoch"]?.intValue ?? 0, runsWithoutImprovement: m["runs_without_improvement"]?.intValue ?? 0)
       snapshotTaken = m["snapshot_taken"]?.boolValue ?? false
-      firstEpoch = (m["epoch"]?.intValue ?? 0) + 1
+      resumedEpoch = m["epoch"]?.intValue ?? 0
+      firstEpoch = resumedEpoch + 1
       if m["finished"]?.boolValue == true { firstEpoch = Int.max }
       try restoreState(file)
     } else {
@@ -127,7 +132,10 @@ struct BPRTrainingLoop {
         choose: hardest)
     }
     let start = Date()
-    for epoch in firstEpoch..<max(firstEpoch, max(1, epochs) + 1) {
+    let lastEpoch = min(max(1, epochs), stopAfter ?? .max)
+    var epochsRun = firstEpoch == .max ? resumedEpoch : firstEpoch - 1
+    for epoch in firstEpoch..<max(firstEpoch, lastEpoch + 1) {
+      epochsRun = epoch
       let epochStart = Date()
       beginEpoch()
       sampler.shuffle()
@@ -174,6 +182,9 @@ struct BPRTrainingLoop {
       }
     }
     if snapshotTaken { restoreBest() }
+    return TrainingSummary(
+      epochsRun: epochsRun, bestEpoch: snapshotTaken ? stopping.bestEpoch : nil,
+      bestValue: snapshotTaken ? stopping.best : nil)
   }
 }
 
