@@ -30,24 +30,23 @@ enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
 
   static var allValueStrings: [String] { allCases.map(\.rawValue) }
 
-  /// The model's own learning rate and L2 when the command line gives none.
-  var defaultRecipe: (lr: Float, l2: Float) {
+  /// The model's own epochs, batch size, learning rate and L2 (weight decay for sequential
+  /// models) when the command line gives none: the library's defaults, those of a fine-tune
+  /// for LightGCN runs with `fineTune` (a warm start or --bits).
+  func defaults(fineTune: Bool) -> (epochs: Int, batchSize: Int, lr: Float, l2: Float) {
     switch self {
-    case .mostpop: return (0, 0)
+    case .mostpop: return (0, 0, 0, 0)
     case .mfBPR:
       let c = MatrixFactorization.Configuration()
-      return (c.learningRate, c.l2)
+      return (c.epochs, c.batchSize, c.learningRate, c.l2)
     case .lightgcn:
-      let c = LightGCN.Configuration()
-      return (c.learningRate, c.l2)
+      let c = fineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration()
+      return (c.epochs, c.batchSize, c.learningRate, c.l2)
     case .nextitnet, .gru4rec, .sasrec:
       let c = SequentialConfiguration(architecture: .nextitnet)
-      return (c.learningRate, c.weightDecay)
+      return (400, c.batchSize, c.learningRate, c.weightDecay)
     }
   }
-
-  /// Training examples per optimizer step when the command line gives none.
-  var defaultBatchSize: Int { architecture == nil ? 2048 : SequentialConfiguration(architecture: .sasrec).batchSize }
 }
 
 /// A trained model, the data it was trained on, and what training did.
@@ -89,8 +88,8 @@ func trainModel(
   func configured<R: BPRRecipe>(_ recipe: R, evaluateEvery: Int) -> R {
     var c = recipe
     c.dim = options.dimValue
-    c.epochs = options.epochsValue
-    c.batchSize = options.batchSize ?? choice.defaultBatchSize
+    c.epochs = options.epochs ?? c.epochs
+    c.batchSize = options.batchSize ?? c.batchSize
     c.learningRate = options.lr ?? c.learningRate
     c.l2 = options.l2 ?? c.l2
     c.seed = options.seedValue
@@ -134,7 +133,8 @@ func trainModel(
     }
   case .lightgcn:
     let (data, evaluateEvery) = withValidation()
-    var c = configured(LightGCN.Configuration(), evaluateEvery: evaluateEvery)
+    var c = configured(
+      options.isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration(), evaluateEvery: evaluateEvery)
     c.layers = options.layersValue
     c.precision = options.propagationPrecision ?? c.precision
     c.quantization = options.quantization

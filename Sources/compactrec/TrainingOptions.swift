@@ -8,16 +8,23 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Embedding width (default 64).")
   var dim: Int?
 
-  @Option(help: "Maximum training epochs (default 400).")
+  @Option(
+    help:
+      "Maximum training epochs, the length of the learning rate's course (default 100 for lightgcn trained from its own start, 400 otherwise)."
+  )
   var epochs: Int?
 
   @Option(
     name: .customLong("batch-size"),
-    help: "Examples per optimizer step: triples (default 2048) or sequences (default 128, sequential models).")
+    help:
+      "Examples per optimizer step: triples (default 16384 for lightgcn trained from its own start, 2048 for mf-bpr and LightGCN fine-tunes) or sequences (default 128, sequential models)."
+  )
   var batchSize: Int?
 
   @Option(
-    help: "Adam learning rate (default: the model's own, 5e-3 for mf-bpr and lightgcn, 1e-3 for sequential models).")
+    help:
+      "Adam learning rate (default: the model's own, 1e-2 for lightgcn trained from its own start, 5e-3 for mf-bpr and LightGCN fine-tunes, 1e-3 for sequential models)."
+  )
   var lr: Float?
 
   @Option(
@@ -110,20 +117,20 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("init"),
     help:
-      "LightGCN: the layer-0 start, gaussian (noise of deviation 0.1) or spectral (the graph's leading singular vectors, scaled so that the propagated scores are the truncated SVD's)."
+      "LightGCN: the layer-0 start, gaussian (noise of deviation 0.1) or spectral (the graph's leading singular vectors, scaled so that the propagated scores are the truncated SVD's; the default without --warm-start or --bits)."
   )
   var initialization: InitializationChoice?
 
   @Option(
     name: .customLong("lr-schedule"),
     help:
-      "mf-bpr and lightgcn: the learning rate's course over --epochs, constant, cosine or linear (down to 1% of --lr) (default constant)."
+      "mf-bpr and lightgcn: the learning rate's course over --epochs, constant, cosine or linear (down to 1% of --lr) (default cosine for lightgcn trained from its own start, else constant)."
   )
   var lrSchedule: LearningRateSchedule?
 
   @Option(
     help:
-      "LightGCN: how each triple's negative is drawn, uniform (the default) or dns:N (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch)."
+      "LightGCN: how each triple's negative is drawn, uniform or dns:N (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch) (default dns:8 for lightgcn trained from its own start, else uniform)."
   )
   var negatives: NegativeSampling?
 
@@ -159,6 +166,9 @@ struct TrainingOptions: ParsableArguments {
 
   var dimValue: Int { dim ?? 64 }
   var epochsValue: Int { epochs ?? 400 }
+  /// Whether a LightGCN run fine-tunes (a warm start or quantization-aware training), and so
+  /// keeps the fine-tune defaults instead of the fast recipe's.
+  var isFineTune: Bool { warmStart != nil || bits != nil }
   var seedValue: UInt64 { seed ?? 2020 }
   var validationValue: Double { validation ?? 0.1 }
   var evalEveryValue: Int { evalEvery ?? 5 }
@@ -279,10 +289,11 @@ struct TrainingOptions: ParsableArguments {
   /// The hyper-parameters as printed and stored (reproducible from these and the seed).
   func summary(for choice: ModelChoice) -> [String: JSONValue] {
     if choice == .mostpop { return [:] }
+    let defaults = choice.defaults(fineTune: isFineTune)
     var out: [String: JSONValue] = [
-      "dim": .number(Double(dimValue)), "epochs": .number(Double(epochsValue)),
-      "batch_size": .number(Double(batchSize ?? choice.defaultBatchSize)),
-      "lr": .number(Double(lr ?? choice.defaultRecipe.lr)), "l2": .number(Double(l2 ?? choice.defaultRecipe.l2)),
+      "dim": .number(Double(dimValue)), "epochs": .number(Double(epochs ?? defaults.epochs)),
+      "batch_size": .number(Double(batchSize ?? defaults.batchSize)),
+      "lr": .number(Double(lr ?? defaults.lr)), "l2": .number(Double(l2 ?? defaults.l2)),
       "seed": .number(Double(seedValue)), "eval_every": .number(Double(evalEveryValue)),
       "patience": .number(Double(patienceValue)),
     ]
@@ -306,9 +317,17 @@ struct TrainingOptions: ParsableArguments {
       return out
     }
     out["sampling"] = .string((sampling ?? .interactions).rawValue)
+    if choice == .mfBPR { out["schedule"] = .string((lrSchedule ?? .constant).rawValue) }
     out["validation"] = .number(validationValue)
     out["validation_seed"] = .number(Double(validationSeed ?? seedValue))
+    out["refit"] = .bool(refit)
     if choice == .lightgcn {
+      let recipe = isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration()
+      out["schedule"] = .string((lrSchedule ?? recipe.schedule).rawValue)
+      out["negatives"] = .string((negatives ?? recipe.negatives).description)
+      out["init"] = .string(
+        warmStart != nil
+          ? "warm start" : (initialization ?? (recipe.spectralStart == nil ? .gaussian : .spectral)).rawValue)
       out["layers"] = .number(Double(layersValue))
       out["propagation_precision"] = .string((propagationPrecision ?? .float16).rawValue)
       if let q = quantization {

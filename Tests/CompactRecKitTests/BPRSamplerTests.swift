@@ -67,7 +67,11 @@ struct BPRSamplerTests {
     #expect(negatives == offered.map { $0.max()! })
     #expect(Set(offered.flatMap { $0 }).count > 2, "the candidates are drawn, not fixed")
     // NegativeSampling parses its command-line spelling.
-    #expect(NegativeSampling("dns:8") == .dynamic(candidates: 8) && NegativeSampling("uniform") == .uniform)
-    #expect(NegativeSampling("dns:1") == nil && NegativeSampling("dns") == nil && NegativeSampling("hard") == nil)
+    #expect(
+      NegativeSampling("dns:8") == .dynamic(candidates: 8, epochs: nil) && NegativeSampling("uniform") == .uniform)
+    #expect(NegativeSampling("dns:8:30") == .dynamic(candidates: 8, epochs: 30))
+    #expect(NegativeSampling("dns:1") == nil && NegativeSampling("dns") == nil && NegativeSampling("dns:8:0") == nil)
+    #expect(NegativeSampling("dns:8:30")!.candidates(inEpoch: 30) == 8)
+    #expect(NegativeSampling("dns:8:30")!.candidates(inEpoch: 31) == 1)
   }
 }

@@ -11,7 +11,7 @@ public final class MatrixFactorization: Recommender {
   /// (L2 in {1e-4, 1e-3, 1e-2, 3e-2}; see RESULTS.md).
   public struct Configuration: Sendable {
     public var dim = 64
-    public var epochs = 100
+    public var epochs = 400
     public var batchSize = 2048
     public var learningRate: Float = 5e-3
     /// L2 coefficient on the batch's embeddings (divided by the batch size, as LightGCN does).

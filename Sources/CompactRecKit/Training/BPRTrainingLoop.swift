@@ -55,7 +55,8 @@ struct BPRTrainingLoop {
   /// - freshStart: prepares the initial parameters when no checkpoint is restored (a warm
   ///   start), so that a resumed run does not redo work its checkpoint overwrites.
   /// - parameters: the trained parameters, checked to be finite after every epoch.
-  /// - beginEpoch: runs before each epoch's first draw (a dynamic draw's scores are refreshed here).
+  /// - beginEpoch: runs before the first draw of each epoch that draws dynamic negatives (their
+  ///   scores are refreshed here).
   /// - hardest: with dynamic negatives, the candidate the model scores highest for the user.
   ///
   /// Throws `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a
@@ -123,12 +124,13 @@ struct BPRTrainingLoop {
       ).write(to: checkpoint.path)
     }
     let batches = (sampler.count + batchSize - 1) / batchSize
+    var candidates = 1
     var batch = Triples()
     var next = Triples()
     func draw(_ b: Int, into triples: inout Triples) {
       sampler.fill(
         (b * batchSize)..<min(sampler.count, (b + 1) * batchSize), users: &triples.users,
-        positives: &triples.positives, negatives: &triples.negatives, candidates: negatives.candidates,
+        positives: &triples.positives, negatives: &triples.negatives, candidates: candidates,
         choose: hardest)
     }
     let start = Date()
@@ -137,7 +139,8 @@ struct BPRTrainingLoop {
     for epoch in firstEpoch..<max(firstEpoch, lastEpoch + 1) {
       epochsRun = epoch
       let epochStart = Date()
-      beginEpoch()
+      candidates = negatives.candidates(inEpoch: epoch)
+      if candidates > 1 { beginEpoch() }
       sampler.shuffle()
       var lossSum = 0.0
       if batches > 0 { draw(0, into: &batch) }

@@ -4,32 +4,42 @@ public enum NegativeSampling: Sendable, Hashable, CustomStringConvertible {
   case uniform
   /// Dynamic negative sampling (Zhang et al., SIGIR 2013): `candidates` such uniform draws, of
   /// which the triple keeps the one the model scores highest for the user, the negative that
-  /// teaches the most. The scores are those of the model at the start of the epoch.
-  case dynamic(candidates: Int)
+  /// teaches the most. The scores are those of the model at the start of the epoch. With
+  /// `epochs`, only the first that many epochs draw this way and the rest uniformly: hard
+  /// negatives speed the start but, kept on, settle lower than uniform ones.
+  case dynamic(candidates: Int, epochs: Int?)
 
-  /// Parses `uniform` or `dns:N` (N candidates, 2 to 1000).
+  /// Parses `uniform`, `dns:N` (N candidates, 2 to 1000) or `dns:N:E` (for the first E epochs).
   public init?(_ text: String) {
     if text == "uniform" {
       self = .uniform
       return
     }
     let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 2, parts[0] == "dns", let n = Int(parts[1]), (2...1000).contains(n) else { return nil }
-    self = .dynamic(candidates: n)
+    guard (2...3).contains(parts.count), parts[0] == "dns", let n = Int(parts[1]), (2...1000).contains(n) else {
+      return nil
+    }
+    guard parts.count == 3 else {
+      self = .dynamic(candidates: n, epochs: nil)
+      return
+    }
+    guard let e = Int(parts[2]), e >= 1 else { return nil }
+    self = .dynamic(candidates: n, epochs: e)
   }
 
   public var description: String {
     switch self {
     case .uniform: return "uniform"
-    case .dynamic(let n): return "dns:\(n)"
+    case .dynamic(let n, nil): return "dns:\(n)"
+    case .dynamic(let n, let e?): return "dns:\(n):\(e)"
     }
   }
 
-  /// Uniform draws per negative.
-  public var candidates: Int {
+  /// Uniform draws per negative in `epoch` (1-based): 1 when it draws uniformly.
+  public func candidates(inEpoch epoch: Int) -> Int {
     switch self {
     case .uniform: return 1
-    case .dynamic(let n): return n
+    case .dynamic(let n, let e): return e.map { epoch <= $0 } ?? true ? n : 1
     }
   }
 }
