@@ -78,11 +78,13 @@ func trainModel(
   /// The data with a carved validation split when early stopping needs one, and whether to use it.
   func withValidation() -> (Dataset, evaluateEvery: Int) {
     var data = dataset
-    if options.evalEveryValue > 0 && options.validationValue > 0 && !data.validation.contains(where: { !$0.isEmpty }) {
+    if options.evalEveryValue(for: choice) > 0 && options.validationValue > 0
+      && !data.validation.contains(where: { !$0.isEmpty })
+    {
       data = data.carvingValidation(
         fraction: options.validationValue, seed: options.validationSeed ?? options.seedValue)
     }
-    return (data, data.validation.contains { !$0.isEmpty } ? options.evalEveryValue : 0)
+    return (data, data.validation.contains { !$0.isEmpty } ? options.evalEveryValue(for: choice) : 0)
   }
   /// The shared settings from the command line (learning rate and L2 default to the model's).
   func configured<R: BPRRecipe>(_ recipe: R, evaluateEvery: Int) -> R {

@@ -10,7 +10,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "Maximum training epochs, the length of the learning rate's course (default 100 for lightgcn trained from its own start, 400 otherwise)."
+      "Maximum training epochs, the length of the learning rate's course (default 400)."
   )
   var epochs: Int?
 
@@ -130,7 +130,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "LightGCN: how each triple's negative is drawn, uniform or dns:N (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch) (default dns:8 for lightgcn trained from its own start, else uniform)."
+      "LightGCN: how each triple's negative is drawn, uniform or dns:N[:E] (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch; with E, for the first E epochs only) (default uniform)."
   )
   var negatives: NegativeSampling?
 
@@ -156,7 +156,9 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     name: .customLong("eval-every"),
-    help: "Evaluate on validation every N epochs for early stopping, 0 for never (default 5).")
+    help:
+      "Evaluate on validation every N epochs for early stopping, 0 for never (default 20 for lightgcn trained from its own start, whose decaying rate puts its best epoch near the end; else 5)."
+  )
   var evalEvery: Int?
 
   @Option(help: "Validation runs without improvement before stopping (default 5).")
@@ -172,6 +174,10 @@ struct TrainingOptions: ParsableArguments {
   var seedValue: UInt64 { seed ?? 2020 }
   var validationValue: Double { validation ?? 0.1 }
   var evalEveryValue: Int { evalEvery ?? 5 }
+  /// `--eval-every` for `choice`: LightGCN's own recipe validates every 20 epochs.
+  func evalEveryValue(for choice: ModelChoice) -> Int {
+    evalEvery ?? (choice == .lightgcn && !isFineTune ? 20 : 5)
+  }
   var patienceValue: Int { patience ?? 5 }
   var layersValue: Int { layers ?? 3 }
   var hessianEveryValue: Int { hessianEvery ?? 100 }
@@ -294,7 +300,7 @@ struct TrainingOptions: ParsableArguments {
       "dim": .number(Double(dimValue)), "epochs": .number(Double(epochs ?? defaults.epochs)),
       "batch_size": .number(Double(batchSize ?? defaults.batchSize)),
       "lr": .number(Double(lr ?? defaults.lr)), "l2": .number(Double(l2 ?? defaults.l2)),
-      "seed": .number(Double(seedValue)), "eval_every": .number(Double(evalEveryValue)),
+      "seed": .number(Double(seedValue)), "eval_every": .number(Double(evalEveryValue(for: choice))),
       "patience": .number(Double(patienceValue)),
     ]
     if let architecture = choice.architecture {

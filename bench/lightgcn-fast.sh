@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# LightGCN's default recipe (issue 26) against the earlier one, each timed from the raw files
+# to the model file with /usr/bin/time -v (wall time, peak memory), then evaluated once on
+# test with both exclusions (--exclude history, the default, and train, as published figures).
+#   gowalla: the default run (validation model) and the same with --refit
+#   small:   MovieLens 100K and Amazon Beauty as graph data (--split ratio:0.2), default recipe
+#            with and without --refit, and the earlier recipe (early-stopped)
+# Models go to runs/ (an existing one is kept); results to bench/results/lightgcn-fast-*.
+# Usage: bench/lightgcn-fast.sh [gowalla|small]...   (default both; about 45 minutes on 2 cores)
+source "$(dirname "$0")/setup.sh"
+
+old_recipe="--init gaussian --batch-size 2048 --lr 5e-3 --lr-schedule constant --negatives uniform --eval-every 5 --patience 5"
+
+# run NAME DATA ARGS...: trains runs/NAME.crm unless it exists, then evaluates it on test.
+run() {
+  local name=$1 path=$2
+  shift 2
+  local model=runs/$name.crm
+  [ -f "$model" ] || /usr/bin/time -v $bin train --model lightgcn --data "$path" --out "$model" --verbose --json "$@" \
+    > "$out/lightgcn-fast-$name-train.json" 2> "$out/lightgcn-fast-$name-train.log"
+  for exclude in history train; do
+    $bin evaluate "$model" --data "$path" --k 20,50 --exclude $exclude --json \
+      > "$out/lightgcn-fast-$name-eval-$exclude.json"
+  done
+}
+
+for group in ${*:-gowalla small}; do
+  case $group in
+    gowalla)
+      require_data "$data" || continue
+      run gowalla-lightgcn-fast "$data"
+      run gowalla-lightgcn-fast-refit "$data" --refit
+      ;;
+    small)
+      for set in ml-100k/ml-100k.inter amazon-beauty/sequences.txt; do
+        path=../shared/data/$set
+        require_data "$path" || continue
+        name=$(basename "$(dirname "$set")")
+        run "$name-lightgcn-fast" "$path" --split ratio:0.2
+        run "$name-lightgcn-fast-refit" "$path" --split ratio:0.2 --refit
+        # shellcheck disable=SC2086
+        run "$name-lightgcn-old" "$path" --split ratio:0.2 $old_recipe
+      done
+      ;;
+    *)
+      echo "unknown group $group (gowalla or small)" >&2
+      exit 2
+      ;;
+  esac
+done
+grep -H -E '"(recall@20|ndcg@20)"' "$out"/lightgcn-fast-*-eval-*.json
