@@ -1,4 +1,5 @@
 import ArgumentParser
+import CompactRecKit
 import Foundation
 
 @main
@@ -12,7 +13,8 @@ struct CompactRec: AsyncParsableCommand {
     ])
 
   /// Runs the command; exit status 64 for every usage error (`ValidationError` while
-  /// parsing, `UsageFailure` after), 1 for every other failure.
+  /// parsing, `UsageFailure` after), 1 for every other failure. Library errors that name
+  /// settings are worded with the command line's flags (`commandLineMessage`).
   static func main() async {
     do {
       var command = try parseAsRoot()
@@ -24,6 +26,10 @@ struct CompactRec: AsyncParsableCommand {
     } catch let error as UsageFailure {
       FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
       Foundation.exit(UsageFailure.exitStatus)
+    } catch let error as any SettingNamingError {
+      // A library error that names settings: worded with their flags (exit status 1).
+      FileHandle.standardError.write(Data("Error: \(commandLineMessage(error))\n".utf8))
+      Foundation.exit(1)
     } catch {
       exit(withError: error)
     }

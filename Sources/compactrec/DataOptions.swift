@@ -78,7 +78,7 @@ struct DataOptions: ParsableArguments {
     do {
       options.split = try split.map { try SplitStrategy(parsing: $0, seed: dataSeed ?? 42) }
     } catch {
-      throw UsageFailure("\(error)")
+      throw UsageFailure(commandLineMessage(error))
     }
     options.userColumn = userColumn
     options.itemColumn = itemColumn

@@ -22,7 +22,7 @@ struct ExportCommand: ParsableCommand {
   func run() throws {
     let model = try TrainedModel.load(from: modelFile)
     let export = try EmbeddingExport(model)
-    let files = try ExportDirectory.write(export, of: model, source: modelFile, format: format, to: out)
+    let files = try ExportDirectory.write(export, of: model, source: modelFile, format: format, to: out, named: "--out")
     if json {
       try printJSON(
         .object([

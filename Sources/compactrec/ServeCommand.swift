@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
     } catch let error as ServerSetupError {
       throw UsageFailure(error.description)
     } catch {
-      throw CommandFailure("\(error)")
+      throw CommandFailure(commandLineMessage(error))
     }
     let host = self.host
     try await server.run { port in

@@ -33,14 +33,14 @@ import Testing
     let file = folder.write("a.txt", "u a b\n")
     #expect(
       throws: DataError(
-        file: file, message: "a single file needs --split (given, loo, ratio:0.2, sequence)")
+        file: file, text: "a single file needs \(setting: .split) (given, loo, ratio:0.2, sequence)")
     ) { try DataLoader.load(path: file) }
     #expect(
       throws: DataError(
-        file: file, message: "--split given needs a directory holding train.txt and test.txt")
+        file: file, text: "\(setting: .split, "given") needs a directory holding train.txt and test.txt")
     ) { try DataLoader.load(path: file, options: LoadOptions(split: .given)) }
     #expect(
-      throws: DataError(file: "--split", message: "test fraction must be in (0, 1), found 2.0")
+      throws: DataError(setting: .split, text: "test fraction must be in (0, 1), found 2.0")
     ) {
       try DataLoader.load(
         path: file, options: LoadOptions(split: .randomRatio(test: 2, validation: 0, seed: 1)))
@@ -51,9 +51,26 @@ import Testing
     #expect(
       throws: DataError(
         file: given.path,
-        message: "holds a given split (train.txt, test.txt); use --split given, "
+        text: "holds a given split (train.txt, test.txt); use \(setting: .split, "given"), "
           + "or pass a single file to split it")
     ) { try DataLoader.load(path: given.path, options: loo) }
+  }
+
+  @Test("the library words settings in its API's terms; a tool renders them in its own")
+  func settingWords() {
+    let error = DataError(
+      file: "a.txt", text: "use \(setting: .split, "given"), or set \(setting: .format) and \(setting: .resume)")
+    #expect(
+      error.description
+        == "a.txt: use LoadOptions.split = given, or set LoadOptions.format and CheckpointOptions.resume")
+    let flags = error.message { setting, value in "--\(setting.rawValue)" + (value.map { " \($0)" } ?? "") }
+    #expect(flags == "a.txt: use --split given, or set --format and --resume")
+    let atSetting = DataError(setting: .split, text: "expected a fraction")
+    #expect(atSetting.description == "LoadOptions.split: expected a fraction")
+    #expect(atSetting.message { _, _ in "--split" } == "--split: expected a fraction")
+    #expect(ExportError.noHistories.description.contains("saved with TrainedModel.keepHistories = false"))
+    let exists = OutputPathError(path: "m.ckpt", option: "--checkpoint", reason: .exists)
+    #expect(exists.description.contains("pass CheckpointOptions.resume to continue that run"))
   }
 
   @Test func explainsWhatADirectoryLacks() {

@@ -85,7 +85,7 @@ struct ExportTests {
     c.epochs = 1
     try TrainedModel(model: MatrixFactorization.train(on: data, configuration: c), dataset: data).save(to: mf)
     let model = try TrainedModel.load(from: mf)
-    #expect(throws: OutputPathError(path: folder.path, option: "--out", reason: .notAnExport)) {
+    #expect(throws: OutputPathError(path: folder.path, option: "export directory", reason: .notAnExport)) {
       try ExportDirectory.write(EmbeddingExport(model), of: model, source: mf, format: .numpy, to: folder.path)
     }
     // An earlier export is replaced.

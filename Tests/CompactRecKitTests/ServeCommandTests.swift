@@ -130,21 +130,21 @@ struct ServeCommandTests {
     // A replaced file goes into service within the watch interval.
     let before = try await server.checksum("graph")
     try replace(mf, with: mfOther)
-    #expect(try await server.wait(seconds: 10) { try await server.checksum("graph") != before })
+    #expect(try await server.wait(seconds: 30) { try await server.checksum("graph") != before })
 
     // SIGHUP reloads every model (the watcher would reload this one too; the log tells which
     // did).
     let seqBefore = try await server.checksum("seq")
     try replace(seq, with: seqOther)
     kill(server.process.processIdentifier, SIGHUP)
-    #expect(try await server.wait(seconds: 10) { try await server.checksum("seq") != seqBefore })
-    #expect(try await server.wait(seconds: 10) { server.stderr.contains("SIGHUP: reloading every model") })
+    #expect(try await server.wait(seconds: 30) { try await server.checksum("seq") != seqBefore })
+    #expect(try await server.wait(seconds: 30) { server.stderr.contains("SIGHUP: reloading every model") })
 
     // A damaged replacement is refused, logged, and the old model keeps answering.
     let serving = try await server.checksum("seq")
     try Data("CRM but not really".utf8).write(to: URL(fileURLWithPath: seq + ".bad"))
     #expect(rename(seq + ".bad", seq) == 0)
-    #expect(try await server.wait(seconds: 10) { server.stderr.contains("reload refused") })
+    #expect(try await server.wait(seconds: 30) { server.stderr.contains("reload refused") })
     #expect(try await server.checksum("seq") == serving)
     #expect(try await server.call("POST", "/v1/models/seq/recommend", #"{"user": "u3"}"#).0 == 200)
 
@@ -153,7 +153,7 @@ struct ServeCommandTests {
     // and the process exits 0.
     async let slow = server.call("POST", "/v1/models/seq/recommend", #"{"history": ["i1", "i2"], "k": 3}"#)
     #expect(
-      try await server.wait(seconds: 10) {
+      try await server.wait(seconds: 30) {
         let (_, metrics) = try await server.text("/metrics")
         return metrics.contains("compactrec_requests_in_flight 1.0")
       })

@@ -26,31 +26,31 @@ import Testing
 
   @Test func rejectsUnknownFormsAndBadFractions() {
     let forms = "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION[:VALIDATION]]"
-    #expect(throws: DataError(file: "--split", message: "\(forms), found \"random\"")) {
+    #expect(throws: DataError(setting: .split, text: "\(forms), found \"random\"")) {
       try SplitStrategy(parsing: "random", seed: 1)
     }
-    #expect(throws: DataError(file: "--split", message: "\(forms), found \"ratio\"")) {
+    #expect(throws: DataError(setting: .split, text: "\(forms), found \"ratio\"")) {
       try SplitStrategy(parsing: "ratio", seed: 1)
     }
-    #expect(throws: DataError(file: "--split", message: "\(forms), found \"given:1\"")) {
+    #expect(throws: DataError(setting: .split, text: "\(forms), found \"given:1\"")) {
       try SplitStrategy(parsing: "given:1", seed: 1)
     }
-    #expect(throws: DataError(file: "--split", message: "expected a fraction, found \"x\"")) {
+    #expect(throws: DataError(setting: .split, text: "expected a fraction, found \"x\"")) {
       try SplitStrategy(parsing: "ratio:x", seed: 1)
     }
     #expect(
-      throws: DataError(file: "--split", message: "test fraction must be in (0, 1), found 1.5")
+      throws: DataError(setting: .split, text: "test fraction must be in (0, 1), found 1.5")
     ) {
       try SplitStrategy(parsing: "ratio:1.5", seed: 1)
     }
     #expect(
       throws: DataError(
-        file: "--split", message: "test and validation fractions must sum below 1, found 0.5 + 0.5")
+        setting: .split, text: "test and validation fractions must sum below 1, found 0.5 + 0.5")
     ) {
       try SplitStrategy(parsing: "ratio:0.5:0.5", seed: 1)
     }
     #expect(
-      throws: DataError(file: "--split", message: "held-out fraction must be in (0, 1), found 0.0")
+      throws: DataError(setting: .split, text: "held-out fraction must be in (0, 1), found 0.0")
     ) {
       try SplitStrategy(parsing: "sequence:0", seed: 1)
     }

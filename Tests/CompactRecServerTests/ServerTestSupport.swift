@@ -67,7 +67,8 @@ extension TestClientProtocol {
   /// that act while a request is in progress. Such tests keep their request in flight for
   /// seconds (a long batch wait), so that a loaded machine still sees it.
   func waitForInFlight(_ count: Int) async throws {
-    for _ in 0..<500 {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
       let text = String(buffer: try await get("/metrics").body)
       if text.contains("compactrec_requests_in_flight \(count).0") { return }
       try await Task.sleep(for: .milliseconds(10))

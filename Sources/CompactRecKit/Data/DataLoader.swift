@@ -45,14 +45,14 @@ public enum DataLoader {
       guard options.split == nil || options.split == .given else {
         throw DataError(
           file: directory,
-          message: "holds a given split (train.txt, test.txt); use --split given, "
+          text: "holds a given split (train.txt, test.txt); use \(setting: .split, "given"), "
             + "or pass a single file to split it")
       }
       guard options.format == .auto || options.format == .userItemLists else {
         throw DataError(
           file: directory,
-          message: "train.txt and test.txt hold per-user lists; "
-            + "--format \(options.format.rawValue) does not apply")
+          text: "train.txt and test.txt hold per-user lists; "
+            + "\(setting: .format, options.format.rawValue) does not apply")
       }
       let validation = contents.filter { $0 == "valid.txt" || $0 == "validation.txt" }
       guard validation.count <= 1 else {
@@ -65,7 +65,7 @@ public enum DataLoader {
     }
     guard options.split != .given else {
       throw DataError(
-        file: directory, message: "--split given needs train.txt and test.txt in the directory")
+        file: directory, text: "\(setting: .split, "given") needs train.txt and test.txt in the directory")
     }
     let candidates = contents.filter {
       $0.hasSuffix(".inter") || $0 == "sequences.txt" || $0 == "sessions.csv"
@@ -134,11 +134,11 @@ public enum DataLoader {
   ) throws -> Dataset {
     guard let split = options.split else {
       throw DataError(
-        file: path, message: "a single file needs --split (given, loo, ratio:0.2, sequence)")
+        file: path, text: "a single file needs \(setting: .split) (given, loo, ratio:0.2, sequence)")
     }
     guard split != .given else {
       throw DataError(
-        file: path, message: "--split given needs a directory holding train.txt and test.txt")
+        file: path, text: "\(setting: .split, "given") needs a directory holding train.txt and test.txt")
     }
     let file = try TextFile(path: path)
     var summary = LoadSummary()

@@ -34,7 +34,7 @@ public enum SplitStrategy: Sendable, Equatable {
   /// Parses the command-line form: `given`, `loo` or `leave-one-out`, `ratio:TEST` or
   /// `ratio:TEST:VALIDATION` (fractions), `sequence` (20% of users held out),
   /// `sequence:FRACTION` or `sequence:FRACTION:VALIDATION`. `seed` seeds the random splits and is ignored by the others.
-  /// Throws a `DataError` naming `--split` when the text is not one of these or a fraction
+  /// Throws a `DataError` at `Setting.split` when the text is not one of these or a fraction
   /// is out of range.
   public init(parsing text: String, seed: UInt64) throws {
     let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false)
@@ -42,7 +42,7 @@ public enum SplitStrategy: Sendable, Equatable {
     func fraction(_ index: Int, default value: Double) throws -> Double {
       guard index < parts.count else { return value }
       guard let number = Double(parts[index]) else {
-        throw DataError(file: "--split", message: "expected a fraction, found \"\(parts[index])\"")
+        throw DataError(setting: .split, text: "expected a fraction, found \"\(parts[index])\"")
       }
       return number
     }
@@ -57,40 +57,40 @@ public enum SplitStrategy: Sendable, Equatable {
         testFraction: try fraction(1, default: 0.2), validationFraction: try fraction(2, default: 0), seed: seed)
     default:
       throw DataError(
-        file: "--split",
-        message: "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION[:VALIDATION]], "
+        setting: .split,
+        text: "expected given, loo, ratio:TEST[:VALIDATION] or sequence[:FRACTION[:VALIDATION]], "
           + "found \"\(text)\"")
     }
     try validate()
   }
 
-  /// Throws a `DataError` naming `--split` when a fraction is out of range: a test fraction
+  /// Throws a `DataError` at `Setting.split` when a fraction is out of range: a test fraction
   /// must be in (0, 1), a validation fraction in [0, 1), and the two must sum below 1.
   func validate() throws {
     switch self {
     case .given, .leaveOneOut: return
     case .randomRatio(let test, let validation, _):
       guard test > 0 && test < 1 else {
-        throw DataError(file: "--split", message: "test fraction must be in (0, 1), found \(test)")
+        throw DataError(setting: .split, text: "test fraction must be in (0, 1), found \(test)")
       }
       guard validation >= 0 && validation < 1 else {
         throw DataError(
-          file: "--split", message: "validation fraction must be in [0, 1), found \(validation)")
+          setting: .split, text: "validation fraction must be in [0, 1), found \(validation)")
       }
       guard test + validation < 1 else {
         throw DataError(
-          file: "--split",
-          message: "test and validation fractions must sum below 1, "
+          setting: .split,
+          text: "test and validation fractions must sum below 1, "
             + "found \(test) + \(validation)")
       }
     case .bySequence(let fraction, let validation, _):
       guard fraction > 0 && fraction < 1 else {
         throw DataError(
-          file: "--split", message: "held-out fraction must be in (0, 1), found \(fraction)")
+          setting: .split, text: "held-out fraction must be in (0, 1), found \(fraction)")
       }
       guard validation >= 0 && validation < 1 else {
         throw DataError(
-          file: "--split", message: "validation fraction must be in [0, 1), found \(validation)")
+          setting: .split, text: "validation fraction must be in [0, 1), found \(validation)")
       }
     }
   }

@@ -166,16 +166,17 @@ public struct EmbeddingExport {
 }
 
 /// Why a model cannot be exported.
-public enum ExportError: Error, CustomStringConvertible, Equatable {
+public enum ExportError: SettingNamingError, Equatable {
   /// The model kind has no vectors (MostPop) or an output layer export does not know.
   case unsupported(kind: String)
   /// A sequential model saved without histories has no user sequences to turn into vectors.
   case noHistories
 
-  public var description: String {
+  public func message(naming name: (Setting, String?) -> String) -> String {
     switch self {
     case .noHistories:
-      return "the sequential model was saved with --history none: its users have no sequences to export as vectors"
+      return
+        "the sequential model was saved with \(name(.keepHistories, "false")): its users have no sequences to export as vectors"
     case .unsupported(let kind):
       return "a \(kind) model has no vectors to export (export takes mf-bpr, lightgcn, hqgnn and sequential models)"
     }

@@ -25,13 +25,15 @@ public enum ExportDirectory {
   }
 
   /// Writes `export` of the model file at `source` (with its ids from `model`) to
-  /// `directory` in `format`; returns the names of the files written.
+  /// `directory` in `format`; returns the names of the files written. `option` names the
+  /// directory in messages (a tool passes its own word for it, such as `--out`).
   @discardableResult
   public static func write(
-    _ export: EmbeddingExport, of model: TrainedModel, source: String, format: Format, to directory: String
+    _ export: EmbeddingExport, of model: TrainedModel, source: String, format: Format, to directory: String,
+    named option: String = "export directory"
   ) throws -> [String] {
     let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-    try prepare(directory)
+    try prepare(directory, option: option)
     var files: [String: String] = [:]
     func path(_ name: String) -> String { directory + "/" + name }
     let itemIDs = (0..<export.items.rows).map { Int64($0) }
@@ -84,18 +86,18 @@ public enum ExportDirectory {
   }
 
   /// Creates `directory` when missing; refuses one that holds anything but an earlier export.
-  private static func prepare(_ directory: String) throws {
+  private static func prepare(_ directory: String, option: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
       guard isDirectory.boolValue else {
-        throw OutputPathError(path: directory, option: "--out", reason: .notADirectory)
+        throw OutputPathError(path: directory, option: option, reason: .notADirectory)
       }
       let contents = try FileManager.default.contentsOfDirectory(atPath: directory)
       let manifest =
         (try? JSONDecoder().decode(
           JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json"))))?.objectValue
       guard contents.isEmpty || manifest?["source_crc32"] != nil else {
-        throw OutputPathError(path: directory, option: "--out", reason: .notAnExport)
+        throw OutputPathError(path: directory, option: option, reason: .notAnExport)
       }
       // The files the earlier export's manifest lists go, so none is left beside the new ones.
       let earlierFiles = manifest?["files"]?.objectValue?.keys ?? [:].keys
@@ -103,7 +105,7 @@ public enum ExportDirectory {
         try FileManager.default.removeItem(atPath: directory + "/" + name)
       }
     } else {
-      try OutputPath(directory, option: "--out", replaceable: .nothing).check()
+      try OutputPath(directory, option: option, replaceable: .nothing).check()
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
     }
   }

@@ -119,7 +119,7 @@ public struct OutputPath: Sendable {
 }
 
 /// Why an output path was refused, with the option and path concerned.
-public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct OutputPathError: SettingNamingError, Equatable, Sendable {
   public enum Reason: Equatable, Sendable {
     /// An existing file that is not an earlier recommendations file.
     case notRecommendations
@@ -163,7 +163,7 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
     self.reason = reason
   }
 
-  public var description: String {
+  public func message(naming name: (Setting, String?) -> String) -> String {
     let subject = "\(option) \(path)"
     switch reason {
     case .notRecommendations:
@@ -181,7 +181,7 @@ public struct OutputPathError: Error, CustomStringConvertible, Equatable, Sendab
         + "choose another path or remove the file first"
     case .exists:
       return "\(subject): a file is already there (a checkpoint of an interrupted run?); "
-        + "pass --resume to continue that run, or remove the file or choose another path"
+        + "pass \(name(.resume, nil)) to continue that run, or remove the file or choose another path"
     case .busy(let pid):
       return "\(subject): another run\(pid.map { " (process \($0))" } ?? "") is writing this file; "
         + "wait for it to finish or choose another path"
