@@ -69,8 +69,8 @@ struct TrainingOutcome {
 /// Trains `choice` on `dataset`. A validation split is carved from training (seeded) when the
 /// data has none and early stopping is on, so the test set never steers training.
 /// With `checkpoint`, the run is saved after every epoch and can be resumed. With `--refit`,
-/// the model is then trained again on all of `dataset`'s training data for the epochs
-/// validation chose (its own checkpoint is `checkpoint` with `.refit` appended).
+/// the model is then trained again on all of `dataset`'s training and validation items for
+/// the epochs validation chose (its own checkpoint is `checkpoint` with `.refit` appended).
 func trainModel(
   _ choice: ModelChoice, on dataset: Dataset, options: TrainingOptions, checkpoint: CheckpointOptions? = nil,
   observer: TrainingObserver?
@@ -114,11 +114,15 @@ func trainModel(
     _ train: (Dataset, R, CheckpointOptions?) throws -> (any PersistableModel, TrainingSummary?)
   ) throws -> TrainingOutcome {
     let (model, summary) = try train(data, c, checkpoint)
-    guard options.refit, let summary else { return TrainingOutcome(model: model, trainedOn: data, summary: summary) }
+    // Without a validated stopping point (no validation items) the model has seen everything.
+    guard options.refit, let summary, summary.bestEpoch != nil else {
+      return TrainingOutcome(model: model, trainedOn: data, summary: summary)
+    }
     let refit = c.refit(after: summary)
     let refitCheckpoint = checkpoint.map { CheckpointOptions(path: $0.path + ".refit", resume: $0.resume) }
-    let (refitted, _) = try train(dataset, refit, refitCheckpoint)
-    return TrainingOutcome(model: refitted, trainedOn: dataset, summary: summary, refitEpochs: refit.stopAfter)
+    let everything = dataset.mergingValidation()
+    let (refitted, _) = try train(everything, refit, refitCheckpoint)
+    return TrainingOutcome(model: refitted, trainedOn: everything, summary: summary, refitEpochs: refit.stopAfter)
   }
   switch choice {
   case .mostpop:

@@ -181,4 +181,17 @@ import Testing
     let again = dataset.carvingValidation(fraction: 0.3, seed: 3)
     #expect(again.validation == carved.validation)
   }
+
+  @Test("a refit's data: validation items back in train, test and fingerprint untouched")
+  func mergingValidationUndoesTheCarve() {
+    let dataset = Dataset(
+      name: "t", users: IDMap(ids: ["a", "b"]), items: IDMap(ids: (0..<12).map { "i\($0)" }),
+      train: [[0, 1, 2], [3]], validation: [[4, 5], []], test: [[6], [7]])
+    let merged = dataset.mergingValidation()
+    #expect(merged.train == [[0, 1, 2, 4, 5], [3]])
+    #expect(merged.validation == [[], []])
+    #expect(merged.test == dataset.test)
+    #expect(merged.fingerprint() == dataset.fingerprint())
+    #expect(merged.historyBeforeTest() == dataset.historyBeforeTest())
+  }
 }

@@ -133,6 +133,18 @@ extension Dataset {
     }
     return carved
   }
+
+  /// The same data with each fitted user's validation items moved to the end of their
+  /// training items, for a refit on everything but the test split once validation has chosen
+  /// the stopping point. The fingerprint is kept. O(interactions).
+  public func mergingValidation() -> Dataset {
+    var merged = self
+    for user in 0..<userCount where !heldOutUsers[user] && !validation[user].isEmpty {
+      merged.train[user] += validation[user]
+      merged.validation[user] = []
+    }
+    return merged
+  }
 }
 
 /// `count` distinct values of `0..<n` chosen uniformly at random, in the order drawn (a
