@@ -162,7 +162,7 @@ func trainModel(
   case .nextitnet, .gru4rec, .sasrec:
     // Validation is the data's own (leave-one-out: each user's second-to-last item); items
     // are not carved out of a sequence. Without one, training runs all --epochs.
-    let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEveryValue : 0
+    let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEveryValue(for: choice) : 0
     let c = options.sequentialConfiguration(choice.architecture!, evaluateEvery: evaluateEvery)
     try checkMemory(c.estimatedTrainingBytes(items: dataset.itemCount))
     return TrainingOutcome(

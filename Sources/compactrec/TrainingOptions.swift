@@ -173,7 +173,6 @@ struct TrainingOptions: ParsableArguments {
   var isFineTune: Bool { warmStart != nil || bits != nil }
   var seedValue: UInt64 { seed ?? 2020 }
   var validationValue: Double { validation ?? 0.1 }
-  var evalEveryValue: Int { evalEvery ?? 5 }
   /// `--eval-every` for `choice`: LightGCN's own recipe validates every 20 epochs.
   func evalEveryValue(for choice: ModelChoice) -> Int {
     evalEvery ?? (choice == .lightgcn && !isFineTune ? 20 : 5)
@@ -304,7 +303,7 @@ struct TrainingOptions: ParsableArguments {
       "patience": .number(Double(patienceValue)),
     ]
     if let architecture = choice.architecture {
-      let c = sequentialConfiguration(architecture, evaluateEvery: evalEveryValue)
+      let c = sequentialConfiguration(architecture, evaluateEvery: evalEveryValue(for: choice))
       out["l2"] = nil
       out["weight_decay"] = .number(Double(c.weightDecay))
       out["max_length"] = .number(Double(c.maxLength))

@@ -65,7 +65,6 @@ public final class LightGCN: Recommender {
     /// constant learning rate of 5e-3, for up to 400 epochs.
     public static var fineTune: Configuration {
       var c = Configuration()
-      c.epochs = 400
       c.batchSize = 2048
       c.learningRate = 5e-3
       c.spectralStart = nil
