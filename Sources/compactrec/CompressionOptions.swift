@@ -89,13 +89,14 @@ struct CompressionOptions: ParsableArguments {
 /// Trains a sequential model, with settings that do not fit and block cuts that do not fit
 /// the data reported as command-line errors.
 func trainSequential(
-  on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver?
+  on dataset: Dataset, configuration c: SequentialConfiguration, checkpoint: CheckpointOptions? = nil,
+  observer: TrainingObserver?
 ) throws -> SequentialModel {
   if let problem = c.problem ?? c.limitProblem {
     throw UsageFailure("these sequential model settings do not fit: \(problem)")
   }
   do {
-    return try SequentialModel.train(on: dataset, configuration: c, observer: observer)
+    return try SequentialModel.train(on: dataset, configuration: c, checkpoint: checkpoint, observer: observer)
   } catch let error as FrequencyBlocksError {
     throw UsageFailure("\(error)")
   }

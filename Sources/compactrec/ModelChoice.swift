@@ -22,8 +22,8 @@ enum ModelChoice: String, CaseIterable, ExpressibleByArgument {
     }
   }
 
-  /// Whether training writes checkpoints and can resume (the BPR-trained models).
-  var checkpoints: Bool { self == .mfBPR || self == .lightgcn }
+  /// Whether training writes checkpoints and can resume (every trained model).
+  var checkpoints: Bool { self != .mostpop }
 
   /// The sequence encoder, for the sequential models.
   var architecture: SequentialArchitecture? { SequentialArchitecture(rawValue: rawValue) }
@@ -165,8 +165,8 @@ func trainModel(
     let evaluateEvery = dataset.validation.contains { !$0.isEmpty } ? options.evalEveryValue(for: choice) : 0
     let c = options.sequentialConfiguration(choice.architecture!, evaluateEvery: evaluateEvery)
     try checkMemory(c.estimatedTrainingBytes(items: dataset.itemCount))
-    return TrainingOutcome(
-      model: try trainSequential(on: dataset, configuration: c, observer: observer), trainedOn: dataset)
+    let model = try trainSequential(on: dataset, configuration: c, checkpoint: checkpoint, observer: observer)
+    return TrainingOutcome(model: model, trainedOn: dataset, summary: model.summary)
   }
 }
 

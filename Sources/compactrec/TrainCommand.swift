@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
 
   @Option(
     help:
-      "mf-bpr and lightgcn: checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written."
+      "Every model but mostpop: checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written."
   )
   var checkpoint: String?
 
@@ -51,7 +51,8 @@ struct TrainCommand: ParsableCommand {
     ]
     where given {
       guard model.checkpoints else {
-        throw ValidationError("\(option) does not apply to --model \(model.rawValue) (it applies to: lightgcn, mf-bpr)")
+        throw ValidationError(
+          "\(option) does not apply to --model \(model.rawValue) (mostpop is not trained in epochs)")
       }
       guard !noCheckpoint else { throw ValidationError("\(option) contradicts --no-checkpoint") }
     }

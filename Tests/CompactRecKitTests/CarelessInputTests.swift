@@ -199,7 +199,7 @@ struct CarelessInputTests {
         "--gste-delta applies only with --estimator gste"
       ),
       (["--model", "sasrec", "--block-factor", "2"], "--block-factor applies only with --blockwise"),
-      (["--model", "sasrec", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model sasrec"),
+      (["--model", "mostpop", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model mostpop"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
     ])
   func inapplicable(arguments: [String], message: String) throws {
@@ -255,15 +255,19 @@ struct CarelessInputTests {
   }
 
   @Test(
-    "LightGCN killed with SIGKILL and resumed ends bit-identical to an uninterrupted run", .enabled(if: binary != nil))
-  func killAndResume() throws {
+    "a run killed with SIGKILL and resumed ends bit-identical to an uninterrupted run", .enabled(if: binary != nil),
+    arguments: [
+      ["--model", "lightgcn", "--epochs", "30", "--dim", "16"],
+      ["--model", "sasrec", "--epochs", "30", "--dim", "32", "--dropout", "0.3", "--loss", "bce"],
+    ])
+  func killAndResume(model: [String]) throws {
     let folder = DataTestFolder()
     var lines = ""
     for u in 0..<300 {
       lines += "u\(u) " + (0..<12).map { "i\((u * 13 + $0 * $0 * 7) % 200)" }.joined(separator: " ") + "\n"
     }
     let data = folder.write("log.txt", lines)
-    let common = ["train", "--model", "lightgcn", "--data", data, "--split", "loo", "--epochs", "30", "--dim", "16"]
+    let common = ["train", "--data", data, "--split", "loo"] + model
     let reference = folder.path + "/reference.crm"
     #expect(try run(common + ["--out", reference]).status == 0)
 

@@ -168,4 +168,90 @@ struct CheckpointTests {
         checkpoint: CheckpointOptions(path: path, resume: true))
     }
   }
+
+  /// Small sequential settings that exercise every kind of state a checkpoint must carry:
+  /// dropout masks (GRU4Rec, SASRec), sampled negatives (bce), block-wise layers and sharing.
+  static let sequentialVariants: [String] = ["nextitnet-cprec", "gru4rec", "sasrec-bce"]
+
+  private func sequentialConfig(_ variant: String, epochs: Int) -> SequentialConfiguration {
+    var c: SequentialConfiguration
+    switch variant {
+    case "nextitnet-cprec":
+      c = SequentialConfiguration(architecture: .nextitnet)
+      c.dilations = [1, 2]
+      c.blockwise = .both
+      c.blockShares = [0.6, 0.4]
+      c.blockFactor = 2
+      c.sharing = .crossLayer
+    case "gru4rec":
+      c = SequentialConfiguration(architecture: .gru4rec)
+      c.dropout = 0.3
+    default:
+      c = SequentialConfiguration(architecture: .sasrec)
+      c.loss = .bce
+      c.dropout = 0.3
+    }
+    c.dim = 8
+    c.maxLength = 10
+    c.batchSize = 64
+    c.epochs = epochs
+    c.evaluateEvery = 1
+    c.patience = 50
+    return c
+  }
+
+  /// Without validation the final parameters are compared (every generator must continue);
+  /// with it, the best snapshot and the early-stopping counters must survive the resume too.
+  @Test(
+    "a sequential run stopped after 3 epochs and resumed ends exactly like an uninterrupted run",
+    arguments: sequentialVariants, [false, true])
+  func sequentialResume(variant: String, validates: Bool) throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    let path = folder.path + "/seq.ckpt"
+    func config(epochs: Int) -> SequentialConfiguration {
+      var c = sequentialConfig(variant, epochs: epochs)
+      c.evaluateEvery = validates ? 1 : 0
+      return c
+    }
+    let straight = try SequentialModel.train(on: data, configuration: config(epochs: 6))
+    _ = try SequentialModel.train(
+      on: data, configuration: config(epochs: 3), checkpoint: CheckpointOptions(path: path, resume: false))
+    var epochsRun: [Int] = []
+    let resumed = try SequentialModel.train(
+      on: data, configuration: config(epochs: 6), checkpoint: CheckpointOptions(path: path, resume: true)
+    ) { event in
+      if case .epoch(let epoch, _, _, _) = event { epochsRun.append(epoch) }
+    }
+    #expect(epochsRun == [4, 5, 6])
+    #expect(resumed.summary == straight.summary)
+    #expect(straight.summary?.epochsRun == 6 && straight.summary?.metric == "ndcg@10")
+    #expect((straight.summary?.bestEpoch != nil) == validates)
+    #expect(resumed.parameters.map(\.value) == straight.parameters.map(\.value))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["seq.ckpt"])
+  }
+
+  @Test("a sequential checkpoint refuses a resume with other settings, a setting the checkpoint lacks included")
+  func sequentialMismatch() throws {
+    let data = demo()
+    let folder = DataTestFolder()
+    let path = folder.path + "/seq.ckpt"
+    _ = try SequentialModel.train(
+      on: data, configuration: sequentialConfig("gru4rec", epochs: 1),
+      checkpoint: CheckpointOptions(path: path, resume: false))
+    var otherDropout = sequentialConfig("gru4rec", epochs: 2)
+    otherDropout.dropout = 0.1
+    var noClipping = sequentialConfig("gru4rec", epochs: 2)
+    noClipping.clipNorm = nil
+    for c in [otherDropout, noClipping] {
+      #expect(throws: CheckpointError.self) {
+        try SequentialModel.train(on: data, configuration: c, checkpoint: CheckpointOptions(path: path, resume: true))
+      }
+    }
+    // The same settings with more epochs continue.
+    let longer = try SequentialModel.train(
+      on: data, configuration: sequentialConfig("gru4rec", epochs: 2),
+      checkpoint: CheckpointOptions(path: path, resume: true))
+    #expect(longer.summary?.epochsRun == 2)
+  }
 }

@@ -5,7 +5,8 @@ public final class Dropout {
   public let rate: Float
   /// When false, `forward` is the identity.
   public var training = true
-  private var generator: SeededGenerator
+  /// The mask's generator; a checkpoint saves and restores its state.
+  var generator: SeededGenerator
   private var mask: [Float] = []
 
   public init(rate: Float, seed: UInt64) {

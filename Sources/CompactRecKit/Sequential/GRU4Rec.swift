@@ -14,7 +14,7 @@ public final class GRU4Rec: SequenceEncoder {
 
   public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
-  public func setTraining(_ training: Bool) { dropout.training = training }
+  public var dropouts: [Dropout] { [dropout] }
 
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
     var h = dropout.forward(x)

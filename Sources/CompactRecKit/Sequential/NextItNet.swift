@@ -100,7 +100,7 @@ public final class NextItNet: SequenceEncoder {
     }
   }
 
-  public func setTraining(_ training: Bool) {}
+  public var dropouts: [Dropout] { [] }
 
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
     self.valid = valid

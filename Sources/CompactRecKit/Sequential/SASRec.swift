@@ -107,13 +107,7 @@ public final class SASRec: SequenceEncoder {
     [positions.table] + blocks.flatMap(\.parameters) + [finalNorm.gain, finalNorm.shift]
   }
 
-  public func setTraining(_ training: Bool) {
-    dropInput.training = training
-    for b in blocks {
-      b.dropAttention.training = training
-      b.dropFeedForward.training = training
-    }
-  }
+  public var dropouts: [Dropout] { [dropInput] + blocks.flatMap { [$0.dropAttention, $0.dropFeedForward] } }
 
   public func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix {
     self.valid = valid

@@ -8,13 +8,19 @@ public protocol SequenceEncoder: AnyObject {
   var width: Int { get }
   /// Every trainable parameter (a shared one may appear more than once).
   var parameters: [Parameter] { get }
-  /// Switches dropout (if any) between training and inference.
-  func setTraining(_ training: Bool)
+  /// The dropout layers, each once: training switches them on, and a checkpoint saves their
+  /// generators so that a resumed run draws the same masks.
+  var dropouts: [Dropout] { get }
   func forward(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix
   /// The output of `forward` at inference (no dropout), keeping nothing for `backward`: any
   /// number of threads may run it at once.
   func infer(_ x: Matrix, length: Int, valid: [Bool]) -> Matrix
   func backward(_ dout: Matrix) -> Matrix
+}
+
+extension SequenceEncoder {
+  /// Switches dropout (if any) between training and inference.
+  public func setTraining(_ training: Bool) { for d in dropouts { d.training = training } }
 }
 
 /// Sets the rows of padding positions to zero: m (B*T, width), valid (B*T).

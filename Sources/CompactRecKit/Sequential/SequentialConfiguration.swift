@@ -1,10 +1,10 @@
 /// The sequence encoder of a `SequentialModel`.
-public enum SequentialArchitecture: String, CaseIterable, Sendable {
+public enum SequentialArchitecture: String, CaseIterable, Codable, Sendable {
   case nextitnet, gru4rec, sasrec
 }
 
 /// The training objective of a sequential model.
-public enum SequentialLoss: String, CaseIterable, Sendable {
+public enum SequentialLoss: String, CaseIterable, Codable, Sendable {
   /// Cross-entropy of the softmax over every item (or the adaptive softmax).
   case softmax
   /// SASRec's binary cross-entropy of the target against one sampled negative per position.
@@ -12,7 +12,7 @@ public enum SequentialLoss: String, CaseIterable, Sendable {
 }
 
 /// Which ends of a sequential model use CpRec's block-wise adaptive layers.
-public enum BlockwiseLayers: String, CaseIterable, Sendable {
+public enum BlockwiseLayers: String, CaseIterable, Codable, Sendable {
   case none, input, output, both
 
   var input: Bool { self == .input || self == .both }
@@ -20,8 +20,8 @@ public enum BlockwiseLayers: String, CaseIterable, Sendable {
 }
 
 /// Everything that defines a sequential model and its training run, reproducible from the
-/// printed values and the seed.
-public struct SequentialConfiguration: Sendable {
+/// printed values and the seed. `Codable`, so a checkpoint records it whole.
+public struct SequentialConfiguration: Codable, Sendable {
   public var architecture: SequentialArchitecture
   /// Embedding and hidden width d.
   public var dim = 64

@@ -17,8 +17,11 @@ public final class SequentialModel: Recommender {
   public let configuration: SequentialConfiguration
   /// The frequency blocks of block-wise layers, or nil when both are full tables.
   public let blocks: FrequencyBlocks?
-  /// Draws the negatives of the `bce` loss.
-  private var negativeGenerator: SeededGenerator
+  /// Draws the negatives of the `bce` loss (a checkpoint saves its state).
+  var negativeGenerator: SeededGenerator
+  /// What `train` did: epochs run, best validation epoch and figure (nil for a model not
+  /// trained by `train`, such as one read from a file).
+  public internal(set) var summary: TrainingSummary?
 
   /// The parts of a model built by `SequentialConfiguration.makeModel`, which `configuration`
   /// describes.

@@ -1,12 +1,10 @@
 import Foundation
 
-/// The epoch loop shared by the BPR-trained models (MF-BPR, LightGCN): each epoch visits every
-/// training interaction once in a seeded random order with a uniform negative, in batches
-/// handed to the model's `step`; every `evaluateEvery` epochs it measures validation
-/// Recall@20, remembers the best parameters and stops after `patience` runs without
-/// improvement. Progress goes to the observer; the test set is never consulted. With
-/// `checkpoint` set, the whole state is saved after every epoch and a resumed run continues
-/// from the last saved epoch.
+/// The epochs of the BPR-trained models (MF-BPR, LightGCN) on the shared `TrainingLoop`: each
+/// epoch visits every training interaction once in a seeded random order with a negative
+/// (uniform, or the hardest of several candidates), in batches handed to the model's `step`
+/// at the scheduled learning rate; validation watches Recall@20. A checkpoint adds the
+/// sampler's order and generator to the model's state.
 struct BPRTrainingLoop {
   var epochs: Int
   var batchSize: Int
@@ -72,57 +70,9 @@ struct BPRTrainingLoop {
     hardest: ((_ user: Int32, _ candidates: UnsafeBufferPointer<Int32>) -> Int32)? = nil
   ) throws -> TrainingSummary {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
-    var stopping = EarlyStopping(metric: "recall@20", patience: patience)
-    var snapshotTaken = false
-    var firstEpoch = 1
-    var resumedEpoch = 0
-    if let checkpoint, checkpoint.resume, FileManager.default.fileExists(atPath: checkpoint.path) {
-      let file = try ModelFile.read(from: checkpoint.path)
-      guard file.kind == "checkpoint" else {
-        throw CheckpointError.mismatch("\(checkpoint.path) is a \(file.kind) model file, not a checkpoint")
-      }
-      guard file.dataFingerprint == dataFingerprint else {
-        throw CheckpointError.mismatch("\(checkpoint.path) was written for other training data")
-      }
-      for (key, value) in recordedSettings where file.hyperParameters[key] != value {
-        throw CheckpointError.mismatch(
-          "\(checkpoint.path) was written with \(key) = \(file.hyperParameters[key].map { "\($0)" } ?? "nothing"), not \(value)"
-        )
-      }
-      let n = sampler.count
-      try sampler.restore(
-        users: file.int32s("sampler/users", shape: [n]), items: file.int32s("sampler/items", shape: [n]),
-        generator: file.uint64s("sampler/generator", shape: [4]))
-      let m = file.metadata
-      stopping = EarlyStopping(
-        metric: "recall@20", patience: patience, best: m["best"]?.doubleValue ?? -.infinity,
-        bestEpoch: m["best_epoch"]?.intValue ?? 0, runsWithoutImprovement: m["runs_without_improvement"]?.intValue ?? 0)
-      snapshotTaken = m["snapshot_taken"]?.boolValue ?? false
-      resumedEpoch = m["epoch"]?.intValue ?? 0
-      firstEpoch = resumedEpoch + 1
-      if m["finished"]?.boolValue == true { firstEpoch = Int.max }
-      try restoreState(file)
-    } else {
-      freshStart()
-    }
-    func save(epoch: Int, finished: Bool) throws {
-      guard let checkpoint else { return }
-      let order = sampler.state
-      var tensors = saveState()
-      tensors.append(Tensor(name: "sampler/users", shape: [order.users.count], int32: order.users))
-      tensors.append(Tensor(name: "sampler/items", shape: [order.items.count], int32: order.items))
-      tensors.append(Tensor(name: "sampler/generator", shape: [4], uint64: order.generator))
-      let metadata: [String: JSONValue] = [
-        "epoch": .number(Double(epoch)), "best": stopping.best.isFinite ? .number(stopping.best) : .null,
-        "best_epoch": .number(Double(stopping.bestEpoch)),
-        "runs_without_improvement": .number(Double(stopping.runsWithoutImprovement)),
-        "snapshot_taken": .bool(snapshotTaken), "finished": .bool(finished),
-      ]
-      try ModelFile(
-        kind: "checkpoint", hyperParameters: recordedSettings, dataFingerprint: dataFingerprint, metadata: metadata,
-        tensors: tensors
-      ).write(to: checkpoint.path)
-    }
+    let loop = TrainingLoop(
+      epochs: epochs, evaluateEvery: evaluateEvery, patience: patience, metric: "recall@20", stopAfter: stopAfter,
+      checkpoint: checkpoint, settings: recordedSettings, dataFingerprint: dataFingerprint)
     let batches = (sampler.count + batchSize - 1) / batchSize
     var candidates = 1
     var batch = Triples()
@@ -133,61 +83,49 @@ struct BPRTrainingLoop {
         positives: &triples.positives, negatives: &triples.negatives, candidates: candidates,
         choose: hardest)
     }
-    let start = Date()
-    let lastEpoch = min(max(1, epochs), stopAfter ?? .max)
-    var epochsRun = firstEpoch == .max ? resumedEpoch : firstEpoch - 1
-    for epoch in firstEpoch..<max(firstEpoch, lastEpoch + 1) {
-      epochsRun = epoch
-      let epochStart = Date()
-      candidates = negatives.candidates(inEpoch: epoch)
-      if candidates > 1 { beginEpoch() }
-      sampler.shuffle()
-      var lossSum = 0.0
-      if batches > 0 { draw(0, into: &batch) }
-      for b in 0..<batches {
-        var drawn = b + 1 == batches
-        let progress = (Double(epoch - 1) + Double(b) / Double(batches)) / Double(max(1, epochs))
-        let rate = schedule.rate(learningRate, progress: progress)
-        let loss = step(batch.users, batch.positives, batch.negatives, rate) {
-          guard !drawn else { return }
-          draw(b + 1, into: &next)
-          drawn = true
+    return try loop.run(
+      observer: observer,
+      trainEpoch: { epoch, progress in
+        candidates = negatives.candidates(inEpoch: epoch)
+        if candidates > 1 { beginEpoch() }
+        sampler.shuffle()
+        var lossSum = 0.0
+        if batches > 0 { draw(0, into: &batch) }
+        for b in 0..<batches {
+          var drawn = b + 1 == batches
+          let progressed = (Double(epoch - 1) + Double(b) / Double(batches)) / Double(max(1, epochs))
+          let loss = step(
+            batch.users, batch.positives, batch.negatives, schedule.rate(learningRate, progress: progressed)
+          ) {
+            guard !drawn else { return }
+            draw(b + 1, into: &next)
+            drawn = true
+          }
+          try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
+          lossSum += loss
+          if !drawn { draw(b + 1, into: &next) }
+          swap(&batch, &next)
+          progress(b + 1, batches, lossSum / Double(b + 1))
         }
-        try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
-        lossSum += loss
-        if !drawn { draw(b + 1, into: &next) }
-        swap(&batch, &next)
-        observer?(
-          .batch(
-            epoch: epoch, epochs: epochs, batch: b + 1, batches: batches, loss: lossSum / Double(b + 1),
-            elapsed: Date().timeIntervalSince(start)))
-      }
-      observer?(
-        .epoch(
-          epoch: epoch, epochs: epochs, loss: lossSum / Double(max(batches, 1)),
-          seconds: Date().timeIntervalSince(epochStart)))
-      try TrainingError.check(parameters: parameters(), epoch: epoch)
-      guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else {
-        try save(epoch: epoch, finished: false)
-        continue
-      }
-      let value = validate()
-      let (improved, stop) = stopping.record(value, epoch: epoch)
-      if improved {
-        keepBest()
-        snapshotTaken = true
-      }
-      observer?(.validation(epoch: epoch, metric: "recall@20", value: value, best: stopping.best, improved: improved))
-      try save(epoch: epoch, finished: stop)
-      if stop {
-        observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
-        break
-      }
-    }
-    if snapshotTaken { restoreBest() }
-    return TrainingSummary(
-      epochsRun: epochsRun, bestEpoch: snapshotTaken ? stopping.bestEpoch : nil,
-      bestValue: snapshotTaken ? stopping.best : nil)
+        return lossSum / Double(max(batches, 1))
+      },
+      validate: validate, keepBest: keepBest, restoreBest: restoreBest,
+      saveState: {
+        let order = sampler.state
+        return saveState() + [
+          Tensor(name: "sampler/users", shape: [order.users.count], int32: order.users),
+          Tensor(name: "sampler/items", shape: [order.items.count], int32: order.items),
+          Tensor(name: "sampler/generator", shape: [4], uint64: order.generator),
+        ]
+      },
+      restoreState: { file in
+        let n = sampler.count
+        try sampler.restore(
+          users: file.int32s("sampler/users", shape: [n]), items: file.int32s("sampler/items", shape: [n]),
+          generator: file.uint64s("sampler/generator", shape: [4]))
+        try restoreState(file)
+      },
+      freshStart: freshStart, parameters: parameters)
   }
 }
 

@@ -23,17 +23,21 @@ extension SequentialModel {
   }
 
   /// Trains a model on `dataset.train` (each user's sequence, oldest first; the block-wise
-  /// layers' frequency blocks come from it too), teacher-forced on
-  /// every position with Adam. Every `evaluateEvery` epochs it measures full-ranking NDCG@10 on
-  /// the validation items (history: the training sequence, whose items are excluded from the
-  /// ranking as `evaluate` does by default), keeps the best
-  /// parameters and stops after `patience` validations without improvement; the test items
-  /// are never read.
-  /// Throws `FrequencyBlocksError` when the block cut does not fit the items, and
+  /// layers' frequency blocks come from it too), teacher-forced on every position with Adam,
+  /// on the shared `TrainingLoop`. Every `evaluateEvery` epochs it measures full-ranking
+  /// NDCG@10 on the validation items (history: the training sequence, whose items are
+  /// excluded from the ranking as `evaluate` does by default), keeps the best parameters and
+  /// stops after `patience` validations without improvement; the test items are never read.
+  /// With `checkpoint` set, the whole state (parameters, Adam moments, the batch order's,
+  /// dropout's and negatives' generators, the best snapshot) is saved after every epoch, and a
+  /// resumed run ends exactly as an uninterrupted one. `summary` says what the run did.
+  /// Throws `FrequencyBlocksError` when the block cut does not fit the items,
   /// `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a parameter is
-  /// not finite.
+  /// not finite, and `CheckpointError.mismatch` when the checkpoint to resume was written for
+  /// other data or settings.
   public static func train(
-    on dataset: Dataset, configuration c: SequentialConfiguration, observer: TrainingObserver? = nil
+    on dataset: Dataset, configuration c: SequentialConfiguration, checkpoint: CheckpointOptions? = nil,
+    observer: TrainingObserver? = nil
   ) throws -> SequentialModel {
     var blocks: FrequencyBlocks?
     if c.blockwise != .none { blocks = try c.frequencyBlocks(counts: dataset.trainingCounts()) }
@@ -41,42 +45,71 @@ extension SequentialModel {
     let adam = Adam(learningRate: c.learningRate, weightDecay: c.weightDecay)
     var generator = SeededGenerator(seed: c.seed &+ 2)
     let sequences = (0..<dataset.userCount).map { dataset.heldOutUsers[$0] ? [] : dataset.train[$0] }
-    let validate = c.evaluateEvery > 0 && dataset.validation.contains { !$0.isEmpty }
-    var stopping = EarlyStopping(metric: "ndcg@10", patience: c.patience)
+    let validates = c.evaluateEvery > 0 && dataset.validation.contains { !$0.isEmpty }
+    let parameters = model.parameters
     var best: [Matrix]?
-    let start = Date()
-    for epoch in 1...max(1, c.epochs) {
-      let epochStart = Date()
-      let batches = epochBatches(sequences, batchSize: c.batchSize, generator: &generator)
-      var lossSum = 0.0
-      for (b, users) in batches.enumerated() {
-        let batch = SequenceBatch(training: users.map { sequences[$0] }, maxLength: c.maxLength, padding: model.padding)
-        let loss = model.step(batch, optimizer: adam, clipNorm: c.clipNorm)
-        try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
-        lossSum += Double(loss)
-        observer?(
-          .batch(
-            epoch: epoch, epochs: c.epochs, batch: b + 1, batches: batches.count, loss: lossSum / Double(b + 1),
-            elapsed: Date().timeIntervalSince(start)))
-      }
-      observer?(
-        .epoch(
-          epoch: epoch, epochs: c.epochs, loss: lossSum / Double(max(1, batches.count)),
-          seconds: Date().timeIntervalSince(epochStart)))
-      try TrainingError.check(parameters: model.parameters.map(\.value), epoch: epoch)
-      guard validate && epoch % c.evaluateEvery == 0 else { continue }
-      let report = FullRankingEvaluator(cutoffs: [10]).evaluate(
-        model, on: dataset, target: .validation)
-      let value = report.metrics["ndcg@10"] ?? 0
-      let (improved, stop) = stopping.record(value, epoch: epoch)
-      if improved { best = model.parameters.map(\.value) }
-      observer?(.validation(epoch: epoch, metric: "ndcg@10", value: value, best: stopping.best, improved: improved))
-      if stop {
-        observer?(.earlyStop(epoch: epoch, bestEpoch: stopping.bestEpoch))
-        break
-      }
-    }
-    if let best { for (p, v) in zip(model.parameters, best) { p.value = v } }
+    let loop = TrainingLoop(
+      epochs: c.epochs, evaluateEvery: validates ? c.evaluateEvery : 0, patience: c.patience, metric: "ndcg@10",
+      checkpoint: checkpoint, settings: try c.checkpointSettings, dataFingerprint: dataset.fingerprint())
+    model.summary = try loop.run(
+      observer: observer,
+      trainEpoch: { epoch, progress in
+        let batches = epochBatches(sequences, batchSize: c.batchSize, generator: &generator)
+        var lossSum = 0.0
+        for (b, users) in batches.enumerated() {
+          let batch = SequenceBatch(
+            training: users.map { sequences[$0] }, maxLength: c.maxLength, padding: model.padding)
+          let loss = model.step(batch, optimizer: adam, clipNorm: c.clipNorm)
+          try TrainingError.check(loss: loss, epoch: epoch, batch: b + 1)
+          lossSum += Double(loss)
+          progress(b + 1, batches.count, lossSum / Double(b + 1))
+        }
+        return lossSum / Double(max(1, batches.count))
+      },
+      validate: {
+        FullRankingEvaluator(cutoffs: [10]).evaluate(model, on: dataset, target: .validation).metrics["ndcg@10"] ?? 0
+      },
+      keepBest: { best = parameters.map(\.value) },
+      restoreBest: { for (p, v) in zip(parameters, best!) { p.value = v } },
+      saveState: {
+        var tensors = parameters.flatMap { $0.checkpointTensors(adam: adam, prefix: model.tensorName($0)) }
+        for (p, v) in zip(parameters, best ?? []) {
+          tensors.append(Tensor(name: "best/" + model.tensorName(p), matrix: v))
+        }
+        let generators = [generator, model.negativeGenerator] + model.encoder.dropouts.map(\.generator)
+        tensors.append(
+          Tensor(name: "generators", shape: [generators.count, 4], uint64: generators.flatMap(\.state)))
+        return tensors
+      },
+      restoreState: { file in
+        for p in parameters { try p.restoreCheckpoint(from: file, adam: adam, prefix: model.tensorName(p)) }
+        if file.tensors.contains(where: { $0.name.hasPrefix("best/") }) {
+          best = try parameters.map {
+            try file.matrix("best/" + model.tensorName($0), rows: $0.value.rows, cols: $0.value.cols)
+          }
+        }
+        let dropouts = model.encoder.dropouts
+        let states = try file.uint64s("generators", shape: [2 + dropouts.count, 4])
+        func state(_ i: Int) -> SeededGenerator { SeededGenerator(state: Array(states[(4 * i)..<(4 * i + 4)])) }
+        generator = state(0)
+        model.negativeGenerator = state(1)
+        for (i, d) in dropouts.enumerated() { d.generator = state(2 + i) }
+      },
+      parameters: { parameters.map(\.value) })
     return model
+  }
+}
+
+extension SequentialConfiguration {
+  /// The settings a resumed run must share with its checkpoint: all of them but `epochs` (a
+  /// run may be continued for longer), the seed as text (exact beyond 2^53).
+  var checkpointSettings: [String: JSONValue] {
+    get throws {
+      var settings = try JSONValue(encoding: self).objectValue ?? [:]
+      settings["epochs"] = nil
+      settings["seed"] = .string(String(seed))
+      settings["model"] = .string(architecture.rawValue)
+      return settings
+    }
   }
 }

@@ -12,7 +12,7 @@
 /// same rules over them: `crossLayer` is one projection for all of them, `crossBlock` every
 /// block reusing the first block's six, `adjacentLayer` one projection per block, and
 /// `adjacentBlock` blocks 2k and 2k+1 sharing their six.
-public enum LayerSharing: String, CaseIterable, Sendable {
+public enum LayerSharing: String, CaseIterable, Codable, Sendable {
   case none
   case crossLayer = "cross-layer"
   case crossBlock = "cross-block"
