@@ -41,7 +41,8 @@ let package = Package(
       dependencies: [
         "CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
       ],
-      swiftSettings: kernelFlags,
+      // Swift 6: complete concurrency checking, clean (no warnings).
+      swiftSettings: kernelFlags + [.swiftLanguageMode(.v6)],
       linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS]))]
     ),
     // The HTTP server: the kit keeps no server dependency.

@@ -26,10 +26,14 @@ public enum Parallel {
       body(0, 0..<total)
       return
     }
-    DispatchQueue.concurrentPerform(iterations: n) { c in
-      let lo = total * c / n
-      let hi = total * (c + 1) / n
-      body(c, lo..<hi)
+    withoutActuallyEscaping(body) { body in
+      // The chunks are disjoint: concurrent calls of `body` share nothing it writes.
+      nonisolated(unsafe) let body = body
+      DispatchQueue.concurrentPerform(iterations: n) { c in
+        let lo = total * c / n
+        let hi = total * (c + 1) / n
+        body(c, lo..<hi)
+      }
     }
   }
 
@@ -42,9 +46,13 @@ public enum Parallel {
       for i in 0..<total { body(i) }
       return
     }
-    DispatchQueue.concurrentPerform(iterations: blocks) { b in
-      let hi = min(total, (b + 1) * grain)
-      for i in (b * grain)..<hi { body(i) }
+    withoutActuallyEscaping(body) { body in
+      // Each index is handed out once: concurrent calls of `body` share nothing it writes.
+      nonisolated(unsafe) let body = body
+      DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        let hi = min(total, (b + 1) * grain)
+        for i in (b * grain)..<hi { body(i) }
+      }
     }
   }
 
