@@ -45,12 +45,11 @@ extension LightGCN {
     let d = dim
     let size = ws.rows.count * d
     if q.unquantized.count < size { q.unquantized = [Float](repeating: 0, count: ws.final.count) }
-    ws.final.withUnsafeMutableBufferPointer { f in
-      q.unquantized.withUnsafeMutableBufferPointer { u in
-        u.baseAddress!.update(from: f.baseAddress!, count: size)
-        for t in 0..<(size / max(1, d)) {
-          q.quantizer.quantize(u.baseAddress! + t * d, count: d, codes: nil, dequantized: f.baseAddress! + t * d)
-        }
+    let f = ws.final.pointer
+    q.unquantized.withUnsafeMutableBufferPointer { u in
+      u.baseAddress!.update(from: f, count: size)
+      for t in 0..<(size / max(1, d)) {
+        q.quantizer.quantize(u.baseAddress! + t * d, count: d, codes: nil, dequantized: f + t * d)
       }
     }
   }
@@ -66,13 +65,9 @@ extension LightGCN {
     if case .gste(let every, let probes) = q.settings.estimator, q.steps % max(1, every) == 0 {
       q.delta = hessianDelta(probes: probes, users: users, positives: positives, negatives: negatives, q: q)
     }
-    ws.gradient.withUnsafeMutableBufferPointer { g in
-      q.unquantized.withUnsafeBufferPointer { x in
-        ws.final.withUnsafeBufferPointer { xq in
-          GradientEstimator.applyGSTE(
-            to: g.baseAddress!, x: x.baseAddress!, quantized: xq.baseAddress!, count: size, delta: q.delta)
-        }
-      }
+    q.unquantized.withUnsafeBufferPointer { x in
+      GradientEstimator.applyGSTE(
+        to: ws.gradient.pointer, x: x.baseAddress!, quantized: ws.final.pointer, count: size, delta: q.delta)
     }
   }
 
@@ -89,11 +84,9 @@ extension LightGCN {
       negatives: negatives.map { slot[offset + Int($0)] }, dim: dim)
     let rows = ws.rows.count
     var generator = SeededGenerator(seed: q.seed ^ UInt64(q.steps))
-    let trace = ws.final.withUnsafeBufferPointer {
-      hessian.traceEstimate(at: $0.baseAddress!, rows: rows, probes: probes, generator: &generator)
-    }
+    let trace = hessian.traceEstimate(at: ws.final.pointer, rows: rows, probes: probes, generator: &generator)
     let b = Float(users.count)
-    let meanGradient = ws.gradient[0..<(rows * dim)].map { $0 / b }
+    let meanGradient = ws.gradient.buffer[0..<(rows * dim)].map { $0 / b }
     return meanGradient.withUnsafeBufferPointer {
       GradientEstimator.delta(hessianTrace: trace, gradient: $0.baseAddress!, count: rows * dim)
     }

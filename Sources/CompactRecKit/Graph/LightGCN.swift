@@ -374,12 +374,10 @@ public final class LightGCN: Recommender {
       { loss = bprTriples(e0: e, users: users, positives: positives, negatives: negatives, l2: l2) }, alongside)
     if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
     // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
-    ws.regularizer.withUnsafeMutableBufferPointer { r in
-      ws.gradient.withUnsafeBufferPointer { g in
-        let w0 = weights[0]
-        for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
-      }
-    }
+    let r = ws.regularizer.pointer
+    let g = ws.gradient.pointer
+    let w0 = weights[0]
+    for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
     return loss
   }
 
@@ -392,25 +390,9 @@ public final class LightGCN: Recommender {
     let n = users.count
     let offset = graph.users
     let ws = workspace
-    var loss = 0.0
-    ws.slot.withUnsafeBufferPointer { slot in
-      ws.final.withUnsafeBufferPointer { f in
-        ws.gradient.withUnsafeMutableBufferPointer { g in
-          ws.regularizer.withUnsafeMutableBufferPointer { r in
-            users.withUnsafeBufferPointer { u in
-              positives.withUnsafeBufferPointer { i in
-                negatives.withUnsafeBufferPointer { j in
-                  loss = crk_bpr_triples(
-                    f.baseAddress, g.baseAddress, r.baseAddress, e, slot.baseAddress, u.baseAddress, i.baseAddress,
-                    j.baseAddress, Int64(n), Int64(offset), Int32(d), l2)
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return loss
+    return crk_bpr_triples(
+      ws.final.pointer, ws.gradient.pointer, ws.regularizer.pointer, e, ws.slot.pointer, users, positives, negatives,
+      Int64(n), Int64(offset), Int32(d), l2)
   }
 
   /// Forward pass for a training step: E(1)...E(L-1) in full, then E(L) only at the batch's
@@ -451,29 +433,26 @@ public final class LightGCN: Recommender {
     let ws = workspace
     let d = dim
     let half = ws.half
-    ws.rows.withUnsafeBufferPointer { rows in
-      ws.final.withUnsafeMutableBufferPointer { fb in
-        let f = fb.baseAddress!
-        // The lower layers' terms of list positions `range`.
-        let addLowerLayers = { (range: Range<Int>) in
-          let list = rows.baseAddress! + range.lowerBound
-          let out = f + range.lowerBound * d
-          let n = Int64(range.count)
-          crk_add_rows(e0, 0, list, n, self.weights[0], out, Int32(d))
-          for k in 0..<max(0, self.layers - 1) {
-            crk_add_rows(ws.layers[k], half ? 1 : 0, list, n, self.weights[k + 1], out, Int32(d))
-          }
-        }
-        if layers >= 1 {
-          var p = NormalizedAdjacency.product(previous, into: UnsafeMutableRawPointer(f))
-          p.x_half = previousHalf ? 1 : 0
-          p.scale = weights[layers]
-          graph.propagate(p, dim: d, rows: rows, then: addLowerLayers)
-        } else {
-          f.update(repeating: 0, count: rows.count * d)
-          addLowerLayers(0..<rows.count)
-        }
+    let rows = ws.rows
+    let f = ws.final.pointer
+    // The lower layers' terms of list positions `range`.
+    let addLowerLayers = { (range: Range<Int>) in
+      let list = rows.baseAddress! + range.lowerBound
+      let out = f + range.lowerBound * d
+      let n = Int64(range.count)
+      crk_add_rows(e0, 0, list, n, self.weights[0], out, Int32(d))
+      for k in 0..<max(0, self.layers - 1) {
+        crk_add_rows(ws.layers[k], half ? 1 : 0, list, n, self.weights[k + 1], out, Int32(d))
       }
+    }
+    if layers >= 1 {
+      var p = NormalizedAdjacency.product(previous, into: UnsafeMutableRawPointer(f))
+      p.x_half = previousHalf ? 1 : 0
+      p.scale = weights[layers]
+      graph.propagate(p, dim: d, rows: rows, then: addLowerLayers)
+    } else {
+      f.update(repeating: 0, count: rows.count * d)
+      addLowerLayers(0..<rows.count)
     }
   }
 
@@ -484,56 +463,50 @@ public final class LightGCN: Recommender {
   private func backward(into sink: GradientSink, scale: Float) {
     let ws = workspace
     let d = dim
-    ws.slot.withUnsafeBufferPointer { slot in
-      ws.gradient.withUnsafeBufferPointer { g in
-        ws.regularizer.withUnsafeBufferPointer { layerZeroTerm in
-          guard layers > 0 else {
-            guard case .table(let out) = sink else { preconditionFailure("a fused Adam step needs a product") }
-            Parallel.forEachChunk(of: ws.count) { _, range in
-              (out + range.lowerBound).update(repeating: 0, count: range.count)
-            }
-            for (t, r) in ws.rows.enumerated() {
-              for c in 0..<d { out[Int(r) * d + c] = scale * layerZeroTerm[t * d + c] }
-            }
-            return
+    let g = ws.gradient.pointer
+    let layerZeroTerm = ws.regularizer.pointer
+    guard layers > 0 else {
+      guard case .table(let out) = sink else { preconditionFailure("a fused Adam step needs a product") }
+      Parallel.forEachChunk(of: ws.count) { _, range in
+        (out + range.lowerBound).update(repeating: 0, count: range.count)
+      }
+      for (t, r) in ws.rows.enumerated() {
+        for c in 0..<d { out[Int(r) * d + c] = scale * layerZeroTerm[t * d + c] }
+      }
+      return
+    }
+    var previous = UnsafeRawPointer(g)
+    var previousHalf = false
+    for k in stride(from: layers - 1, through: 0, by: -1) {
+      let first = k == layers - 1
+      var target = ws.layers[(layers - 1 - k) % 2]
+      if k == 0, case .table(let out) = sink { target = UnsafeMutableRawPointer(out) }
+      var p = NormalizedAdjacency.product(previous, into: target)
+      p.x_half = previousHalf ? 1 : 0
+      p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
+      // Layers above 0 add w_k G; layer 0 adds the prepared w_0 G + l2 * e0 term.
+      p.extra = UnsafePointer(k == 0 ? layerZeroTerm : g)
+      p.extra_slot = UnsafePointer(ws.slot.pointer)
+      p.extra_weight = k == 0 ? scale : weights[k]
+      p.y_half = k > 0 && ws.half ? 1 : 0
+      let phase: WritableKeyPath<StepPhases, Double> =
+        first ? \.backwardFirst : k == 0 ? \.backwardLast : \.backwardMiddle
+      timed(phase) {
+        if first {
+          graph.push(
+            g, rows: ws.rows, scale: p.scale, extra: p.extra!, extraWeight: p.extra_weight, into: target,
+            half: p.y_half != 0, dim: d)
+        } else if k == 0, case .adam(let update) = sink {
+          withUnsafePointer(to: update) { update in
+            p.adam = update
+            graph.propagate(p, dim: d)
           }
-          var previous = UnsafeRawPointer(g.baseAddress!)
-          var previousHalf = false
-          for k in stride(from: layers - 1, through: 0, by: -1) {
-            let first = k == layers - 1
-            var target = ws.layers[(layers - 1 - k) % 2]
-            if k == 0, case .table(let out) = sink { target = UnsafeMutableRawPointer(out) }
-            var p = NormalizedAdjacency.product(previous, into: target)
-            p.x_half = previousHalf ? 1 : 0
-            p.scale = (first ? weights[layers] : 1) * (k == 0 ? scale : 1)
-            // Layers above 0 add w_k G; layer 0 adds the prepared w_0 G + l2 * e0 term.
-            p.extra = k == 0 ? layerZeroTerm.baseAddress : g.baseAddress
-            p.extra_slot = slot.baseAddress
-            p.extra_weight = k == 0 ? scale : weights[k]
-            p.y_half = k > 0 && ws.half ? 1 : 0
-            let phase: WritableKeyPath<StepPhases, Double> =
-              first ? \.backwardFirst : k == 0 ? \.backwardLast : \.backwardMiddle
-            timed(phase) {
-              if first {
-                ws.rows.withUnsafeBufferPointer { rows in
-                  graph.push(
-                    g.baseAddress!, rows: rows, scale: p.scale, extra: p.extra!, extraWeight: p.extra_weight,
-                    into: target, half: p.y_half != 0, dim: d)
-                }
-              } else if k == 0, case .adam(let update) = sink {
-                withUnsafePointer(to: update) { update in
-                  p.adam = update
-                  graph.propagate(p, dim: d)
-                }
-              } else {
-                graph.propagate(p, dim: d)
-              }
-            }
-            previous = UnsafeRawPointer(target)
-            previousHalf = p.y_half != 0
-          }
+        } else {
+          graph.propagate(p, dim: d)
         }
       }
+      previous = UnsafeRawPointer(target)
+      previousHalf = p.y_half != 0
     }
   }
 }

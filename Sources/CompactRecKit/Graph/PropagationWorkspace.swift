@@ -21,17 +21,19 @@ final class PropagationWorkspace {
   /// Whether `halfInput` holds the current E(0): set by a training step whose fused Adam update
   /// wrote it, cleared by anything else that changes E(0) (see `LightGCN.step`).
   var halfInputCurrent = false
-  /// The current batch's distinct nodes, ascending (see `collectRows`).
-  private(set) var rows: [Int32] = []
+  /// The current batch's distinct nodes, ascending (see `collectRows`); they live in
+  /// `rowList`.
+  private(set) var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
+  private let rowList: AlignedBuffer<Int32>
   /// Compact position of each node in `rows`, or -1.
-  private(set) var slot: [Int32]
-  /// Final embeddings of `rows`, compact ((rows.count x dim)).
-  var final: [Float] = []
+  let slot: AlignedBuffer<Int32>
+  /// Final embeddings of `rows`, compact ((rows.count x dim)); grown with the batches.
+  private(set) var final = AlignedBuffer<Float>(repeating: 0, count: 0)
   /// dLoss/dfinal at `rows`, compact, per triple (not yet divided by the batch size).
-  var gradient: [Float] = []
+  private(set) var gradient = AlignedBuffer<Float>(repeating: 0, count: 0)
   /// Sum of each row's layer-0 embedding over its occurrences in the batch, compact; the
   /// backward pass turns it into the layer-0 gradient term w_0 G + l2 * this.
-  var regularizer: [Float] = []
+  private(set) var regularizer = AlignedBuffer<Float>(repeating: 0, count: 0)
 
   init(graph: NormalizedAdjacency, dim: Int, layers: Int, precision: PropagationPrecision) {
     let nodeCount = graph.nodeCount
@@ -46,8 +48,8 @@ final class PropagationWorkspace {
     }
     self.layers = (0..<layers).map { _ in buffer(bytes) }
     halfInput = half && layers >= 2 ? buffer(bytes / 2) : nil
-    slot = [Int32](repeating: -1, count: nodeCount)
-    rows.reserveCapacity(nodeCount)
+    slot = AlignedBuffer(repeating: -1, count: nodeCount)
+    rowList = AlignedBuffer(repeating: 0, count: nodeCount)
   }
 
   deinit {
@@ -62,28 +64,24 @@ final class PropagationWorkspace {
   /// `offset`) and zeroes the compact buffers for them.
   func collectRows(users: [Int32], positives: [Int32], negatives: [Int32], offset: Int) {
     precondition(!users.isEmpty, "empty batch")
-    // The previous batch's rows, moved out so appending does not copy them.
-    var rows = self.rows
-    self.rows = []
-    slot.withUnsafeMutableBufferPointer { slot in
-      for r in rows { slot[Int(r)] = -1 }
-      rows.removeAll(keepingCapacity: true)
-      for u in users { slot[Int(u)] = 0 }
-      for i in positives { slot[offset + Int(i)] = 0 }
-      for i in negatives { slot[offset + Int(i)] = 0 }
-      for v in 0..<nodeCount where slot[v] == 0 {
-        slot[v] = Int32(rows.count)
-        rows.append(Int32(v))
-      }
+    for r in rows { slot[Int(r)] = -1 }
+    for u in users { slot[Int(u)] = 0 }
+    for i in positives { slot[offset + Int(i)] = 0 }
+    for i in negatives { slot[offset + Int(i)] = 0 }
+    var count = 0
+    for v in 0..<nodeCount where slot[v] == 0 {
+      slot[v] = Int32(count)
+      rowList[count] = Int32(v)
+      count += 1
     }
-    self.rows = rows
-    let size = rows.count * dim
+    rows = UnsafeBufferPointer(start: rowList.pointer, count: count)
+    let size = count * dim
     if final.count < size {
-      final = [Float](repeating: 0, count: size)
-      gradient = [Float](repeating: 0, count: size)
-      regularizer = [Float](repeating: 0, count: size)
+      final = AlignedBuffer(repeating: 0, count: size)
+      gradient = AlignedBuffer(repeating: 0, count: size)
+      regularizer = AlignedBuffer(repeating: 0, count: size)
     }
-    gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: size) }
-    regularizer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: size) }
+    gradient.pointer.update(repeating: 0, count: size)
+    regularizer.pointer.update(repeating: 0, count: size)
   }
 }

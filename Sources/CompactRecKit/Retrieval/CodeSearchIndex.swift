@@ -15,21 +15,24 @@ import CKernels
 public final class CodeSearchIndex: ItemIndex, @unchecked Sendable {
   /// The indexed item codes, in item order.
   public let items: PackedCodes
-  private let permutedWords: [UInt64]
-  private let permutedSteps: [Float]
-  private let permutedNorms: [Float]
-  private let permutedSums: [Int32]
-  private let original: [Int32]
+  /// The kernel's tables (see `crk_code_index`), items in descending norm order, and its view
+  /// of them.
+  private let permutedWords: AlignedBuffer<UInt64>
+  private let permutedSteps: AlignedBuffer<Float>
+  private let permutedNorms: AlignedBuffer<Float>
+  private let permutedSums: AlignedBuffer<Int32>
+  private let original: AlignedBuffer<Int32>
   /// At 1 bit and one word per row: the codes again, one nibble per byte in the transposed
   /// layout of `crk_code_index_nibbles` (64-byte aligned, so that no 32-byte load of the kernel
   /// straddles two cache lines), and the largest step of each group of 256 items.
-  private let nibbles: UnsafeMutableRawPointer?
-  private let groupSteps: [Float]
+  private let nibbles: AlignedBuffer<UInt8>?
+  private let groupSteps: AlignedBuffer<Float>?
   /// Above 1 bit, or at 1 bit past 64 dimensions: the codes again in the transposed layout of
   /// `crk_code_scan_layout` (64-byte aligned), with the steps and offsets in its slot order.
-  private let scan: UnsafeMutableRawPointer?
-  private let scanSteps: [Float]
-  private let scanOffsets: [Float]
+  private let scan: AlignedBuffer<UInt8>?
+  private let scanSteps: AlignedBuffer<Float>?
+  private let scanOffsets: AlignedBuffer<Float>?
+  private let kernel: crk_code_index
 
   /// Prepares `items` for search. O(items log items).
   public init(items: PackedCodes) {
@@ -37,78 +40,49 @@ public final class CodeSearchIndex: ItemIndex, @unchecked Sendable {
     let norms = items.norms()
     let order = (0..<items.rows).sorted { norms[$0] != norms[$1] ? norms[$0] > norms[$1] : $0 < $1 }
     let w = items.wordsPerRow
-    var words = [UInt64](repeating: 0, count: items.words.count)
+    let words = AlignedBuffer<UInt64>(repeating: 0, count: items.words.count)
     for (p, i) in order.enumerated() {
       for k in 0..<w { words[p * w + k] = items.words[i * w + k] }
     }
     permutedWords = words
-    permutedSteps = order.map { items.steps[$0] }
-    permutedNorms = order.map { norms[$0] }
-    permutedSums = order.map { items.codeSums[$0] }
-    original = order.map { Int32($0) }
+    permutedSteps = AlignedBuffer(order.map { items.steps[$0] })
+    permutedNorms = AlignedBuffer(order.map { norms[$0] })
+    permutedSums = AlignedBuffer(order.map { items.codeSums[$0] })
+    original = AlignedBuffer(order.map { Int32($0) })
+    let n = Int64(items.rows)
     if items.bits == 1 && items.wordsPerPlane == 1 {
-      let bytes = Int(crk_code_index_nibble_bytes(Int64(items.rows)))
-      let nibbles = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes), alignment: 64)
-      var groupSteps = [Float](repeating: 0, count: (items.rows + 255) / 256)
-      crk_code_index_nibbles(
-        permutedWords, permutedSteps, Int64(items.rows), nibbles.bindMemory(to: UInt8.self, capacity: bytes),
-        &groupSteps)
+      let nibbles = AlignedBuffer<UInt8>(repeating: 0, count: Int(crk_code_index_nibble_bytes(n)))
+      let groupSteps = AlignedBuffer<Float>(repeating: 0, count: (items.rows + 255) / 256)
+      crk_code_index_nibbles(permutedWords.pointer, permutedSteps.pointer, n, nibbles.pointer, groupSteps.pointer)
       self.nibbles = nibbles
       self.groupSteps = groupSteps
     } else {
       nibbles = nil
-      groupSteps = []
+      groupSteps = nil
     }
     if nibbles == nil && crk_code_scan_supported(Int32(items.bits), Int32(items.dim)) != 0 {
-      let bytes = Int(crk_code_scan_bytes(Int64(items.rows), Int32(items.bits), Int32(items.dim)))
-      let scan = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes), alignment: 64)
+      let scan = AlignedBuffer<UInt8>(
+        repeating: 0, count: Int(crk_code_scan_bytes(n, Int32(items.bits), Int32(items.dim))))
       let slots = (items.rows + Int(CRK_SCAN_GROUP) - 1) / Int(CRK_SCAN_GROUP) * Int(CRK_SCAN_GROUP)
-      var steps = [Float](repeating: 0, count: slots)
-      var offsets = [Float](repeating: 0, count: slots)
+      let steps = AlignedBuffer<Float>(repeating: 0, count: slots)
+      let offsets = AlignedBuffer<Float>(repeating: 0, count: slots)
       crk_code_scan_layout(
-        permutedWords, permutedSteps, permutedSums, Int64(items.rows), Int32(items.bits), Int32(items.wordsPerPlane),
-        Int32(items.dim), scan, &steps, &offsets)
+        permutedWords.pointer, permutedSteps.pointer, permutedSums.pointer, n, Int32(items.bits),
+        Int32(items.wordsPerPlane), Int32(items.dim), scan.pointer, steps.pointer, offsets.pointer)
       self.scan = scan
       scanSteps = steps
       scanOffsets = offsets
     } else {
       scan = nil
-      scanSteps = []
-      scanOffsets = []
+      scanSteps = nil
+      scanOffsets = nil
     }
-  }
-
-  deinit {
-    nibbles?.deallocate()
-    scan?.deallocate()
-  }
-
-  /// Calls `body` with the C view of this index (valid only during the call).
-  private func withIndex<R>(_ body: (UnsafePointer<crk_code_index>) -> R) -> R {
-    permutedWords.withUnsafeBufferPointer { pw in
-      permutedSteps.withUnsafeBufferPointer { ps in
-        permutedNorms.withUnsafeBufferPointer { pn in
-          permutedSums.withUnsafeBufferPointer { psum in
-            original.withUnsafeBufferPointer { orig in
-              groupSteps.withUnsafeBufferPointer { gs in
-                scanSteps.withUnsafeBufferPointer { ss in
-                  scanOffsets.withUnsafeBufferPointer { so in
-                    var index = crk_code_index(
-                      n_items: Int64(items.rows), bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane),
-                      d: Int32(items.dim), codes: pw.baseAddress, steps: ps.baseAddress, norms: pn.baseAddress,
-                      sums: psum.baseAddress, original: orig.baseAddress,
-                      nibbles: nibbles.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) },
-                      group_steps: gs.isEmpty ? nil : gs.baseAddress, scan: scan.map { UnsafeRawPointer($0) },
-                      scan_steps: ss.isEmpty ? nil : ss.baseAddress, scan_offsets: so.isEmpty ? nil : so.baseAddress)
-                    return withUnsafePointer(to: &index) { body($0) }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    kernel = crk_code_index(
+      n_items: n, bits: Int32(items.bits), words_per_plane: Int32(items.wordsPerPlane), d: Int32(items.dim),
+      codes: permutedWords.pointer, steps: permutedSteps.pointer, norms: permutedNorms.pointer,
+      sums: permutedSums.pointer, original: original.pointer, nibbles: nibbles?.pointer,
+      group_steps: groupSteps?.pointer, scan: scan.map { UnsafeRawPointer($0.pointer) }, scan_steps: scanSteps?.pointer,
+      scan_offsets: scanOffsets?.pointer)
   }
 
   public var itemCount: Int { items.rows }
@@ -137,50 +111,41 @@ public final class CodeSearchIndex: ItemIndex, @unchecked Sendable {
     // allocates its seen-item bitsets (one per user the kernel handles at a time) and outputs
     // once, and builds its own rankings, so none of that work waits on a single core.
     let chunks = max(1, min(m, Parallel.workers * 8))
-    var scanned = [Int64](repeating: 0, count: chunks)
-    var rankings = [[Ranking]](repeating: [], count: chunks)
+    let scanned = AlignedBuffer<Int64>(repeating: 0, count: chunks)
+    let rankings = UnsafeMutableBufferPointer<[Ranking]>.allocate(capacity: chunks)
+    rankings.initialize(repeating: [])
+    defer { rankings.deinitialize().deallocate() }
     let bitsetWords = (items.rows + 63) / 64
     let row = users.wordsPerRow
-    let userNorms = users.norms()
-    withIndex { ix in
-      users.words.withUnsafeBufferPointer { uw in
-        users.steps.withUnsafeBufferPointer { us in
-          users.codeSums.withUnsafeBufferPointer { usum in
-            userNorms.withUnsafeBufferPointer { un in
-              scanned.withUnsafeMutableBufferPointer { sc in
-                rankings.withUnsafeMutableBufferPointer { out in
-                  Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
-                    let lo = range.lowerBound
-                    var offsets = [Int64](repeating: 0, count: range.count + 1)
-                    var seen: [Int32] = []
-                    for (t, u) in range.enumerated() {
-                      seen.append(contentsOf: exclude[u])
-                      offsets[t + 1] = Int64(seen.count)
-                    }
-                    var bits = [UInt64](
-                      repeating: 0, count: max(1, min(range.count, Int(CRK_SEARCH_USERS)) * bitsetWords))
-                    var idx = [Int32](repeating: 0, count: max(1, range.count * kk))
-                    var val = [Float](repeating: 0, count: max(1, range.count * kk))
-                    var count = [Int32](repeating: 0, count: range.count)
-                    sc[c] = crk_code_search(
-                      ix, uw.baseAddress! + lo * row, us.baseAddress! + lo, usum.baseAddress! + lo,
-                      un.baseAddress! + lo, Int64(range.count), offsets, seen, Int32(kk), &bits, &idx, &val, &count)
-                    out[c] = (0..<range.count).map { t in
-                      let n = Int(count[t])
-                      return Ranking(
-                        items: Array(idx[(t * kk)..<(t * kk + n)]), scores: Array(val[(t * kk)..<(t * kk + n)]))
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
+    let userWords = AlignedBuffer(users.words)
+    let userSteps = AlignedBuffer(users.steps)
+    let userSums = AlignedBuffer(users.codeSums)
+    let userNorms = AlignedBuffer(users.norms())
+    Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
+      let lo = range.lowerBound
+      var offsets = [Int64](repeating: 0, count: range.count + 1)
+      var seen: [Int32] = []
+      for (t, u) in range.enumerated() {
+        seen.append(contentsOf: exclude[u])
+        offsets[t + 1] = Int64(seen.count)
+      }
+      var bits = [UInt64](repeating: 0, count: max(1, min(range.count, Int(CRK_SEARCH_USERS)) * bitsetWords))
+      var idx = [Int32](repeating: 0, count: max(1, range.count * kk))
+      var val = [Float](repeating: 0, count: max(1, range.count * kk))
+      var count = [Int32](repeating: 0, count: range.count)
+      scanned[c] = withUnsafePointer(to: kernel) { ix in
+        crk_code_search(
+          ix, userWords.pointer + lo * row, userSteps.pointer + lo, userSums.pointer + lo, userNorms.pointer + lo,
+          Int64(range.count), offsets, seen, Int32(kk), &bits, &idx, &val, &count)
+      }
+      rankings[c] = (0..<range.count).map { t in
+        let n = Int(count[t])
+        return Ranking(items: Array(idx[(t * kk)..<(t * kk + n)]), scores: Array(val[(t * kk)..<(t * kk + n)]))
       }
     }
     var statistics = SearchStatistics()
     statistics.pairs = Int64(m) * Int64(items.rows)
-    statistics.scanned = scanned.reduce(0, +)
+    statistics.scanned = scanned.buffer.reduce(0, +)
     return SearchResult(rankings: rankings.flatMap { $0 }, statistics: statistics)
   }
 }

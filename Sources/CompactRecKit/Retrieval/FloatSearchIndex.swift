@@ -26,10 +26,12 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
   private let permutation: [Int32]  // position -> item
   private let position: [Int32]  // item -> position
   private let tiles: Int
-  private let head: UnsafeMutableRawPointer
-  private let tail: [Float]
-  private let tailNorms: [Float]
-  private let norms: [Float]
+  /// The kernel's tables (see `crk_float_index`), and its view of them.
+  private let head: AlignedBuffer<Float>
+  private let tail: AlignedBuffer<Float>
+  private let tailNorms: AlignedBuffer<Float>
+  private let norms: AlignedBuffer<Float>
+  private let kernel: crk_float_index
 
   /// Prepares `items` (items x dim) for search. `headDims` defaults to half the width (all of
   /// it below 16 dimensions, where pruning does not pay).
@@ -66,12 +68,10 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
     position = pos
     tiles = (n + 15) / 16
     let npad = tiles * 16
-    head = UnsafeMutableRawPointer.allocate(byteCount: max(1, tiles * dh * 16) * 4, alignment: 64)
-    let h = head.bindMemory(to: Float.self, capacity: max(1, tiles * dh * 16))
-    h.initialize(repeating: 0, count: max(1, tiles * dh * 16))
-    var tail = [Float](repeating: 0, count: npad * dt)
-    var tailNorms = [Float](repeating: 0, count: max(1, self.tailBlocks * npad))
-    var norms = [Float](repeating: 0, count: npad)
+    let h = AlignedBuffer<Float>(repeating: 0, count: tiles * dh * 16)
+    let tail = AlignedBuffer<Float>(repeating: 0, count: npad * dt)
+    let tailNorms = AlignedBuffer<Float>(repeating: 0, count: self.tailBlocks * npad)
+    let norms = AlignedBuffer<Float>(repeating: 0, count: npad)
     let bounds = FloatSearchIndex.blockBounds(tailDims: dt, blocks: self.tailBlocks)
     for p in 0..<n {
       let i = perm[p]
@@ -85,12 +85,14 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
       }
       norms[p] = itemNorms[i]
     }
+    head = h
     self.tail = tail
     self.tailNorms = tailNorms
     self.norms = norms
+    kernel = crk_float_index(
+      n_items: Int64(n), n_tiles: Int64(tiles), d_head: Int32(dh), d_tail: Int32(dt), r_blocks: Int32(self.tailBlocks),
+      head: h.pointer, tail: tail.pointer, tail_norms: tailNorms.pointer, norms: norms.pointer)
   }
-
-  deinit { head.deallocate() }
 
   /// Whether this index was built from exactly `items` (O(1) when it is the same storage).
   public func isBuilt(from items: Matrix) -> Bool { self.items == items }
@@ -114,8 +116,8 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
     let rotated = FloatSearchIndex.rotate(users, by: rotation)
     let R = tailBlocks
     let bounds = FloatSearchIndex.blockBounds(tailDims: d - headDims, blocks: R)
-    var tailNormsU = [Float](repeating: 0, count: max(1, m * R))
-    var normsU = [Float](repeating: 0, count: m)
+    let tailNormsU = AlignedBuffer<Float>(repeating: 0, count: m * R)
+    let normsU = AlignedBuffer<Float>(repeating: 0, count: m)
     for u in 0..<m {
       var total: Float = 0
       for c in 0..<d { total += rotated[u * d + c] * rotated[u * d + c] }
@@ -133,74 +135,43 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
       seen.append(contentsOf: mapped)
       offsets[u + 1] = Int64(seen.count)
     }
-    var outIdx = [Int32](repeating: 0, count: max(1, m * kk))
-    var outVal = [Float](repeating: 0, count: max(1, m * kk))
-    var outCount = [Int32](repeating: 0, count: max(1, m))
-    var index = crk_float_index(
-      n_items: Int64(itemCount), n_tiles: Int64(tiles), d_head: Int32(headDims), d_tail: Int32(d - headDims),
-      r_blocks: Int32(R), head: nil, tail: nil, tail_norms: nil, norms: nil)
+    let offsetList = AlignedBuffer(offsets)
+    let seenList = AlignedBuffer(seen)
+    let outIdx = AlignedBuffer<Int32>(repeating: 0, count: m * kk)
+    let outVal = AlignedBuffer<Float>(repeating: 0, count: m * kk)
+    let outCount = AlignedBuffer<Int32>(repeating: 0, count: m)
+    /// Searches users lo ..< lo + count (one kernel user group); returns the items it scored.
+    func run(_ lo: Int, _ count: Int) -> Int64 {
+      withUnsafePointer(to: kernel) { ix in
+        crk_float_search(
+          ix, rotated.pointer + lo * d, tailNormsU.pointer + lo * R, normsU.pointer + lo, Int64(count),
+          offsetList.pointer + lo, seenList.pointer, Int32(kk), outIdx.pointer + lo * kk, outVal.pointer + lo * kk,
+          outCount.pointer + lo)
+      }
+    }
     // Users run in chunks (one kernel user group each), many per core so uneven work balances.
     // The first chunk is a probe: when the bound lets through more than `maxScoredFraction`
     // of the items (embeddings without a dominant subspace), scoring everything is cheaper
     // and the rest of the users are searched by brute force instead.
     let chunk = 96
     let probe = min(m, chunk)
-    var scoredInProbe: Int64 = 0
-    var pruningPays = true
-    let chunks = (m - probe + chunk - 1) / chunk
-    var scoredInChunks = [Int64](repeating: 0, count: chunks)
-    tail.withUnsafeBufferPointer { tp in
-      tailNorms.withUnsafeBufferPointer { tnp in
-        norms.withUnsafeBufferPointer { np in
-          index.head = UnsafePointer(head.assumingMemoryBound(to: Float.self))
-          index.tail = tp.baseAddress
-          index.tail_norms = tnp.baseAddress
-          index.norms = np.baseAddress
-          rotated.withUnsafeBufferPointer { up in
-            tailNormsU.withUnsafeBufferPointer { utn in
-              normsU.withUnsafeBufferPointer { un in
-                offsets.withUnsafeBufferPointer { op in
-                  seen.withUnsafeBufferPointer { sp in
-                    outIdx.withUnsafeMutableBufferPointer { oi in
-                      outVal.withUnsafeMutableBufferPointer { ov in
-                        outCount.withUnsafeMutableBufferPointer { oc in
-                          func run(_ lo: Int, _ count: Int) -> Int64 {
-                            withUnsafePointer(to: index) { ix in
-                              crk_float_search(
-                                ix, up.baseAddress! + lo * d, utn.baseAddress! + lo * R, un.baseAddress! + lo,
-                                Int64(count), op.baseAddress! + lo, sp.baseAddress, Int32(kk),
-                                oi.baseAddress! + lo * kk, ov.baseAddress! + lo * kk, oc.baseAddress! + lo)
-                            }
-                          }
-                          if probe > 0 { scoredInProbe = run(0, probe) }
-                          pruningPays =
-                            Double(scoredInProbe) <= FloatSearchIndex.maxScoredFraction * Double(probe * itemCount)
-                          guard pruningPays else { return }
-                          scoredInChunks.withUnsafeMutableBufferPointer { scored in
-                            Parallel.forEach(chunks, grain: 1) { c in
-                              let lo = probe + c * chunk
-                              scored[c] = run(lo, min(chunk, m - lo))
-                            }
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+    let scoredInProbe = probe > 0 ? run(0, probe) : 0
+    let pruningPays = Double(scoredInProbe) <= FloatSearchIndex.maxScoredFraction * Double(probe * itemCount)
+    let chunks = pruningPays ? (m - probe + chunk - 1) / chunk : 0
+    let scoredInChunks = AlignedBuffer<Int64>(repeating: 0, count: chunks)
+    Parallel.forEach(chunks, grain: 1) { c in
+      let lo = probe + c * chunk
+      scoredInChunks[c] = run(lo, min(chunk, m - lo))
     }
     var results = (0..<(pruningPays ? m : probe)).map { u in
       let c = Int(outCount[u])
       return Ranking(
-        items: (0..<c).map { permutation[Int(outIdx[u * kk + $0])] }, scores: Array(outVal[(u * kk)..<(u * kk + c)]))
+        items: (0..<c).map { permutation[Int(outIdx[u * kk + $0])] },
+        scores: Array(outVal.buffer[(u * kk)..<(u * kk + c)]))
     }
     var statistics = SearchStatistics()
     statistics.pairs = Int64(m) * Int64(itemCount)
-    statistics.scanned = scoredInProbe + scoredInChunks.reduce(0, +)
+    statistics.scanned = scoredInProbe + scoredInChunks.buffer.reduce(0, +)
     if !pruningPays {
       results += bruteForce(users: users, from: probe, exclude: exclude, k: kk)
       statistics.scanned += Int64(m - probe) * Int64(itemCount)
@@ -228,17 +199,11 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
   }
 
   /// x R for a row-major table x (rows x d) and rotation R (d x d).
-  private static func rotate(_ x: Matrix, by r: [Float]) -> [Float] {
-    var out = [Float](repeating: 0, count: x.rows * x.cols)
+  private static func rotate(_ x: Matrix, by r: [Float]) -> AlignedBuffer<Float> {
+    let out = AlignedBuffer<Float>(repeating: 0, count: x.rows * x.cols)
     if x.rows == 0 { return out }
     x.withUnsafePointer { a in
-      r.withUnsafeBufferPointer { b in
-        out.withUnsafeMutableBufferPointer { c in
-          BLAS.gemm(
-            m: x.rows, n: x.cols, k: x.cols, a: a, lda: x.cols, b: b.baseAddress!, ldb: x.cols, c: c.baseAddress!,
-            ldc: x.cols)
-        }
-      }
+      BLAS.gemm(m: x.rows, n: x.cols, k: x.cols, a: a, lda: x.cols, b: r, ldb: x.cols, c: out.pointer, ldc: x.cols)
     }
     return out
   }
