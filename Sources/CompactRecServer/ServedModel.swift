@@ -63,13 +63,16 @@ public final class ServedModel: @unchecked Sendable {
       } : []
     similarItems = SimilarItems(model: trained.model)
     let search: DynamicBatcher.Search
-    if let model = trained.model as? SequentialModel {
+    // A loaded model is only read from here on, and its inference is safe on many threads
+    // at once (the `Recommender` contract), so the search closures may share it.
+    if let loaded = trained.model as? SequentialModel {
+      nonisolated(unsafe) let model = loaded
       let index = model.index
       search = { queries, k in index.search(model.finalHidden(queries), k: k, filters: queries.map(\.filter)).rankings }
       batcher = DynamicBatcher(wait: batchWait, onPass: onBatch, search: search)
     } else {
       (trained.model as? MatrixFactorization)?.prepareSearch()
-      let model = trained.model
+      nonisolated(unsafe) let model = trained.model
       search = { queries, k in model.recommend(queries, k: k) }
       batcher = nil
     }

@@ -274,7 +274,7 @@ struct SeqEpochBench: ParsableCommand {
     c.evaluateEvery = 0
     compression.apply(to: &c)
     let clock = EpochClock()
-    _ = try trainSequential(on: dataset, configuration: c, observer: clock.record)
+    _ = try train(ModelRecipe(.sequential(c)), on: dataset, observer: clock.record)
     let positions = dataset.train.reduce(0) { $0 + max(0, min($1.count - 1, maxLength)) }
     try printJSON(
       .object(

@@ -86,22 +86,6 @@ struct CompressionOptions: ParsableArguments {
   }
 }
 
-/// Trains a sequential model, with settings that do not fit and block cuts that do not fit
-/// the data reported as command-line errors.
-func trainSequential(
-  on dataset: Dataset, configuration c: SequentialConfiguration, checkpoint: CheckpointOptions? = nil,
-  observer: TrainingObserver?
-) throws -> SequentialModel {
-  if let problem = c.problem ?? c.limitProblem {
-    throw UsageFailure("these sequential model settings do not fit: \(problem)")
-  }
-  do {
-    return try SequentialModel.train(on: dataset, configuration: c, checkpoint: checkpoint, observer: observer)
-  } catch let error as FrequencyBlocksError {
-    throw UsageFailure("\(error)")
-  }
-}
-
 /// Comma-separated values, or nil when one does not parse or the list is empty.
 private func parseList<T: LosslessStringConvertible>(_ text: String, as: T.Type) -> [T]? {
   let parts = text.split(separator: ",", omittingEmptySubsequences: false).map {

@@ -7,6 +7,12 @@ func commandLineName(_ setting: Setting, value: String?) -> String {
   case .format: return "--format" + (value.map { " \($0)" } ?? "")
   case .resume: return "--resume"
   case .keepHistories: return value == "false" ? "--history none" : "--history keep"
+  case .dim: return "--dim" + (value.map { " \($0)" } ?? "")
+  case .batchSize: return "--batch-size" + (value.map { " \($0)" } ?? "")
+  case .maxLength: return "--max-length" + (value.map { " \($0)" } ?? "")
+  case .evaluateEvery: return "--eval-every" + (value.map { " \($0)" } ?? "")
+  case .validationShare: return "--validation" + (value.map { " \($0)" } ?? "")
+  case .warmStart: return "--warm-start" + (value.map { " \($0)" } ?? "")
   }
 }
 

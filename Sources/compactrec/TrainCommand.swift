@@ -89,9 +89,10 @@ struct TrainCommand: ParsableCommand {
     let dataset = try dataOptions.load()
     let start = Date()
     let options = checkpointPath.map { CheckpointOptions(path: $0, resume: resume) }
+    let recipe = training.recipe(for: model)
     let outcome: TrainingOutcome
     do {
-      outcome = try trainModel(model, on: dataset, options: training, checkpoint: options, observer: progress.handle)
+      outcome = try train(recipe, on: dataset, checkpoint: options, observer: progress.handle)
     } catch let error as TrainingError {
       progress.finish()
       let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
@@ -108,7 +109,7 @@ struct TrainCommand: ParsableCommand {
       model: trained, dataset: outcome.trainedOn,
       metadata: [
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
-        "data_options": .object(dataOptions.recorded), "recipe": .object(training.summary(for: model)),
+        "data_options": .object(dataOptions.recorded), "recipe": try recipe.json,
         "training": outcome.json,
       ], keepHistories: history == .keep)
     try OutputPath(out, option: "--out").check(inputs: inputs)  // Again: a file may have appeared meanwhile.

@@ -164,40 +164,93 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Validation runs without improvement before stopping (default 5).")
   var patience: Int?
 
-  // MARK: - The values in force
+  // MARK: - The recipe
 
-  var dimValue: Int { dim ?? 64 }
-  var epochsValue: Int { epochs ?? 400 }
   /// Whether a LightGCN run fine-tunes (a warm start or quantization-aware training), and so
-  /// keeps the fine-tune defaults instead of the fast recipe's.
+  /// starts from the library's fine-tune defaults instead of its fast recipe's.
   var isFineTune: Bool { warmStart != nil || bits != nil }
-  var seedValue: UInt64 { seed ?? 2020 }
-  var validationValue: Double { validation ?? 0.1 }
-  /// `--eval-every` for `choice`: LightGCN's own recipe validates every 20 epochs.
-  func evalEveryValue(for choice: ModelChoice) -> Int {
-    evalEvery ?? (choice == .lightgcn && !isFineTune ? 20 : 5)
-  }
-  var patienceValue: Int { patience ?? 5 }
-  var layersValue: Int { layers ?? 3 }
-  var hessianEveryValue: Int { hessianEvery ?? 100 }
 
-  /// The parsed `--dilations` (NextItNet's default when not given).
-  var dilationList: [Int] {
-    guard let dilations else { return NextItNet.defaultDilations }
-    return dilations.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+  /// The training recipe for `choice`: the library's defaults (a LightGCN fine-tune's with
+  /// --warm-start or --bits), each option given put in its place.
+  func recipe(for choice: ModelChoice) -> ModelRecipe {
+    var recipe: ModelRecipe
+    switch choice {
+    case .mostpop: return ModelRecipe(.mostPopular)
+    case .mfBPR: recipe = ModelRecipe(.matrixFactorization(shared(MatrixFactorization.Configuration())))
+    case .lightgcn:
+      var c = shared(isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration())
+      c.layers = layers ?? c.layers
+      c.precision = propagationPrecision ?? c.precision
+      c.quantization = quantization
+      c.negatives = negatives ?? c.negatives
+      if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
+      recipe = ModelRecipe(.lightGCN(c))
+      recipe.warmStart = warmStart.map { ModelRecipe.WarmStart(checkpoint: $0, rotation: warmStartRotation) }
+    case .nextitnet, .gru4rec, .sasrec:
+      return ModelRecipe(.sequential(sequentialConfiguration(choice.architecture!)))
+    }
+    recipe.validationShare = validation ?? recipe.validationShare
+    recipe.validationSeed = validationSeed
+    recipe.refit = refit
+    return recipe
   }
 
-  /// `--warm-start-rotation`, or its default: ITQ for 1-bit codes, whose signs it is fitted to.
-  var rotation: WarmStartRotation { warmStartRotation ?? (bits == 1 ? .itq : .none) }
+  /// `recipe` with the options every BPR-trained model shares put in place.
+  private func shared<R: BPRRecipe>(_ recipe: R) -> R {
+    var c = recipe
+    c.dim = dim ?? c.dim
+    c.epochs = epochs ?? c.epochs
+    c.batchSize = batchSize ?? c.batchSize
+    c.learningRate = lr ?? c.learningRate
+    c.l2 = l2 ?? c.l2
+    c.seed = seed ?? c.seed
+    c.evaluateEvery = evalEvery ?? c.evaluateEvery
+    c.patience = patience ?? c.patience
+    c.sampling = sampling ?? c.sampling
+    c.schedule = lrSchedule ?? c.schedule
+    return c
+  }
+
+  /// The sequential model settings the options ask for.
+  private func sequentialConfiguration(_ architecture: SequentialArchitecture) -> SequentialConfiguration {
+    var c = SequentialConfiguration(architecture: architecture)
+    c.dim = dim ?? c.dim
+    c.epochs = epochs ?? c.epochs
+    c.batchSize = batchSize ?? c.batchSize
+    c.learningRate = lr ?? c.learningRate
+    c.weightDecay = l2 ?? c.weightDecay
+    c.clipNorm = clip.map { $0 > 0 ? $0 : nil } ?? c.clipNorm
+    c.maxLength = maxLength ?? c.maxLength
+    c.dropout = dropout ?? c.dropout
+    c.dilations = dilationList ?? c.dilations
+    c.blocks = blocks ?? c.blocks
+    c.heads = heads ?? c.heads
+    c.gruLayers = gruLayers ?? c.gruLayers
+    c.seed = seed ?? c.seed
+    c.evaluateEvery = evalEvery ?? c.evaluateEvery
+    c.patience = patience ?? c.patience
+    c.tiedOutput = tieOutput
+    c.loss = loss ?? c.loss
+    compression.apply(to: &c)
+    return c
+  }
+
+  /// The parsed `--dilations`, when given.
+  private var dilationList: [Int]? {
+    dilations?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+  }
 
   /// The quantization settings the options ask for, if any.
-  var quantization: QuantizationSettings? {
+  private var quantization: QuantizationSettings? {
     guard let bits else { return nil }
     switch estimator ?? .gste {
     case .ste: return QuantizationSettings(bits: bits, estimator: .ste)
     case .gste:
       if let gsteDelta { return QuantizationSettings(bits: bits, estimator: .gsteFixed(delta: gsteDelta)) }
-      return QuantizationSettings(bits: bits, estimator: .gste(refreshEvery: hessianEveryValue, probes: 4))
+      guard let hessianEvery, case .gste(_, let probes) = GradientEstimator.hessianAware else {
+        return QuantizationSettings(bits: bits)
+      }
+      return QuantizationSettings(bits: bits, estimator: .gste(refreshEvery: hessianEvery, probes: probes))
     }
   }
 
@@ -275,7 +328,10 @@ struct TrainingOptions: ParsableArguments {
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),
       ("--gste-delta", gsteDelta != nil, "--estimator gste", estimator != .ste),
       ("--warm-start-rotation", warmStartRotation != nil, "--warm-start", warmStart != nil),
-      ("--validation-seed", validationSeed != nil, "--validation above 0", validationValue > 0),
+      (
+        "--validation-seed", validationSeed != nil, "--validation above 0",
+        validation ?? ModelRecipe(.mostPopular).validationShare > 0
+      ),
     ]
     for rule in needs where rule.given && !rule.present {
       throw ValidationError("\(rule.option) applies only with \(rule.needed)")
@@ -284,91 +340,10 @@ struct TrainingOptions: ParsableArguments {
       throw ValidationError("--init does not go with --warm-start: the warm start is the start")
     }
     try compression.check()
-    if let heads, dimValue % heads != 0 {
-      throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(dimValue))")
+    let width = dim ?? SequentialConfiguration(architecture: .sasrec).dim
+    if let heads, width % heads != 0 {
+      throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(width))")
     }
-  }
-
-  // MARK: - Output
-
-  /// The hyper-parameters as printed and stored (reproducible from these and the seed).
-  func summary(for choice: ModelChoice) -> [String: JSONValue] {
-    if choice == .mostpop { return [:] }
-    let defaults = choice.defaults(fineTune: isFineTune)
-    var out: [String: JSONValue] = [
-      "dim": .number(Double(dimValue)), "epochs": .number(Double(epochs ?? defaults.epochs)),
-      "batch_size": .number(Double(batchSize ?? defaults.batchSize)),
-      "lr": .number(Double(lr ?? defaults.lr)), "l2": .number(Double(l2 ?? defaults.l2)),
-      "seed": .number(Double(seedValue)), "eval_every": .number(Double(evalEveryValue(for: choice))),
-      "patience": .number(Double(patienceValue)),
-    ]
-    if let architecture = choice.architecture {
-      let c = sequentialConfiguration(architecture, evaluateEvery: evalEveryValue(for: choice))
-      out["l2"] = nil
-      out["weight_decay"] = .number(Double(c.weightDecay))
-      out["max_length"] = .number(Double(c.maxLength))
-      out["dropout"] = .number(Double(c.dropout))
-      out["clip"] = .number(Double(c.clipNorm ?? 0))
-      switch architecture {
-      case .nextitnet: out["dilations"] = .array(c.dilations.map { .number(Double($0)) })
-      case .gru4rec: out["gru_layers"] = .number(Double(c.gruLayers))
-      case .sasrec:
-        out["blocks"] = .number(Double(c.blocks))
-        out["heads"] = .number(Double(c.heads))
-      }
-      out["tie_output"] = .bool(c.tiedOutput)
-      out["loss"] = .string(c.loss.rawValue)
-      out.merge(compression.summary) { $1 }
-      return out
-    }
-    out["sampling"] = .string((sampling ?? .interactions).rawValue)
-    if choice == .mfBPR { out["schedule"] = .string((lrSchedule ?? .constant).rawValue) }
-    out["validation"] = .number(validationValue)
-    out["validation_seed"] = .number(Double(validationSeed ?? seedValue))
-    out["refit"] = .bool(refit)
-    if choice == .lightgcn {
-      let recipe = isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration()
-      out["schedule"] = .string((lrSchedule ?? recipe.schedule).rawValue)
-      out["negatives"] = .string((negatives ?? recipe.negatives).description)
-      out["init"] = .string(
-        warmStart != nil
-          ? "warm start" : (initialization ?? (recipe.spectralStart == nil ? .gaussian : .spectral)).rawValue)
-      out["layers"] = .number(Double(layersValue))
-      out["propagation_precision"] = .string((propagationPrecision ?? .float16).rawValue)
-      if let q = quantization {
-        out["bits"] = .number(Double(q.bits))
-        out["estimator"] = .string("\(q.estimator)")
-      }
-      if let warmStart {
-        out["warm_start"] = .string(warmStart)
-        out["warm_start_rotation"] = .string(rotation.rawValue)
-      }
-    }
-    return out
-  }
-
-  /// The sequential model settings the options ask for.
-  func sequentialConfiguration(_ architecture: SequentialArchitecture, evaluateEvery: Int) -> SequentialConfiguration {
-    var c = SequentialConfiguration(architecture: architecture)
-    c.dim = dimValue
-    c.epochs = epochsValue
-    c.batchSize = batchSize ?? c.batchSize
-    c.learningRate = lr ?? c.learningRate
-    c.weightDecay = l2 ?? c.weightDecay
-    c.clipNorm = clip.map { $0 > 0 ? $0 : nil } ?? c.clipNorm
-    c.maxLength = maxLength ?? c.maxLength
-    c.dropout = dropout ?? c.dropout
-    c.dilations = dilationList
-    c.blocks = blocks ?? c.blocks
-    c.heads = heads ?? c.heads
-    c.gruLayers = gruLayers ?? c.gruLayers
-    c.seed = seedValue
-    c.evaluateEvery = evaluateEvery
-    c.patience = patienceValue
-    c.tiedOutput = tieOutput
-    c.loss = loss ?? c.loss
-    compression.apply(to: &c)
-    return c
   }
 }
 

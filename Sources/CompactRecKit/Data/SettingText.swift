@@ -10,6 +10,18 @@ public enum Setting: String, Sendable, CaseIterable {
   case resume
   /// `TrainedModel(keepHistories:)`: whether a model file stores its users' histories.
   case keepHistories
+  /// A model configuration's `dim`: the embedding width.
+  case dim
+  /// A model configuration's `batchSize`.
+  case batchSize
+  /// `SequentialConfiguration.maxLength`: positions per training window.
+  case maxLength
+  /// A model configuration's `evaluateEvery`: epochs between validations (0: none).
+  case evaluateEvery
+  /// `ModelRecipe.validationShare`: the share of training items carved out for validation.
+  case validationShare
+  /// `ModelRecipe.warmStart`: the checkpoint a LightGCN run starts from.
+  case warmStart
 
   /// The setting as the library's API spells it.
   public var libraryName: String {
@@ -18,6 +30,12 @@ public enum Setting: String, Sendable, CaseIterable {
     case .format: return "LoadOptions.format"
     case .resume: return "CheckpointOptions.resume"
     case .keepHistories: return "TrainedModel.keepHistories"
+    case .dim: return "configuration.dim"
+    case .batchSize: return "configuration.batchSize"
+    case .maxLength: return "SequentialConfiguration.maxLength"
+    case .evaluateEvery: return "configuration.evaluateEvery"
+    case .validationShare: return "ModelRecipe.validationShare"
+    case .warmStart: return "ModelRecipe.warmStart"
     }
   }
 

@@ -111,6 +111,9 @@ enum Splits {
 }
 
 extension Dataset {
+  /// Whether any user has validation items (of the data's own split, or carved).
+  public var hasValidationItems: Bool { validation.contains { !$0.isEmpty } }
+
   /// A copy in which a seeded random `fraction` of each fitted user's train items (rounded,
   /// keeping at least one in train) moves to the end of that user's validation list, in
   /// train order. Gives early stopping its own held-out items without touching test. Users

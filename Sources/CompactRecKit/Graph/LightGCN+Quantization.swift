@@ -2,7 +2,7 @@
 /// embeddings pass through a b-bit `RowQuantizer` in every training step, the BPR loss is
 /// computed on the quantized values, and `estimator` carries the gradient back through the
 /// quantizer.
-public struct QuantizationSettings: Sendable, Equatable {
+public struct QuantizationSettings: Sendable, Equatable, Codable {
   /// Bits per dimension (1, 2, 3, 4 or 8).
   public var bits: Int
   /// The gradient estimator across the quantizer.

@@ -19,8 +19,10 @@ public final class LightGCN: Recommender {
   /// decayed on a cosine over 400 epochs, which reach the validation accuracy of 600 epochs at
   /// the published constant 1e-3 and batch 2,048 in a sixth of the time. The paper's model
   /// otherwise: d = 64, 3 layers of weight 1/4, L2 1e-4, Adam, uniform negatives. `fineTune`
-  /// keeps the earlier recipe for warm starts and quantization-aware training.
-  public struct Configuration: Sendable {
+  /// keeps the earlier recipe for warm starts and quantization-aware training. `Codable`, so
+  /// checkpoints and model files record it whole, all but the warm start's embeddings (a
+  /// record says whether there was one).
+  public struct Configuration: Sendable, Codable {
     public var dim = 64
     public var layers = 3
     /// Per-layer weights w_0...w_L; nil means 1/(L+1) each.
@@ -36,8 +38,10 @@ public final class LightGCN: Recommender {
     /// `warmStart`).
     public var spectralStart: SpectralStart? = SpectralStart()
     public var seed: UInt64 = 2020
-    /// Evaluate on the validation split every this many epochs (0: never).
-    public var evaluateEvery = 0
+    /// Evaluate on the validation split every this many epochs (0: never): every 20, since
+    /// the decaying rate puts the best epoch near the end of its course. Validation needs
+    /// the data's validation items (see `ModelRecipe`).
+    public var evaluateEvery = 20
     /// Validation runs without improvement before stopping.
     public var patience = 5
     /// How each epoch draws its (user, positive) pairs.
@@ -60,6 +64,11 @@ public final class LightGCN: Recommender {
     public var warmStartRotation = WarmStartRotation.none
     public init() {}
 
+    private enum CodingKeys: String, CodingKey {
+      case dim, layers, layerWeights, epochs, batchSize, learningRate, l2, initStd, spectralStart, seed,
+        evaluateEvery, patience, sampling, schedule, stopAfter, negatives, precision, quantization, warmStartRotation
+    }
+
     /// The defaults of a fine-tune, a warm start or quantization-aware training (HQ-GNN): the
     /// recipe the HQ-GNN figures were measured with, a Gaussian start, batches of 2,048 at a
     /// constant learning rate of 5e-3, for up to 400 epochs.
@@ -69,6 +78,7 @@ public final class LightGCN: Recommender {
       c.learningRate = 5e-3
       c.spectralStart = nil
       c.schedule = .constant
+      c.evaluateEvery = 5
       return c
     }
 
@@ -185,12 +195,15 @@ public final class LightGCN: Recommender {
     }
   }
 
-  /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch.
-  /// With `checkpoint`, saves the run after every epoch and, when asked, resumes it.
+  /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch
+  /// (throws `RecipeError.noValidation` when the data has no validation items; `ModelRecipe`
+  /// carves them). With `checkpoint`, saves the run after every epoch and, when asked,
+  /// resumes it.
   public static func train(
     on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
     observer: TrainingObserver? = nil
   ) throws -> LightGCN {
+    guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     let matrix = dataset.trainMatrix()
     let model = LightGCN(
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
@@ -200,18 +213,8 @@ public final class LightGCN: Recommender {
     }
     let adam = Adam(learningRate: c.learningRate)
     var best: Matrix?
-    var settings: [String: JSONValue] = [
-      "model": "lightgcn", "dim": .number(Double(c.dim)), "weights": .array(c.weights.map { .number(Double($0)) }),
-      "batch_size": .number(Double(c.batchSize)), "lr": .number(Double(c.learningRate)),
-      "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)), "init_std": .number(Double(c.initStd)),
-      "evaluate_every": .number(Double(c.evaluateEvery)), "patience": .number(Double(c.patience)),
-      "precision": .string(c.precision.rawValue),
-      "warm_start": .bool(c.warmStart != nil),
-      "warm_start_rotation": c.warmStart == nil ? .null : .string(c.warmStartRotation.rawValue),
-      "sampling": .string(c.sampling.rawValue),
-      "quantization": c.quantization.map { .string("\($0.bits) bits, \($0.estimator)") } ?? .null,
-    ]
-    if let spectral = c.spectralStart { settings["spectral_start"] = .number(Double(spectral.power)) }
+    var settings = try c.checkpointSettings(model: "lightgcn")
+    settings["warm_start"] = .bool(c.warmStart != nil)
     let loop = BPRTrainingLoop(
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
       samplerSeed: c.seed &+ 1, sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,

@@ -8,8 +8,9 @@ public final class MatrixFactorization: Recommender {
   /// Training recipe. Defaults follow the LightGCN paper's MF baseline (d = 64, batch 2048,
   /// Gaussian init 0.1) with two changes that converge faster and generalize better: learning
   /// rate 5e-3 and L2 1e-2, chosen on a validation split carved from Gowalla's training data
-  /// (L2 in {1e-4, 1e-3, 1e-2, 3e-2}; see RESULTS.md).
-  public struct Configuration: Sendable {
+  /// (L2 in {1e-4, 1e-3, 1e-2, 3e-2}; see RESULTS.md). `Codable`, so checkpoints and model
+  /// files record it whole.
+  public struct Configuration: Sendable, Codable {
     public var dim = 64
     public var epochs = 400
     public var batchSize = 2048
@@ -19,9 +20,9 @@ public final class MatrixFactorization: Recommender {
     /// Standard deviation of the Gaussian initialization.
     public var initStd: Float = 0.1
     public var seed: UInt64 = 2020
-    /// Evaluate on the validation split every this many epochs (0: never; needs a validation
-    /// split, see `Dataset.carvingValidation`).
-    public var evaluateEvery = 0
+    /// Evaluate on the validation split every this many epochs (0: never). Validation needs
+    /// the data's validation items (see `ModelRecipe`).
+    public var evaluateEvery = 5
     /// Validation runs without improvement before stopping.
     public var patience = 5
     /// How each epoch draws its (user, positive) pairs.
@@ -139,12 +140,15 @@ public final class MatrixFactorization: Recommender {
   }
 
   /// Trains a model on `dataset.train` (held-out users are not fitted). With `evaluateEvery`
-  /// set, evaluates recall@20 on the validation split and returns the best epoch's embeddings.
-  /// With `checkpoint`, saves the run after every epoch and, when asked, resumes it.
+  /// set, evaluates recall@20 on the validation split and returns the best epoch's embeddings
+  /// (throws `RecipeError.noValidation` when the data has no validation items; `ModelRecipe`
+  /// carves them). With `checkpoint`, saves the run after every epoch and, when asked,
+  /// resumes it.
   public static func train(
     on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
     observer: TrainingObserver? = nil
   ) throws -> MatrixFactorization {
+    guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     var generator = SeededGenerator(seed: c.seed)
     let model = MatrixFactorization(
       userEmbedding: Matrix(rows: dataset.userCount, cols: c.dim, gaussianStd: c.initStd, generator: &generator),
@@ -155,13 +159,7 @@ public final class MatrixFactorization: Recommender {
       epochs: c.epochs, batchSize: c.batchSize, evaluateEvery: c.evaluateEvery, patience: c.patience,
       samplerSeed: generator.next(), sampling: c.sampling, schedule: c.schedule, learningRate: c.learningRate,
       stopAfter: c.stopAfter, checkpoint: checkpoint,
-      settings: [
-        "model": "mf-bpr", "dim": .number(Double(c.dim)), "batch_size": .number(Double(c.batchSize)),
-        "lr": .number(Double(c.learningRate)), "l2": .number(Double(c.l2)), "seed": .number(Double(c.seed)),
-        "init_std": .number(Double(c.initStd)), "evaluate_every": .number(Double(c.evaluateEvery)),
-        "patience": .number(Double(c.patience)), "sampling": .string(c.sampling.rawValue),
-
-      ],
+      settings: try c.checkpointSettings(model: "mf-bpr"),
       dataFingerprint: dataset.fingerprint())
     model.summary = try loop.run(
       matrix: dataset.trainMatrix(), observer: observer,

@@ -2,7 +2,7 @@
 /// accumulations and evaluation are always float32; `float16` stores the intermediate layers
 /// E(1)...E(L-1) and the backward chain as IEEE half floats, which halves the bytes the
 /// memory-bound sparse products gather (faster steps, RESULTS.md; relative rounding 2^-11).
-public enum PropagationPrecision: String, Sendable, CaseIterable {
+public enum PropagationPrecision: String, Sendable, CaseIterable, Codable {
   case float32
   case float16
 }

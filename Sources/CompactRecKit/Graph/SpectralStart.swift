@@ -9,7 +9,7 @@ import Foundation
 /// embeddings sum_l w_l A^l E0 are [U f S; V f S] with f = sum_l w_l s^l, and the scores are
 /// U f^2 S^2 V^T; S = sqrt(g(s)) / f makes them U g V^T. A global factor, which no ranking
 /// sees, sets the entries' root mean square (the scale Adam's steps are measured against).
-public struct SpectralStart: Sendable, Hashable {
+public struct SpectralStart: Sendable, Hashable, Codable {
   /// Exponent of the filter g(s) = s^power on the singular values (1: the truncated SVD's
   /// own scores; larger values weigh the leading directions more).
   public var power: Float = 1

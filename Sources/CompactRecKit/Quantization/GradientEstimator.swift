@@ -8,7 +8,7 @@
 ///   the quantization error. delta comes from second-order information:
 ///   delta = (Tr(H) / N) / (3 * std(g_q)), clipped at 0, with Tr(H) the Hessian trace of the
 ///   loss with respect to the quantized values (Hutchinson estimate) and N their count.
-public enum GradientEstimator: Sendable, Equatable {
+public enum GradientEstimator: Sendable, Equatable, Codable {
   /// Straight-through.
   case ste
   /// GSTE with delta re-estimated from the Hessian every `refreshEvery` steps, with `probes`

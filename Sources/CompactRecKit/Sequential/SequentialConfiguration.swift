@@ -29,7 +29,7 @@ public struct SequentialConfiguration: Codable, Sendable {
   public var maxLength = 50
   /// Sequences per batch.
   public var batchSize = 128
-  public var epochs = 200
+  public var epochs = 400
   public var learningRate: Float = 1e-3
   /// Decoupled (AdamW) weight decay.
   public var weightDecay: Float = 0
@@ -60,9 +60,10 @@ public struct SequentialConfiguration: Codable, Sendable {
   public var blockFactor = 4
   /// CpRec: parameter sharing across the middle network's layers (NextItNet, SASRec).
   public var sharing = LayerSharing.none
-  public var seed: UInt64 = 42
-  /// Validate every this many epochs (0: never; train for `epochs`).
-  public var evaluateEvery = 1
+  public var seed: UInt64 = 2020
+  /// Validate every this many epochs (0: never; train for `epochs`). Validation needs the
+  /// data's validation items (see `ModelRecipe`).
+  public var evaluateEvery = 5
   /// Stop after this many validations without improvement.
   public var patience = 5
 

@@ -1,5 +1,5 @@
 /// How an epoch picks the (user, positive item) pairs of its BPR triples.
-public enum PositiveSampling: String, Sendable, CaseIterable {
+public enum PositiveSampling: String, Sendable, CaseIterable, Codable {
   /// Every training interaction once, in a random order: active users weigh more.
   case interactions
   /// As many pairs as interactions, each a user drawn uniformly (among users with training

@@ -20,24 +20,10 @@ struct BPRTrainingLoop {
   /// Stop after this many epochs of the `epochs`-long course; nil runs them all.
   var stopAfter: Int? = nil
   var checkpoint: CheckpointOptions?
-  /// Settings a resumed run must share with the checkpoint (everything but `epochs`, which
-  /// is added when a decaying schedule depends on it).
+  /// Settings a resumed run must share with the checkpoint (`BPRRecipe.checkpointSettings`).
   var settings: [String: JSONValue] = [:]
   /// Fingerprint of the training data, checked on resume.
   var dataFingerprint = ""
-
-  /// `settings`, plus the schedule and the epoch count when the learning rate's course depends
-  /// on them, and the negative sampling when it is not uniform (so that checkpoints of runs
-  /// without them stay resumable).
-  private var recordedSettings: [String: JSONValue] {
-    var all = settings
-    if schedule != .constant {
-      all["epochs"] = .number(Double(epochs))
-      all["schedule"] = .string(schedule.rawValue)
-    }
-    if negatives != .uniform { all["negatives"] = .string(negatives.description) }
-    return all
-  }
 
   /// Runs the loop over `matrix` (the fitted training interactions of `dataset`) and says
   /// what it did.
@@ -72,7 +58,7 @@ struct BPRTrainingLoop {
     var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
     let loop = TrainingLoop(
       epochs: epochs, evaluateEvery: evaluateEvery, patience: patience, metric: "recall@20", stopAfter: stopAfter,
-      checkpoint: checkpoint, settings: recordedSettings, dataFingerprint: dataFingerprint)
+      checkpoint: checkpoint, settings: settings, dataFingerprint: dataFingerprint)
     let batches = (sampler.count + batchSize - 1) / batchSize
     var candidates = 1
     var batch = Triples()

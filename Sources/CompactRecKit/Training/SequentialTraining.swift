@@ -25,7 +25,8 @@ extension SequentialModel {
   /// Trains a model on `dataset.train` (each user's sequence, oldest first; the block-wise
   /// layers' frequency blocks come from it too), teacher-forced on every position with Adam,
   /// on the shared `TrainingLoop`. Every `evaluateEvery` epochs it measures full-ranking
-  /// NDCG@10 on the validation items (history: the training sequence, whose items are
+  /// NDCG@10 on the validation items (throws `RecipeError.noValidation` when there are none;
+  /// history: the training sequence, whose items are
   /// excluded from the ranking as `evaluate` does by default), keeps the best parameters and
   /// stops after `patience` validations without improvement; the test items are never read.
   /// With `checkpoint` set, the whole state (parameters, Adam moments, the batch order's,
@@ -39,17 +40,17 @@ extension SequentialModel {
     on dataset: Dataset, configuration c: SequentialConfiguration, checkpoint: CheckpointOptions? = nil,
     observer: TrainingObserver? = nil
   ) throws -> SequentialModel {
+    guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     var blocks: FrequencyBlocks?
     if c.blockwise != .none { blocks = try c.frequencyBlocks(counts: dataset.trainingCounts()) }
     let model = c.makeModel(items: dataset.itemCount, blocks: blocks)
     let adam = Adam(learningRate: c.learningRate, weightDecay: c.weightDecay)
     var generator = SeededGenerator(seed: c.seed &+ 2)
     let sequences = (0..<dataset.userCount).map { dataset.heldOutUsers[$0] ? [] : dataset.train[$0] }
-    let validates = c.evaluateEvery > 0 && dataset.validation.contains { !$0.isEmpty }
     let parameters = model.parameters
     var best: [Matrix]?
     let loop = TrainingLoop(
-      epochs: c.epochs, evaluateEvery: validates ? c.evaluateEvery : 0, patience: c.patience, metric: "ndcg@10",
+      epochs: c.epochs, evaluateEvery: c.evaluateEvery, patience: c.patience, metric: "ndcg@10",
       checkpoint: checkpoint, settings: try c.checkpointSettings, dataFingerprint: dataset.fingerprint())
     model.summary = try loop.run(
       observer: observer,

@@ -2,7 +2,7 @@
 /// multiplies them by a map with orthonormal rows, which keeps every score of the warm-start
 /// model (the propagation is linear); the choices differ in the axes the new run starts on,
 /// which matters to sign codes.
-public enum WarmStartRotation: String, Sendable, CaseIterable {
+public enum WarmStartRotation: String, Sendable, CaseIterable, Codable {
   /// Kept as they are; a narrower start is widened by a seeded random orthogonal projection
   /// (`Matrix.widened`), whose signs are a random-hyperplane hash of the narrow model.
   case none
