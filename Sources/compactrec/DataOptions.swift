@@ -41,7 +41,7 @@ struct DataOptions: ParsableArguments {
   /// default to the split and seed the model was trained with.
   var recorded: [String: JSONValue] {
     var out: [String: JSONValue] = [
-      "format": .string(format), "data_seed": .string(String(dataSeed ?? 42)),
+      "format": .string(format), "data_seed": .string(String(dataSeed ?? SplitStrategy.defaultSeed)),
       "path": .string(URL(fileURLWithPath: data).standardizedFileURL.path),
     ]
     if let split { out["split"] = .string(split) }
@@ -76,7 +76,7 @@ struct DataOptions: ParsableArguments {
     var options = LoadOptions()
     options.format = format
     do {
-      options.split = try split.map { try SplitStrategy(parsing: $0, seed: dataSeed ?? 42) }
+      options.split = try split.map { try SplitStrategy(parsing: $0, seed: dataSeed ?? SplitStrategy.defaultSeed) }
     } catch {
       throw UsageFailure(commandLineMessage(error))
     }

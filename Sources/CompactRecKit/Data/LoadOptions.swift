@@ -31,6 +31,9 @@ public enum SplitStrategy: Sendable, Equatable {
   /// stopping.
   case bySequence(testFraction: Double, validationFraction: Double = 0, seed: UInt64)
 
+  /// The seed of the random splits when none is given (the command line's `--data-seed`).
+  public static let defaultSeed: UInt64 = 42
+
   /// Parses the command-line form: `given`, `loo` or `leave-one-out`, `ratio:TEST` or
   /// `ratio:TEST:VALIDATION` (fractions), `sequence` (20% of users held out),
   /// `sequence:FRACTION` or `sequence:FRACTION:VALIDATION`. `seed` seeds the random splits and is ignored by the others.
