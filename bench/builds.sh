@@ -43,7 +43,7 @@ for round in $(seq "$rounds"); do
     [ -f "$beauty" ] && run $build sasrec-epoch seq-epoch --model sasrec --data "$beauty"
   done
 done
-python3 - "$log" "$out/builds-$other.json" "$other" <<'PY'
+python3 - "$log" "$out/builds-$other.json" "$other" "$rounds" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
 def seconds(r):
@@ -59,6 +59,6 @@ for r in rows:
 summary = {b: {"this_seconds": best[(b, "this")], "other_seconds": best[(b, "other")],
                "this_over_other": best[(b, "this")] / best[(b, "other")]}
            for b in sorted({k[0] for k in best})}
-json.dump({"other": sys.argv[3], "rounds": len(rows) // 2, "best_of_rounds": summary}, open(sys.argv[2], "w"), indent=2)
+json.dump({"other": sys.argv[3], "rounds": int(sys.argv[4]), "best_of_rounds": summary}, open(sys.argv[2], "w"), indent=2)
 print(json.dumps(summary, indent=2))
 PY

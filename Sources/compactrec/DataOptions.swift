@@ -37,21 +37,6 @@ struct DataOptions: ParsableArguments {
   @Option(name: .customLong("data-seed"), help: "Seed for random splits (default 42).")
   var dataSeed: UInt64?
 
-  /// The options as a model file records them (`data_options`), so that `evaluate` can
-  /// default to the split and seed the model was trained with.
-  var recorded: [String: JSONValue] {
-    var out: [String: JSONValue] = [
-      "format": .string(format), "data_seed": .string(String(dataSeed ?? SplitStrategy.defaultSeed)),
-      "path": .string(URL(fileURLWithPath: data).standardizedFileURL.path),
-    ]
-    if let split { out["split"] = .string(split) }
-    if let userColumn { out["user_column"] = .string(userColumn) }
-    if let itemColumn { out["item_column"] = .string(itemColumn) }
-    if let timeColumn { out["time_column"] = .string(timeColumn) }
-    if let duplicates { out["duplicates"] = .string(duplicates) }
-    return out
-  }
-
   /// These options, with those the user did not give taken from `recorded` (a model file's
   /// `data_options`): the split, seed, format, columns and duplicate policy.
   func defaulting(to recorded: [String: JSONValue]) -> DataOptions {

@@ -109,7 +109,7 @@ struct TrainCommand: ParsableCommand {
       model: trained, dataset: outcome.trainedOn,
       metadata: [
         "train_seconds": .number(seconds), "data": .string(dataOptions.data),
-        "data_options": .object(dataOptions.recorded), "recipe": try recipe.json,
+        "recipe": try recipe.json,
         "training": outcome.json,
       ], keepHistories: history == .keep)
     try OutputPath(out, option: "--out").check(inputs: inputs)  // Again: a file may have appeared meanwhile.

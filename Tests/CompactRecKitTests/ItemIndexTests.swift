@@ -130,8 +130,10 @@ struct ItemIndexTests {
     let codes = QuantizedEmbeddings(
       users: PackedCodes(quantizing: userRows, with: RowQuantizer(bits: 2)),
       items: PackedCodes(quantizing: itemRows, with: RowQuantizer(bits: 2)), layers: 0)
-    let float = MatrixFactorization(userEmbedding: userRows, itemEmbedding: itemRows)
-    let layer = try CpRecTests.wideSoftmax(items: 300, cutoffs: [37, 120], generator: &g)
+    // Models are not `Sendable` (training mutates them); their inference is safe on many
+    // threads at once, which is what this test checks.
+    nonisolated(unsafe) let float = MatrixFactorization(userEmbedding: userRows, itemEmbedding: itemRows)
+    nonisolated(unsafe) let layer = try CpRecTests.wideSoftmax(items: 300, cutoffs: [37, 120], generator: &g)
     let hidden = Matrix(rows: 200, cols: 16, gaussianStd: 1, generator: &g)
     let layerFilters = makeFilters(queries: 200, items: 300, generator: &g)
     let queries = (0..<200).map {

@@ -49,6 +49,29 @@ struct TrainedModelTests {
     #expect(back.scorer.userEmbedding.value == model.scorer.userEmbedding.value)
   }
 
+  @Test("a model file records where its data came from and the split and seed it was trained with")
+  func recordsDataSource() throws {
+    let folder = DataTestFolder()
+    var lines = "user,item\n"
+    for u in 0..<20 { for t in 0..<5 { lines += "u\(u),i\((u + t * 3) % 12)\n" } }
+    let log = folder.write("log.csv", lines)
+    let split = try SplitStrategy(parsing: "ratio:0.2", seed: 7)
+    let data = try DataLoader.load(path: log, options: LoadOptions(split: split))
+    let path = folder.path + "/pop.crm"
+    try TrainedModel(model: MostPop(dataset: data), dataset: data).save(to: path)
+    let recorded = try #require(ModelFile.read(from: path).metadata["data_options"]?.objectValue)
+    #expect(recorded["split"] == "ratio:0.2" && recorded["data_seed"] == "7" && recorded["format"] == "auto")
+    #expect(recorded["path"] == .string(URL(fileURLWithPath: log).standardizedFileURL.path))
+    // The record loads the same split again.
+    let again = try DataLoader.load(
+      path: try #require(recorded["path"]?.stringValue),
+      options: LoadOptions(
+        split: SplitStrategy(
+          parsing: try #require(recorded["split"]?.stringValue),
+          seed: try #require(recorded["data_seed"]?.stringValue.flatMap { UInt64($0) }))))
+    #expect(again.fingerprint() == data.fingerprint())
+  }
+
   @Test("MostPop round-trips and an unknown kind is refused")
   func mostPopAndUnknownKind() throws {
     let data = tinyData()

@@ -25,9 +25,12 @@ public enum DataLoader {
     }
     try options.split?.validate()
     let name = URL(fileURLWithPath: path).lastPathComponent
-    return isDirectory.boolValue
+    var data =
+      isDirectory.boolValue
       ? try loadDirectory(path, name: name, options: options)
       : try loadFile(path, name: name, options: options)
+    data.source = DataSource(path: path, options: options)
+    return data
   }
 
   /// A given split, or the one data file the directory holds.

@@ -21,6 +21,9 @@ public struct Dataset: Sendable {
   public var heldOutUsers: [Bool]
   /// What loading did: counts of lines, interactions, duplicates and skipped lines.
   public var summary: LoadSummary
+  /// Where the data was read from and how it was split (set by `DataLoader.load`; nil for
+  /// data built in code).
+  public var source: DataSource?
 
   /// Creates a dataset. Precondition: the per-user arrays all have `users.count` entries and
   /// every item index is below `items.count`.

@@ -90,12 +90,16 @@ public final class TrainedModel {
   public let hasHistories: Bool
 
   /// Bundles a model trained on `dataset`, with the users' histories unless `keepHistories` is
-  /// false.
+  /// false. The metadata records where the data came from and how it was split
+  /// (`data_options`, `DataSource.record`) when `dataset` was loaded from files.
   public convenience init(
     model: any PersistableModel, dataset: Dataset, metadata: [String: JSONValue] = [:], keepHistories: Bool = true
   ) {
     var metadata = metadata
     if !keepHistories { metadata["history"] = .string("none") }
+    if metadata["data_options"] == nil, let source = dataset.source {
+      metadata["data_options"] = .object(source.record)
+    }
     self.init(
       model: model, users: dataset.users, items: dataset.items,
       histories: keepHistories ? dataset.historyBeforeTest() : Array(repeating: [], count: dataset.userCount),
