@@ -5,19 +5,13 @@ extension SequentialModel: PersistableModel {
   public static let blockOrderTensor = "blocks/order"
   public static var stateTensorNames: Set<String> { [blockOrderTensor] }
 
-  /// The architecture and shape settings that rebuild the network (dropout is recorded for
-  /// reference; inference does not use it).
+  /// The configuration (`Codable`: the architecture and shape settings that rebuild the
+  /// network, and the training settings for reference) and the frequency blocks' ends.
   public var hyperParameters: [String: JSONValue] {
-    let c = configuration
-    return [
-      "architecture": .string(c.architecture.rawValue), "dim": .number(Double(c.dim)),
-      "max_length": .number(Double(c.maxLength)), "dilations": .array(c.dilations.map { .number(Double($0)) }),
-      "blocks": .number(Double(c.blocks)), "heads": .number(Double(c.heads)),
-      "gru_layers": .number(Double(c.gruLayers)), "dropout": .number(Double(c.dropout)),
-      "loss": .string(c.loss.rawValue), "tied_output": .bool(c.tiedOutput), "blockwise": .string(c.blockwise.rawValue),
-      "block_factor": .number(Double(c.blockFactor)),
-      "block_ends": .array((blocks?.ends ?? []).map { .number(Double($0)) }), "sharing": .string(c.sharing.rawValue),
-    ]
+    // Cannot fail: plain values, and non-finite floats are written as strings.
+    var out = try! JSONValue(encoding: configuration).objectValue ?? [:]
+    out["block_ends"] = .array((blocks?.ends ?? []).map { .number(Double($0)) })
+    return out
   }
 
   /// Tensor name of a parameter: input/ for the item input layer, output/ for the output
