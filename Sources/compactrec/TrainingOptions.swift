@@ -79,10 +79,16 @@ struct TrainingOptions: ParsableArguments {
     help: "LightGCN: storage of propagated layers in training steps, float16 (faster, the default) or float32.")
   var propagationPrecision: PropagationPrecision?
 
-  @Option(help: "LightGCN: train on final embeddings quantized to this many bits (1, 2, 3, 4 or 8; HQ-GNN).")
+  @Option(
+    help:
+      "LightGCN: train on final embeddings quantized to this many bits (1, 2, 3, 4 or 8; HQ-GNN). Sequential models: train their item tables (input and output, each block's under --blockwise) quantized to this many bits; the model file stores their codes."
+  )
   var bits: Int?
 
-  @Option(help: "With --bits: gradient estimator across the quantizer, ste or gste (Hessian-aware, the default).")
+  @Option(
+    help:
+      "With --bits: gradient estimator across the quantizer, ste or gste (LightGCN: Hessian-aware, the default; sequential models: ste is the default, gste needs --gste-delta)."
+  )
   var estimator: EstimatorChoice?
 
   @Option(
@@ -92,7 +98,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("warm-start"),
     help:
-      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data, --dim wide or narrower, mapped by --warm-start-rotation."
+      "LightGCN: start from the layer-0 embeddings of a LightGCN checkpoint (its best snapshot) trained on the same data, --dim wide or narrower, mapped by --warm-start-rotation. Sequential models: start from a model file of the same network trained on the same data (for instance a float model, to quantize with --bits)."
   )
   var warmStart: String?
 
@@ -181,13 +187,15 @@ struct TrainingOptions: ParsableArguments {
       var c = shared(isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration())
       c.layers = layers ?? c.layers
       c.precision = propagationPrecision ?? c.precision
-      c.quantization = quantization
+      c.quantization = quantization(defaultEstimator: .gste)
       c.negatives = negatives ?? c.negatives
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
       recipe.warmStart = warmStart.map { ModelRecipe.WarmStart(checkpoint: $0, rotation: warmStartRotation) }
     case .nextitnet, .gru4rec, .sasrec:
-      return ModelRecipe(.sequential(sequentialConfiguration(choice.architecture!)))
+      var sequential = ModelRecipe(.sequential(sequentialConfiguration(choice.architecture!)))
+      sequential.warmStart = warmStart.map { ModelRecipe.WarmStart(checkpoint: $0) }
+      return sequential
     }
     recipe.validationShare = validation ?? recipe.validationShare
     recipe.validationSeed = validationSeed
@@ -231,6 +239,7 @@ struct TrainingOptions: ParsableArguments {
     c.patience = patience ?? c.patience
     c.tiedOutput = tieOutput
     c.loss = loss ?? c.loss
+    c.quantization = quantization(defaultEstimator: .ste)
     compression.apply(to: &c)
     return c
   }
@@ -240,10 +249,11 @@ struct TrainingOptions: ParsableArguments {
     dilations?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
   }
 
-  /// The quantization settings the options ask for, if any.
-  private var quantization: QuantizationSettings? {
+  /// The quantization settings the options ask for, if any, with `defaultEstimator` when
+  /// --estimator is not given.
+  private func quantization(defaultEstimator: EstimatorChoice) -> QuantizationSettings? {
     guard let bits else { return nil }
-    switch estimator ?? .gste {
+    switch estimator ?? defaultEstimator {
     case .ste: return QuantizationSettings(bits: bits, estimator: .ste)
     case .gste:
       if let gsteDelta { return QuantizationSettings(bits: bits, estimator: .gsteFixed(delta: gsteDelta)) }
@@ -308,7 +318,10 @@ struct TrainingOptions: ParsableArguments {
       ("--validation", validation != nil, bpr),
       ("--validation-seed", validationSeed != nil, bpr),
       ("--layers", layers != nil, [.lightgcn]), ("--propagation-precision", propagationPrecision != nil, [.lightgcn]),
-      ("--bits", bits != nil, [.lightgcn]), ("--warm-start", warmStart != nil, [.lightgcn]),
+      ("--bits", bits != nil, sequential.union([.lightgcn])),
+      ("--warm-start", warmStart != nil, sequential.union([.lightgcn])),
+      ("--warm-start-rotation", warmStartRotation != nil, [.lightgcn]),
+      ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
       ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential),
       ("--dropout", dropout != nil, [.gru4rec, .sasrec]), ("--dilations", dilations != nil, [.nextitnet]),

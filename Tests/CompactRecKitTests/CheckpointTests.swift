@@ -170,7 +170,8 @@ struct CheckpointTests {
   }
 
   /// Small sequential settings that exercise every kind of state a checkpoint must carry:
-  /// dropout masks (GRU4Rec, SASRec), sampled negatives (bce), block-wise layers and sharing.
+  /// dropout masks (GRU4Rec, SASRec), sampled negatives (bce), block-wise layers, sharing and
+  /// quantized item tables.
   static let sequentialVariants: [String] = ["nextitnet-cprec", "gru4rec", "sasrec-bce"]
 
   private func sequentialConfig(_ variant: String, epochs: Int) -> SequentialConfiguration {
@@ -183,6 +184,7 @@ struct CheckpointTests {
       c.blockShares = [0.6, 0.4]
       c.blockFactor = 2
       c.sharing = .crossLayer
+      c.quantization = QuantizationSettings(bits: 2, estimator: .gsteFixed(delta: 0.5))
     case "gru4rec":
       c = SequentialConfiguration(architecture: .gru4rec)
       c.dropout = 0.3

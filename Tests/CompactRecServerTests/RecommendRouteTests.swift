@@ -12,7 +12,8 @@ struct RecommendRouteTests {
 
   @Test("a known user gets the model's own top-k, seen items excluded, best first")
   func knownUser() async throws {
-    let expected = try TrainedModel.load(from: ServedModels.mf)
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.mf)
     try await withServer([("mf", ServedModels.mf), ("hq", ServedModels.hqgnn)]) { client, _ in
       for user in ["u0", "u17", "u150"] {
         let response = try await client.post("/v1/models/mf/recommend", ["user": user, "k": 7])
@@ -36,7 +37,8 @@ struct RecommendRouteTests {
 
   @Test("a history is folded into a graph model's user vector, as the library does it")
   func historyFoldIn() async throws {
-    let expected = try TrainedModel.load(from: ServedModels.mf)
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.mf)
     try await withServer([("mf", ServedModels.mf)]) { client, _ in
       let history = ["i5", "i9", "i30", "nope"]
       let response = try await client.post("/v1/models/mf/recommend", ["history": history, "k": 10])
@@ -62,7 +64,8 @@ struct RecommendRouteTests {
 
   @Test("concurrent sequential requests share encoder passes and each gets its own answer")
   func dynamicBatching() async throws {
-    let expected = try TrainedModel.load(from: ServedModels.sasrec)
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.sasrec)
     try await withServer([("seq", ServedModels.sasrec)], batchWait: .milliseconds(500)) { client, _ in
       let histories = (0..<48).map { u in data.train[u].suffix(8).map { data.items[$0] } }
       let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
@@ -87,7 +90,8 @@ struct RecommendRouteTests {
 
   @Test("a known user of a sequential model reads the stored history; allow and deny apply")
   func sequentialKnownUser() async throws {
-    let expected = try TrainedModel.load(from: ServedModels.sasrec)
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.sasrec)
     try await withServer([("seq", ServedModels.sasrec)]) { client, _ in
       let response = try await client.post("/v1/models/seq/recommend", ["user": "u12", "k": 8])
       let want = try expected.recommend(user: "u12", k: 8).map(\.item)
@@ -116,7 +120,8 @@ struct RecommendRouteTests {
 
   @Test("a batch answers each request in order, with an error object for a bad one")
   func batch() async throws {
-    let expected = try TrainedModel.load(from: ServedModels.mf)
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.mf)
     try await withServer([("mf", ServedModels.mf), ("seq", ServedModels.sasrec)]) { client, _ in
       let requests: [[String: Any]] = [
         ["user": "u1", "k": 3], ["user": "ghost"], ["history": ["i2", "i3"], "k": 4], ["user": "u2", "k": 0],
@@ -146,7 +151,7 @@ struct RecommendRouteTests {
 
   @Test("similar items: the model's own nearest items, never the item itself")
   func similar() async throws {
-    let model = try TrainedModel.load(from: ServedModels.mf)
+    nonisolated(unsafe) let model = try TrainedModel.load(from: ServedModels.mf)
     try await withServer([("mf", ServedModels.mf), ("seq", ServedModels.sasrec), ("pop", ServedModels.mostpop)]) {
       client, _ in
       let response = try await client.get("/v1/models/mf/similar?item=i7&k=6")

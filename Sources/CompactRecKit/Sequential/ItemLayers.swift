@@ -7,6 +7,9 @@
 public protocol ItemInput: AnyObject {
   var width: Int { get }
   var parameters: [Parameter] { get }
+  /// The tables with one row per item (each block's under CpRec, before its projection):
+  /// what a quantized model stores as codes (`SequentialConfiguration.quantization`).
+  var itemTables: [Parameter] { get }
   func forward(_ ids: [Int32]) -> Matrix
   /// The output of `forward`, keeping nothing for `backward`: any number of threads may run it.
   func infer(_ ids: [Int32]) -> Matrix
@@ -19,6 +22,9 @@ public protocol ItemOutput: AnyObject {
   var items: Int { get }
   var width: Int { get }
   var parameters: [Parameter] { get }
+  /// The weight tables with one row per item (per block under CpRec, the head's with its
+  /// cluster rows); biases and projections are not among them.
+  var itemTables: [Parameter] { get }
   /// The mean next-item loss over rows whose target is not `SoftmaxCrossEntropy.noTarget`,
   /// and how many there were; accumulates the parameters' gradients and returns dHidden
   /// (zero rows where there is no target). hidden (n, width), targets (n).
@@ -34,10 +40,12 @@ public protocol ItemOutput: AnyObject {
 
 extension Embedding: ItemInput {
   public var parameters: [Parameter] { [table] }
+  public var itemTables: [Parameter] { [table] }
 }
 
 extension SoftmaxCrossEntropy: ItemOutput {
   public var parameters: [Parameter] { [weight, bias] }
+  public var itemTables: [Parameter] { [weight] }
 
   public func scores(_ hidden: Matrix) -> Matrix { logits(hidden) }
 

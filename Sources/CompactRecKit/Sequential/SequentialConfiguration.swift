@@ -60,6 +60,10 @@ public struct SequentialConfiguration: Codable, Sendable {
   public var blockFactor = 4
   /// CpRec: parameter sharing across the middle network's layers (NextItNet, SASRec).
   public var sharing = LayerSharing.none
+  /// Quantization-aware training of the item tables (`SequentialModel.itemTables`) to
+  /// `bits` bits, with the straight-through estimator or GSTE at a fixed delta; nil trains
+  /// them in full precision. The middle network stays float.
+  public var quantization: QuantizationSettings? = nil
   public var seed: UInt64 = 2020
   /// Validate every this many epochs (0: never; train for `epochs`). Validation needs the
   /// data's validation items (see `ModelRecipe`).
@@ -75,6 +79,9 @@ public struct SequentialConfiguration: Codable, Sendable {
     if blockFactor < 1 { return "the block factor must be at least 1" }
     if loss == .bce && blockwise.output { return "the bce loss needs a full (not block-wise) output layer" }
     if tiedOutput && blockwise != .none { return "a tied output needs full (not block-wise) input and output layers" }
+    if case .gste(_, _)? = quantization?.estimator {
+      return "the Hessian-aware estimator applies to LightGCN; sequential models take ste or gste with a fixed delta"
+    }
     return nil
   }
 

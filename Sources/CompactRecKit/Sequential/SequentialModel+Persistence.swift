@@ -22,10 +22,18 @@ extension SequentialModel: PersistableModel {
     return "middle/" + p.name
   }
 
-  /// The parameters, and the frequency order of block-wise layers (`blockOrderTensor`).
+  /// The parameters (a quantized item table as its codes and steps alone, `NAME/codes` and
+  /// `NAME/steps`), and the frequency order of block-wise layers (`blockOrderTensor`).
   public func tensors() -> [Tensor] {
-    parameters.map { Tensor(name: tensorName($0), matrix: $0.value) }
-      + (blocks.map { [Tensor(name: Self.blockOrderTensor, shape: [items], int32: $0.order)] } ?? [])
+    var coded: [ObjectIdentifier: PackedCodes] = [:]
+    if let itemCodes { for (table, c) in zip(itemTables, itemCodes) { coded[ObjectIdentifier(table)] = c } }
+    return parameters.flatMap { p -> [Tensor] in
+      guard let c = coded[ObjectIdentifier(p)] else { return [Tensor(name: tensorName(p), matrix: p.value)] }
+      return [
+        Tensor(name: tensorName(p) + "/codes", shape: [c.rows, c.wordsPerRow], uint64: c.words),
+        Tensor(name: tensorName(p) + "/steps", shape: [c.rows], floats: c.steps),
+      ]
+    } + (blocks.map { [Tensor(name: Self.blockOrderTensor, shape: [items], int32: $0.order)] } ?? [])
   }
 
   public convenience init(file: ModelFile) throws {
@@ -63,6 +71,11 @@ extension SequentialModel: PersistableModel {
     c.blockFactor = h["block_factor"]?.intValue ?? c.blockFactor
     c.tiedOutput = h["tied_output"]?.boolValue ?? false
     c.loss = SequentialLoss(rawValue: h["loss"]?.stringValue ?? "softmax") ?? .softmax
+    if let recorded = h["quantization"], recorded != .null {
+      guard let q = try? recorded.decoded(as: QuantizationSettings.self), RowQuantizer.supportedBits.contains(q.bits)
+      else { throw invalid("quantization must name 1, 2, 3, 4 or 8 bits and an estimator") }
+      c.quantization = q
+    }
     if let problem = c.problem ?? c.limitProblem { throw invalid(problem) }
     // Every architecture has a dim x dim matrix at least; a header claiming more than the
     // file holds is refused before the model is allocated.
@@ -82,11 +95,24 @@ extension SequentialModel: PersistableModel {
       blocks = FrequencyBlocks(order: order, ends: ends)
     }
     let model = c.makeModel(items: items, blocks: blocks)
-    for p in model.parameters {
+    let tables = Set((c.quantization == nil ? [] : model.itemTables).map(ObjectIdentifier.init))
+    for p in model.parameters where !tables.contains(ObjectIdentifier(p)) {
       p.value = try file.matrix(model.tensorName(p), rows: p.value.rows, cols: p.value.cols)
+    }
+    if let q = c.quantization {
+      model.setItemCodes(
+        try model.itemTables.map { table in
+          let (rows, dim) = (table.value.rows, table.value.cols)
+          let name = model.tensorName(table)
+          let words = try file.uint64s(name + "/codes", shape: [rows, q.bits * ((dim + 63) / 64)])
+          let steps = try file.floats(name + "/steps", shape: [rows])
+          guard steps.allSatisfy(\.isFinite) else { throw invalid("\(name)/steps holds a non-finite step") }
+          return PackedCodes(bits: q.bits, dim: dim, rows: rows, words: words, steps: steps)
+        })
     }
     self.init(
       items: model.items, maxLength: model.maxLength, input: model.input, encoder: model.encoder,
       output: model.output, configuration: c, blocks: blocks)
+    itemCodes = model.itemCodes
   }
 }

@@ -22,6 +22,9 @@ public final class SequentialModel: Recommender {
   /// What `train` did: epochs run, best validation epoch and figure (nil for a model not
   /// trained by `train`, such as one read from a file).
   public internal(set) var summary: TrainingSummary?
+  /// With `configuration.quantization`, once trained (or read from a file): the codes of
+  /// `itemTables`, which hold the values the codes stand for.
+  public internal(set) var itemCodes: [PackedCodes]?
 
   /// The parts of a model built by `SequentialConfiguration.makeModel`, which `configuration`
   /// describes.
@@ -76,10 +79,19 @@ public final class SequentialModel: Recommender {
   public func zeroGradients() { for p in parameters { p.zeroGrad() } }
 
   /// One optimizer step on a batch: loss, backward, gradient clipping, Adam. Returns the loss.
+  /// With `configuration.quantization`, forward and backward run on the quantized item
+  /// tables and the estimator carries the gradient to their float values.
   public func step(_ batch: SequenceBatch, optimizer: Adam, clipNorm: Float?) -> Float {
     zeroGradients()
     encoder.setTraining(true)
-    let loss = lossAndGradients(batch)
+    let loss: Float
+    if let q = configuration.quantization {
+      let latent = quantizeItemTables(bits: q.bits)
+      loss = lossAndGradients(batch)
+      finishQuantizedStep(latent: latent, estimator: q.estimator)
+    } else {
+      loss = lossAndGradients(batch)
+    }
     if let clipNorm { clipGradients(parameters, maxNorm: clipNorm) }
     optimizer.step(parameters)
     return loss

@@ -12,9 +12,11 @@
 /// - **Refit** (BPR models): after the validation run, train again on all the training data
 ///   (validation items merged back) for the epochs validation chose, on the same learning-rate
 ///   course (`BPRRecipe.refit(after:)`), and keep that model.
-/// - **Warm start** (LightGCN): start from the layer-0 embeddings of a LightGCN checkpoint
+/// - **Warm start**: LightGCN starts from the layer-0 embeddings of a LightGCN checkpoint
 ///   trained on the same data, mapped by the ITQ rotation at 1 bit (fitted to the signs the
-///   codes keep) and as they are otherwise, unless the warm start names its rotation.
+///   codes keep) and as they are otherwise, unless the warm start names its rotation. A
+///   sequential model starts from a model file of the same network trained on the same data
+///   (for instance a float model, to quantize its item tables).
 /// - **Guards**, before any work: settings that build no model, and runs whose estimated
 ///   memory exceeds the machine's, are refused (`RecipeError`).
 public struct ModelRecipe: Sendable {
@@ -27,9 +29,11 @@ public struct ModelRecipe: Sendable {
     case sequential(SequentialConfiguration)
   }
 
-  /// A LightGCN checkpoint to start from, and how to map its embeddings.
+  /// A model to start from: a LightGCN checkpoint and how to map its embeddings, or a
+  /// sequential model file.
   public struct WarmStart: Sendable {
-    /// The checkpoint file (its best snapshot is used when it has one).
+    /// The LightGCN checkpoint (its best snapshot is used when it has one), or the
+    /// sequential model file.
     public var checkpoint: String
     /// The map to the run's width; nil: ITQ at 1 bit, none otherwise.
     public var rotation: WarmStartRotation?
@@ -48,7 +52,7 @@ public struct ModelRecipe: Sendable {
   public var validationSeed: UInt64? = nil
   /// BPR models: train again on all the training data for the epochs validation chose.
   public var refit = false
-  /// LightGCN: the checkpoint to start from.
+  /// The checkpoint (LightGCN) or model file (sequential models) to start from.
   public var warmStart: WarmStart? = nil
 
   public init(_ model: Model) { self.model = model }
@@ -91,11 +95,15 @@ public struct ModelRecipe: Sendable {
       if let problem = c.problem ?? c.limitProblem { throw RecipeError.settings(problem) }
       if !dataset.hasValidationItems { c.evaluateEvery = 0 }
       try requireMemory(c.estimatedTrainingBytes(items: dataset.itemCount))
+      let start = try warmStart.map { try sequentialWarmStart($0.checkpoint, dataset: dataset) }
       let model: SequentialModel
       do {
-        model = try SequentialModel.train(on: dataset, configuration: c, checkpoint: checkpoint, observer: observer)
+        model = try SequentialModel.train(
+          on: dataset, configuration: c, warmStart: start, checkpoint: checkpoint, observer: observer)
       } catch let error as FrequencyBlocksError {
         throw RecipeError.settings("\(error)")
+      } catch RecipeError.warmStart(_, let reason) {
+        throw RecipeError.warmStart(path: warmStart?.checkpoint ?? "", reason: reason)
       }
       return TrainingOutcome(model: model, trainedOn: dataset, summary: model.summary)
     }
@@ -159,6 +167,19 @@ public struct ModelRecipe: Sendable {
     let everything = dataset.mergingValidation()
     let (refitted, _) = try train(everything, again, refitCheckpoint)
     return TrainingOutcome(model: refitted, trainedOn: everything, summary: summary, refitEpochs: again.stopAfter)
+  }
+
+  /// The sequential model in the model file at `path`, trained on `dataset`'s data, to
+  /// start from.
+  private func sequentialWarmStart(_ path: String, dataset: Dataset) throws -> SequentialModel {
+    let trained = try TrainedModel.load(from: path)
+    guard let model = trained.model as? SequentialModel else {
+      throw RecipeError.warmStart(path: path, reason: "is not a sequential model file")
+    }
+    guard trained.dataFingerprint == dataset.fingerprint() else {
+      throw RecipeError.warmStart(path: path, reason: "was trained on other data (or another split)")
+    }
+    return model
   }
 
   /// Refuses a run whose estimated peak memory is beyond this machine's.

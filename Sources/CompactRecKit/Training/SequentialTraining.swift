@@ -36,9 +36,14 @@ extension SequentialModel {
   /// `TrainingError.diverged` as soon as a batch's loss or, after an epoch, a parameter is
   /// not finite, and `CheckpointError.mismatch` when the checkpoint to resume was written for
   /// other data or settings.
+  ///
+  /// With `warmStart` (a trained model of the same network, for instance a float model to
+  /// quantize), a fresh run starts from its parameters; one of another network is refused
+  /// (`RecipeError.warmStart`). With `configuration.quantization`, validation scores the
+  /// quantized tables, and the returned model's tables are fixed to their codes.
   public static func train(
-    on dataset: Dataset, configuration c: SequentialConfiguration, checkpoint: CheckpointOptions? = nil,
-    observer: TrainingObserver? = nil
+    on dataset: Dataset, configuration c: SequentialConfiguration, warmStart: SequentialModel? = nil,
+    checkpoint: CheckpointOptions? = nil, observer: TrainingObserver? = nil
   ) throws -> SequentialModel {
     guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     var blocks: FrequencyBlocks?
@@ -48,6 +53,7 @@ extension SequentialModel {
     var generator = SeededGenerator(seed: c.seed &+ 2)
     let sequences = (0..<dataset.userCount).map { dataset.heldOutUsers[$0] ? [] : dataset.train[$0] }
     let parameters = model.parameters
+    let start = try warmStart.map { try startingValues(for: model, from: $0) }
     var best: [Matrix]?
     let loop = TrainingLoop(
       epochs: c.epochs, evaluateEvery: c.evaluateEvery, patience: c.patience, metric: "ndcg@10",
@@ -68,7 +74,10 @@ extension SequentialModel {
         return lossSum / Double(max(1, batches.count))
       },
       validate: {
-        FullRankingEvaluator(cutoffs: [10]).evaluate(model, on: dataset, target: .validation).metrics["ndcg@10"] ?? 0
+        let latent = c.quantization.map { model.quantizeItemTables(bits: $0.bits) }
+        defer { latent.map(model.restoreItemTables) }
+        return FullRankingEvaluator(cutoffs: [10]).evaluate(model, on: dataset, target: .validation)
+          .metrics["ndcg@10"] ?? 0
       },
       keepBest: { best = parameters.map(\.value) },
       restoreBest: { for (p, v) in zip(parameters, best!) { p.value = v } },
@@ -96,8 +105,25 @@ extension SequentialModel {
         model.negativeGenerator = state(1)
         for (i, d) in dropouts.enumerated() { d.generator = state(2 + i) }
       },
+      freshStart: { if let start { for (p, v) in zip(parameters, start) { p.value = v } } },
       parameters: { parameters.map(\.value) })
+    if let q = c.quantization { model.freezeItemCodes(bits: q.bits) }
     return model
+  }
+
+  /// `source`'s values of `model`'s parameters, matched by name; throws
+  /// `RecipeError.warmStart` unless every parameter is there with its shape.
+  private static func startingValues(for model: SequentialModel, from source: SequentialModel) throws -> [Matrix] {
+    let values = Dictionary(
+      source.parameters.map { (source.tensorName($0), $0.value) }, uniquingKeysWith: { first, _ in first })
+    return try model.parameters.map { p in
+      let name = model.tensorName(p)
+      guard let v = values[name], v.rows == p.value.rows, v.cols == p.value.cols else {
+        throw RecipeError.warmStart(
+          path: "the model", reason: "has no \(name) of \(p.value.rows) x \(p.value.cols): it is another network")
+      }
+      return v
+    }
   }
 }
 

@@ -44,6 +44,7 @@ public final class AdaptiveSoftmax: ItemOutput {
   public var parameters: [Parameter] {
     head.parameters + zip(projections, tails).flatMap { [$0.weight] + $1.parameters }
   }
+  public var itemTables: [Parameter] { [head.weight] + tails.map(\.weight) }
 
   /// -log p(target) = -log p_head(target or its cluster) - log p_b(target) for a tail target,
   /// averaged over rows with a target. The head sees every such row; tail block b only the

@@ -39,6 +39,7 @@ public final class BlockwiseEmbedding: ItemInput {
   }
 
   public var parameters: [Parameter] { tables + projections.map(\.weight) }
+  public var itemTables: [Parameter] { tables }
 
   /// out[r] = table_b[row] (projected up for a tail block b), zero for the padding id.
   public func forward(_ ids: [Int32]) -> Matrix {

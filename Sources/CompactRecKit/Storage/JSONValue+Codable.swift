@@ -11,4 +11,14 @@ extension JSONValue {
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     self = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
   }
+
+  /// This value decoded as `type`, keys read from snake case (the inverse of
+  /// `init(encoding:)`).
+  public func decoded<T: Decodable>(as type: T.Type) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    return try decoder.decode(type, from: JSONEncoder().encode(self))
+  }
 }
