@@ -12,7 +12,9 @@
 # VARIANTS="base both" picks variants (GRU4Rec has no sharing schemes). SEED=N trains with
 # seed N instead of the default 2020 (initialization, dropout and batch order; the split,
 # validation included, comes from --data-seed and stays the same), names gain -seedN, and
-# only evaluation and inspect run (the timings do not depend on the seed).
+# only evaluation and inspect run (the timings do not depend on the seed). BITS=B trains the
+# item tables quantized to B bits (issue 25; names gain -bB), ESTIMATOR=ste|gste:DELTA picks
+# the estimator (default ste).
 # Usage: bench/cprec.sh [beauty|sports]... [-- cprec|loo]...  (default: beauty, cprec)
 source "$(dirname "$0")/setup.sh"
 split_args "$@"
@@ -40,6 +42,14 @@ for set in "${sets[@]}"; do
       [ "$blockwise" = base ] || args+=(--blockwise "$blockwise")
       [[ "$variant" != *+* ]] || args+=(--sharing "${variant#*+}")
       name=$prefix-$set-$protocol-$variant
+      if [ -n "${BITS:-}" ]; then
+        args+=(--bits "$BITS")
+        case ${ESTIMATOR:-ste} in
+          ste) ;;
+          gste:*) args+=(--estimator gste --gste-delta "${ESTIMATOR#gste:}") ;;
+        esac
+        name=$name-b$BITS${ESTIMATOR:+-${ESTIMATOR/:/}}
+      fi
       if [ -n "${SEED:-}" ]; then
         args+=(--seed "$SEED")
         name=$name-seed$SEED
@@ -52,7 +62,7 @@ for set in "${sets[@]}"; do
       $bin inspect "$path" --json > "$out/$name-inspect.json"
       [ -z "${SEED:-}" ] || continue
       $bin bench retrieval --model "$path" -k 5 --repeat 3 > "$out/$name-top5.json"
-      $bin bench seq-epoch --model "$model" --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
+      [ -n "${BITS:-}" ] || $bin bench seq-epoch --model "$model" --data "$file" --dim 128 "${args[@]}" > "$out/$name-epoch.json"
     done
   done
 done

@@ -168,4 +168,25 @@ struct CodeSearchIndexTests {
       #expect(CodeSearchIndex(items: items).search(users, k: k, filters: queries.map(\.filter)).rankings == brute)
     }
   }
+
+  @Test(
+    "compact bytes hold every code without padding and read back to the same codes",
+    arguments: [(1, 8), (2, 8), (3, 13), (4, 64), (8, 70), (2, 128)])
+  func compactBytes(bits: Int, dim: Int) {
+    var g = SeededGenerator(seed: UInt64(bits * 1000 + dim))
+    let m = Matrix(rows: 9, cols: dim, gaussianStd: 1, generator: &g)
+    let codes = PackedCodes(quantizing: m, with: RowQuantizer(bits: bits))
+    let bytes = codes.compactBytes
+    #expect(bytes.count == 9 * ((bits * dim + 7) / 8))
+    // Bit t of a row is code bit t / dim of dimension t % dim.
+    for r in 0..<9 {
+      for t in 0..<(bits * dim) {
+        let bit = (bytes[r * ((bits * dim + 7) / 8) + t / 8] >> UInt8(t % 8)) & 1
+        #expect(Int(bit) == (codes.code(row: r, dim: t % dim) >> (t / dim)) & 1)
+      }
+    }
+    let back = PackedCodes(bits: bits, dim: dim, rows: 9, compactBytes: bytes, steps: codes.steps)
+    #expect(back.words == codes.words && back.codeSums == codes.codeSums)
+    #expect(back.dequantized() == codes.dequantized())
+  }
 }

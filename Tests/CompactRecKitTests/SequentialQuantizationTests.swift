@@ -48,7 +48,7 @@ struct SequentialQuantizationTests {
       let name = model.tensorName(table)
       #expect(!file.tensors.contains { $0.name == name }, "\(name) stored as floats")
       let stored = try #require(file.tensors.first { $0.name == name + "/codes" })
-      #expect(stored.shape == [table.value.rows, bits * ((table.value.cols + 63) / 64)])
+      #expect(stored.shape == [table.value.rows, (bits * table.value.cols + 7) / 8] && stored.type == .uint8)
     }
     let loaded = try #require(try TrainedModel.load(from: path).model as? SequentialModel)
     #expect(loaded.configuration.quantization == model.configuration.quantization)

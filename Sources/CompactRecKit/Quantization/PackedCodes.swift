@@ -73,6 +73,46 @@ public struct PackedCodes: Sendable, Equatable {
     codeSums = sums
   }
 
+  /// Bytes per row of `compactBytes`: `bits` x `dim` bits, rounded up to whole bytes.
+  public static func compactRowBytes(bits: Int, dim: Int) -> Int { (bits * dim + 7) / 8 }
+
+  /// The codes without padding, the form a model file stores: each row's bit-planes one
+  /// after the other, `dim` bits each (bit t of a row is bit t % 8 of its byte t / 8), the row
+  /// rounded up to whole bytes. Narrow rows need it: at 8 dimensions and 2 bits a row is 2
+  /// bytes here, against 16 in 64-bit planes.
+  public var compactBytes: [UInt8] {
+    let rowBytes = Self.compactRowBytes(bits: bits, dim: dim)
+    var out = [UInt8](repeating: 0, count: rows * rowBytes)
+    for r in 0..<rows {
+      for j in 0..<bits {
+        let plane = (r * bits + j) * wordsPerPlane
+        for c in 0..<dim where (words[plane + c / 64] >> UInt64(c % 64)) & 1 == 1 {
+          let t = j * dim + c
+          out[r * rowBytes + t / 8] |= 1 << UInt8(t % 8)
+        }
+      }
+    }
+    return out
+  }
+
+  /// Codes from their `compactBytes` and steps. Preconditions: the sizes agree.
+  public init(bits: Int, dim: Int, rows: Int, compactBytes bytes: [UInt8], steps: [Float]) {
+    let rowBytes = Self.compactRowBytes(bits: bits, dim: dim)
+    precondition(bytes.count == rows * rowBytes, "code sizes do not match")
+    let planeWords = (dim + 63) / 64
+    var words = [UInt64](repeating: 0, count: rows * bits * planeWords)
+    for r in 0..<rows {
+      for j in 0..<bits {
+        let plane = (r * bits + j) * planeWords
+        for c in 0..<dim {
+          let t = j * dim + c
+          if (bytes[r * rowBytes + t / 8] >> UInt8(t % 8)) & 1 == 1 { words[plane + c / 64] |= 1 << UInt64(c % 64) }
+        }
+      }
+    }
+    self.init(bits: bits, dim: dim, rows: rows, words: words, steps: steps)
+  }
+
   /// Rows `range` as codes of their own.
   public func rows(_ range: Range<Int>) -> PackedCodes {
     let w = wordsPerRow

@@ -22,15 +22,18 @@ extension SequentialModel: PersistableModel {
     return "middle/" + p.name
   }
 
-  /// The parameters (a quantized item table as its codes and steps alone, `NAME/codes` and
-  /// `NAME/steps`), and the frequency order of block-wise layers (`blockOrderTensor`).
+  /// The parameters (a quantized item table as its codes and steps alone: `NAME/codes`, the
+  /// rows' `PackedCodes.compactBytes`, and `NAME/steps`), and the frequency order of
+  /// block-wise layers (`blockOrderTensor`).
   public func tensors() -> [Tensor] {
     var coded: [ObjectIdentifier: PackedCodes] = [:]
     if let itemCodes { for (table, c) in zip(itemTables, itemCodes) { coded[ObjectIdentifier(table)] = c } }
     return parameters.flatMap { p -> [Tensor] in
       guard let c = coded[ObjectIdentifier(p)] else { return [Tensor(name: tensorName(p), matrix: p.value)] }
       return [
-        Tensor(name: tensorName(p) + "/codes", shape: [c.rows, c.wordsPerRow], uint64: c.words),
+        Tensor(
+          name: tensorName(p) + "/codes", shape: [c.rows, PackedCodes.compactRowBytes(bits: c.bits, dim: c.dim)],
+          uint8: c.compactBytes),
         Tensor(name: tensorName(p) + "/steps", shape: [c.rows], floats: c.steps),
       ]
     } + (blocks.map { [Tensor(name: Self.blockOrderTensor, shape: [items], int32: $0.order)] } ?? [])
@@ -104,10 +107,11 @@ extension SequentialModel: PersistableModel {
         try model.itemTables.map { table in
           let (rows, dim) = (table.value.rows, table.value.cols)
           let name = model.tensorName(table)
-          let words = try file.uint64s(name + "/codes", shape: [rows, q.bits * ((dim + 63) / 64)])
+          let bytes = try file.uint8s(
+            name + "/codes", shape: [rows, PackedCodes.compactRowBytes(bits: q.bits, dim: dim)])
           let steps = try file.floats(name + "/steps", shape: [rows])
           guard steps.allSatisfy(\.isFinite) else { throw invalid("\(name)/steps holds a non-finite step") }
-          return PackedCodes(bits: q.bits, dim: dim, rows: rows, words: words, steps: steps)
+          return PackedCodes(bits: q.bits, dim: dim, rows: rows, compactBytes: bytes, steps: steps)
         })
     }
     self.init(

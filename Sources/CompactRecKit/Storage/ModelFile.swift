@@ -67,6 +67,11 @@ public struct ModelFile: Sendable {
     try decode(name, shape: shape) { try $0.uint64s() }
   }
 
+  /// The elements of `u8` tensor `name` with exactly `shape`. O(n).
+  public func uint8s(_ name: String, shape: [Int]) throws -> [UInt8] {
+    try decode(name, shape: shape) { try $0.uint8s() }
+  }
+
   /// The elements of `i32` tensor `name` with exactly `shape`. O(n).
   public func int32s(_ name: String, shape: [Int]) throws -> [Int32] {
     try decode(name, shape: shape) { try $0.int32s() }
