@@ -86,6 +86,13 @@ struct TrainingOptions: ParsableArguments {
   var bits: Int?
 
   @Option(
+    name: .customLong("block-bits"),
+    help:
+      "Sequential models with --blockwise: the bits of each frequency block's item tables, head first, comma separated (e.g. 8,4,2); full tables take --bits (default: the widest)."
+  )
+  var blockBits: String?
+
+  @Option(
     help:
       "With --bits: gradient estimator across the quantizer, ste or gste (LightGCN: Hessian-aware, the default; sequential models: ste is the default, gste needs --gste-delta)."
   )
@@ -187,7 +194,7 @@ struct TrainingOptions: ParsableArguments {
       var c = shared(isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration())
       c.layers = layers ?? c.layers
       c.precision = propagationPrecision ?? c.precision
-      c.quantization = quantization(defaultEstimator: .gste)
+      c.quantization = quantization(bits: bits, defaultEstimator: .gste)
       c.negatives = negatives ?? c.negatives
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
@@ -239,7 +246,9 @@ struct TrainingOptions: ParsableArguments {
     c.patience = patience ?? c.patience
     c.tiedOutput = tieOutput
     c.loss = loss ?? c.loss
-    c.quantization = quantization(defaultEstimator: .ste)
+    let widths = blockBits?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    c.quantization = quantization(bits: bits ?? widths?.max(), defaultEstimator: .ste)
+    c.blockBits = widths
     compression.apply(to: &c)
     return c
   }
@@ -251,7 +260,7 @@ struct TrainingOptions: ParsableArguments {
 
   /// The quantization settings the options ask for, if any, with `defaultEstimator` when
   /// --estimator is not given.
-  private func quantization(defaultEstimator: EstimatorChoice) -> QuantizationSettings? {
+  private func quantization(bits: Int?, defaultEstimator: EstimatorChoice) -> QuantizationSettings? {
     guard let bits else { return nil }
     switch estimator ?? defaultEstimator {
     case .ste: return QuantizationSettings(bits: bits, estimator: .ste)
@@ -285,6 +294,14 @@ struct TrainingOptions: ParsableArguments {
     try require(validation, "--validation", from: 0, below: 1)
     try require(evalEvery, "--eval-every", in: 0...SettingLimits.epochs.upperBound)
     try require(patience, "--patience", in: 1...SettingLimits.epochs.upperBound)
+    if let blockBits {
+      let widths = blockBits.split(separator: ",", omittingEmptySubsequences: false).map {
+        Int($0.trimmingCharacters(in: .whitespaces))
+      }
+      guard widths.allSatisfy({ $0.map(RowQuantizer.supportedBits.contains) ?? false }) else {
+        throw ValidationError("--block-bits must be widths of 1, 2, 3, 4 or 8 bits, comma separated (got \(blockBits))")
+      }
+    }
     if let bits, !RowQuantizer.supportedBits.contains(bits) {
       throw ValidationError("--bits must be one of 1, 2, 3, 4, 8 (got \(bits))")
     }
@@ -321,6 +338,7 @@ struct TrainingOptions: ParsableArguments {
       ("--bits", bits != nil, sequential.union([.lightgcn])),
       ("--warm-start", warmStart != nil, sequential.union([.lightgcn])),
       ("--warm-start-rotation", warmStartRotation != nil, [.lightgcn]),
+      ("--block-bits", blockBits != nil, sequential),
       ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
       ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential),
@@ -335,9 +353,9 @@ struct TrainingOptions: ParsableArguments {
       throw ValidationError("\(rule.option) does not apply to --model \(choice.rawValue) (it applies to: \(to))")
     }
     let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
-      ("--estimator", estimator != nil, "--bits", bits != nil),
+      ("--estimator", estimator != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--bits", bits != nil),
-      ("--gste-delta", gsteDelta != nil, "--bits", bits != nil),
+      ("--gste-delta", gsteDelta != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),
       ("--gste-delta", gsteDelta != nil, "--estimator gste", estimator != .ste),
       ("--warm-start-rotation", warmStartRotation != nil, "--warm-start", warmStart != nil),

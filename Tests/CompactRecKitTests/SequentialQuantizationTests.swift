@@ -74,7 +74,7 @@ struct SequentialQuantizationTests {
     let loss = stepped.step(batch, optimizer: Adam(learningRate: 1e-3), clipNorm: nil)
     // The reference: the loss at explicitly quantized tables.
     reference.zeroGradients()
-    let latent = reference.quantizeItemTables(bits: 2)
+    let latent = reference.quantizeItemTables()
     let expected = reference.lossAndGradients(batch)
     reference.restoreItemTables(latent)
     #expect(loss == expected)
@@ -124,5 +124,30 @@ struct SequentialQuantizationTests {
     var c = configuration(.gru4rec, bits: 2)
     c.quantization = QuantizationSettings(bits: 2)
     #expect(c.problem?.contains("fixed delta") == true)
+  }
+
+  @Test("per-block bit widths: each frequency block's tables take their own width, and the file keeps them")
+  func blockBits() throws {
+    let data = demo()
+    var c = configuration(.nextitnet, bits: 4)
+    c.blockShares = [0.5, 0.3, 0.2]
+    c.blockBits = [4, 2, 1]
+    #expect(c.problem == nil)
+    let model = try SequentialModel.train(on: data, configuration: c)
+    // Input tables per block, then the output's head and tail blocks.
+    #expect(model.itemTableBits == [4, 2, 1, 4, 2, 1])
+    #expect(model.itemCodes?.map(\.bits) == [4, 2, 1, 4, 2, 1])
+    let folder = DataTestFolder()
+    let path = folder.path + "/mixed.crm"
+    try TrainedModel(model: model, dataset: data).save(to: path)
+    let loaded = try #require(try TrainedModel.load(from: path).model as? SequentialModel)
+    #expect(loaded.configuration.blockBits == [4, 2, 1] && loaded.itemTableBits == model.itemTableBits)
+    #expect(zip(loaded.itemTables, model.itemTables).allSatisfy { $0.value == $1.value })
+    var wrong = c
+    wrong.blockBits = [4, 2]
+    #expect(wrong.problem?.contains("one bit width per frequency block") == true)
+    var unquantized = c
+    unquantized.quantization = nil
+    #expect(unquantized.problem?.contains("need quantization") == true)
   }
 }

@@ -64,6 +64,10 @@ public struct SequentialConfiguration: Codable, Sendable {
   /// `bits` bits, with the straight-through estimator or GSTE at a fixed delta; nil trains
   /// them in full precision. The middle network stays float.
   public var quantization: QuantizationSettings? = nil
+  /// With `quantization` and block-wise layers: the bits of each frequency block's item tables,
+  /// head first (for instance [8, 4, 2]: frequent items keep more); nil gives every table
+  /// `quantization.bits`, which full (not block-wise) tables keep.
+  public var blockBits: [Int]? = nil
   public var seed: UInt64 = 2020
   /// Validate every this many epochs (0: never; train for `epochs`). Validation needs the
   /// data's validation items (see `ModelRecipe`).
@@ -79,6 +83,14 @@ public struct SequentialConfiguration: Codable, Sendable {
     if blockFactor < 1 { return "the block factor must be at least 1" }
     if loss == .bce && blockwise.output { return "the bce loss needs a full (not block-wise) output layer" }
     if tiedOutput && blockwise != .none { return "a tied output needs full (not block-wise) input and output layers" }
+    if let blockBits {
+      let blocks = blockCutoffs.map { $0.count + 1 } ?? blockShares.count
+      if quantization == nil || blockwise == .none {
+        return "per-block bit widths need quantization and block-wise layers"
+      }
+      if blockBits.count != blocks { return "give one bit width per frequency block (\(blocks), head first)" }
+      if !blockBits.allSatisfy(RowQuantizer.supportedBits.contains) { return "bit widths must be 1, 2, 3, 4 or 8" }
+    }
     if case .gste(_, _)? = quantization?.estimator {
       return "the Hessian-aware estimator applies to LightGCN; sequential models take ste or gste with a fixed delta"
     }

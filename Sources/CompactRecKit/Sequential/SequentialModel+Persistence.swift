@@ -96,22 +96,30 @@ extension SequentialModel: PersistableModel {
         !isPermutation.contains(false)
       else { throw invalid("block_ends and blocks/order do not describe blocks of the \(items) items") }
       blocks = FrequencyBlocks(order: order, ends: ends)
+      c.blockCutoffs = Array(ends.dropLast())
+    }
+    if let recorded = h["block_bits"]?.arrayValue, c.quantization != nil {
+      let widths = recorded.compactMap(\.intValue)
+      guard widths.count == recorded.count, widths.count == blocks?.blockCount,
+        widths.allSatisfy(RowQuantizer.supportedBits.contains)
+      else { throw invalid("block_bits must give 1, 2, 3, 4 or 8 bits for each frequency block") }
+      c.blockBits = widths
     }
     let model = c.makeModel(items: items, blocks: blocks)
     let tables = Set((c.quantization == nil ? [] : model.itemTables).map(ObjectIdentifier.init))
     for p in model.parameters where !tables.contains(ObjectIdentifier(p)) {
       p.value = try file.matrix(model.tensorName(p), rows: p.value.rows, cols: p.value.cols)
     }
-    if let q = c.quantization {
+    if c.quantization != nil {
       model.setItemCodes(
-        try model.itemTables.map { table in
+        try zip(model.itemTables, model.itemTableBits).map { table, bits in
           let (rows, dim) = (table.value.rows, table.value.cols)
           let name = model.tensorName(table)
           let bytes = try file.uint8s(
-            name + "/codes", shape: [rows, PackedCodes.compactRowBytes(bits: q.bits, dim: dim)])
+            name + "/codes", shape: [rows, PackedCodes.compactRowBytes(bits: bits, dim: dim)])
           let steps = try file.floats(name + "/steps", shape: [rows])
           guard steps.allSatisfy(\.isFinite) else { throw invalid("\(name)/steps holds a non-finite step") }
-          return PackedCodes(bits: q.bits, dim: dim, rows: rows, compactBytes: bytes, steps: steps)
+          return PackedCodes(bits: bits, dim: dim, rows: rows, compactBytes: bytes, steps: steps)
         })
     }
     self.init(

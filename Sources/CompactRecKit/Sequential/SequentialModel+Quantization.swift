@@ -11,11 +11,29 @@ extension SequentialModel {
     return (input.itemTables + output.itemTables).filter { seen.insert(ObjectIdentifier($0)).inserted }
   }
 
-  /// Replaces every item table's rows by their quantized values (`RowQuantizer`) and returns
-  /// the float values it replaced, for `restoreItemTables`.
-  func quantizeItemTables(bits: Int) -> [Matrix] {
-    let quantizer = RowQuantizer(bits: bits)
+  /// The bits of each of `itemTables`: under CpRec, a block's tables take the block's width
+  /// (`SequentialConfiguration.blockBits`); full tables, and every table without per-block
+  /// widths, `quantization.bits`. Empty without quantization.
+  public var itemTableBits: [Int] {
+    guard let q = configuration.quantization else { return [] }
+    var block: [ObjectIdentifier: Int] = [:]
+    if let blockwise = input as? BlockwiseEmbedding {
+      for (b, table) in blockwise.tables.enumerated() { block[ObjectIdentifier(table)] = b }
+    }
+    if let adaptive = output as? AdaptiveSoftmax {
+      for (b, table) in adaptive.itemTables.enumerated() { block[ObjectIdentifier(table)] = b }
+    }
     return itemTables.map { table in
+      block[ObjectIdentifier(table)].flatMap { configuration.blockBits?[$0] } ?? q.bits
+    }
+  }
+
+  /// Replaces every item table's rows by their quantized values (`RowQuantizer`, at the
+  /// table's `itemTableBits`) and returns the float values it replaced, for
+  /// `restoreItemTables`.
+  func quantizeItemTables() -> [Matrix] {
+    zip(itemTables, itemTableBits).map { table, bits in
+      let quantizer = RowQuantizer(bits: bits)
       let latent = table.value
       let d = latent.cols
       latent.withUnsafePointer { x in
@@ -53,12 +71,10 @@ extension SequentialModel {
     restoreItemTables(latent)
   }
 
-  /// Fixes the item tables to their `bits`-bit codes for good: keeps the codes (`itemCodes`,
-  /// what a model file stores) and sets the tables to the values they stand for.
-  func freezeItemCodes(bits: Int) {
-    let quantizer = RowQuantizer(bits: bits)
-    let codes = itemTables.map { PackedCodes(quantizing: $0.value, with: quantizer) }
-    setItemCodes(codes)
+  /// Fixes the item tables to their codes (at `itemTableBits`) for good: keeps the codes
+  /// (`itemCodes`, what a model file stores) and sets the tables to the values they stand for.
+  func freezeItemCodes() {
+    setItemCodes(zip(itemTables, itemTableBits).map { PackedCodes(quantizing: $0.value, with: RowQuantizer(bits: $1)) })
   }
 
   /// Sets the item tables to the values of `codes` (one per table, same shapes) and keeps them.

@@ -86,7 +86,7 @@ public final class SequentialModel: Recommender {
     encoder.setTraining(true)
     let loss: Float
     if let q = configuration.quantization {
-      let latent = quantizeItemTables(bits: q.bits)
+      let latent = quantizeItemTables()
       loss = lossAndGradients(batch)
       finishQuantizedStep(latent: latent, estimator: q.estimator)
     } else {

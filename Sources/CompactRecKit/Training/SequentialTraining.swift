@@ -74,7 +74,7 @@ extension SequentialModel {
         return lossSum / Double(max(1, batches.count))
       },
       validate: {
-        let latent = c.quantization.map { model.quantizeItemTables(bits: $0.bits) }
+        let latent = c.quantization.map { _ in model.quantizeItemTables() }
         defer { latent.map(model.restoreItemTables) }
         return FullRankingEvaluator(cutoffs: [10]).evaluate(model, on: dataset, target: .validation)
           .metrics["ndcg@10"] ?? 0
@@ -107,7 +107,7 @@ extension SequentialModel {
       },
       freshStart: { if let start { for (p, v) in zip(parameters, start) { p.value = v } } },
       parameters: { parameters.map(\.value) })
-    if let q = c.quantization { model.freezeItemCodes(bits: q.bits) }
+    if c.quantization != nil { model.freezeItemCodes() }
     return model
   }
 
