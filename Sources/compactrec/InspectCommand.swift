@@ -19,14 +19,15 @@ struct InspectCommand: ParsableCommand {
     // Components: a tensor's name up to its first "/", or the whole name. The "history"
     // component holds the users' seen items, not model parameters; a model kind's state
     // tensors (a block-wise model's item order) count in bytes but not in parameters.
-    let stateTensors = ModelRegistry.type(forKind: file.kind)?.stateTensorNames ?? []
+    let kind = ModelRegistry.type(forKind: file.kind)
     var order: [String] = []
     var parameters: [String: Int] = [:]
     var bytes: [String: Int] = [:]
     for t in file.tensors {
       let component = t.name.split(separator: "/").first.map(String.init) ?? t.name
       if parameters[component] == nil { order.append(component) }
-      parameters[component, default: 0] += stateTensors.contains(t.name) ? 0 : t.elementCount
+      parameters[component, default: 0] +=
+        kind?.parameters(inTensor: t.name, shape: t.shape, hyperParameters: file.hyperParameters) ?? t.elementCount
       bytes[component, default: 0] += t.bytes.count
     }
     let modelComponents = order.filter { $0 != "history" }

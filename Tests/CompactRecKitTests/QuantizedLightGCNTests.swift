@@ -103,6 +103,8 @@ struct QuantizedLightGCNTests {
       itemIDs: (0..<30).map(String.init), tensors: deployed.tensors())
     let loaded = try QuantizedEmbeddings(file: file)
     #expect(loaded.users == deployed.users && loaded.items == deployed.items)
+    // Counted as a float model is: one parameter per coded weight, and one per step.
+    #expect(deployed.parameterCount == (40 + 30) * (70 + 1))
     var tensors = deployed.tensors()
     var words = try tensors[0].uint64s()
     words[1] |= 1 << 63  // plane 0 of user 0, last word, bit 127 >= dim 70

@@ -50,8 +50,12 @@ struct SequentialQuantizationTests {
       let stored = try #require(file.tensors.first { $0.name == name + "/codes" })
       #expect(stored.shape == [table.value.rows, (bits * table.value.cols + 7) / 8] && stored.type == .uint8)
     }
+    // Parameters count the same way as a float model's: a code is a weight, and a step one more.
+    let weights = model.parameters.reduce(0) { $0 + $1.count }
+    #expect(model.parameterCount == weights + model.itemTables.reduce(0) { $0 + $1.value.rows })
     let loaded = try #require(try TrainedModel.load(from: path).model as? SequentialModel)
     #expect(loaded.configuration.quantization == model.configuration.quantization)
+    #expect(loaded.parameterCount == model.parameterCount)
     #expect(loaded.itemCodes?.map(\.words) == codes.map(\.words))
     let queries = [ScoringQuery(user: nil, history: [1, 2, 3]), ScoringQuery(user: nil, history: [7, 0, 9, 4])]
     var before = [Float](repeating: 0, count: 2 * data.itemCount)

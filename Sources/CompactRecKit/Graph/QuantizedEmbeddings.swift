@@ -101,6 +101,12 @@ extension QuantizedEmbeddings: PersistableModel {
     ["dim": .number(Double(items.dim)), "bits": .number(Double(items.bits)), "layers": .number(Double(layers))]
   }
 
+  /// A code row stands for `dim` weights.
+  public static func parameters(inTensor name: String, shape: [Int], hyperParameters: [String: JSONValue]) -> Int {
+    guard name.hasSuffix("_codes"), let dim = hyperParameters["dim"]?.intValue else { return shape.reduce(1, *) }
+    return (shape.first ?? 0) * dim
+  }
+
   public func tensors() -> [Tensor] {
     [
       Tensor(name: "user_codes", shape: [users.rows, users.wordsPerRow], uint64: users.words),

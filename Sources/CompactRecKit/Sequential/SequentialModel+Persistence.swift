@@ -5,6 +5,23 @@ extension SequentialModel: PersistableModel {
   public static let blockOrderTensor = "blocks/order"
   public static var stateTensorNames: Set<String> { [blockOrderTensor] }
 
+  /// A quantized table's code row (`NAME/codes`) stands for the table's width in weights: the
+  /// model width, or block b's width for a block-wise table (`NAME` ends in `.block<b>` or
+  /// `.block<b>.weight`).
+  public static func parameters(inTensor name: String, shape: [Int], hyperParameters h: [String: JSONValue]) -> Int {
+    if stateTensorNames.contains(name) { return 0 }
+    guard name.hasSuffix("/codes"), let dim = h["dim"]?.intValue else { return shape.reduce(1, *) }
+    var table = name.dropLast("/codes".count)
+    if table.hasSuffix(".weight") { table = table.dropLast(".weight".count) }
+    var width = dim
+    if let dot = table.lastIndex(of: "."), table[dot...].hasPrefix(".block"),
+      let b = Int(table[table.index(dot, offsetBy: ".block".count)...])
+    {
+      width = FrequencyBlocks.width(block: b, dim: dim, factor: h["block_factor"]?.intValue ?? 4)
+    }
+    return (shape.first ?? 0) * width
+  }
+
   /// The configuration (`Codable`: the architecture and shape settings that rebuild the
   /// network, and the training settings for reference) and the frequency blocks' ends.
   public var hyperParameters: [String: JSONValue] {

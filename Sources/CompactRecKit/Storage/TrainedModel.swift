@@ -14,22 +14,24 @@ public protocol PersistableModel: Recommender {
   /// Names of tensors that hold model state but no parameters (a block-wise model's item
   /// order): counted in bytes, not in `parameterCount`. Empty by default.
   static var stateTensorNames: Set<String> { get }
+  /// The parameters a tensor of a file of this kind holds, so that every kind counts them
+  /// the same way: a float is one, and so is a code (a quantized weight, whatever its bits)
+  /// and a step; state tensors hold none. By default the tensor's elements, but none for
+  /// `stateTensorNames`; kinds that store codes count the weights they stand for.
+  static func parameters(inTensor name: String, shape: [Int], hyperParameters: [String: JSONValue]) -> Int
 }
 
 extension PersistableModel {
   public static var stateTensorNames: Set<String> { [] }
 
-  /// The number of parameters: the elements of every tensor but state tensors (packed codes
-  /// count one per 64-bit word, as they are stored). The one count `train`, `inspect` and
-  /// `demo` report.
-  public var parameterCount: Int {
-    Self.parameterCount(of: tensors().map { ($0.name, $0.elementCount) })
+  public static func parameters(inTensor name: String, shape: [Int], hyperParameters: [String: JSONValue]) -> Int {
+    stateTensorNames.contains(name) ? 0 : shape.reduce(1, *)
   }
 
-  /// The parameters among named tensor sizes of a model of this kind (what `inspect` counts
-  /// from a file without building the model).
-  public static func parameterCount(of tensors: [(name: String, elements: Int)]) -> Int {
-    tensors.filter { !stateTensorNames.contains($0.name) }.reduce(0) { $0 + $1.elements }
+  /// The number of parameters (`parameters(inTensor:shape:hyperParameters:)` over every
+  /// tensor): the one count `train`, `inspect` and `demo` report.
+  public var parameterCount: Int {
+    tensors().reduce(0) { $0 + Self.parameters(inTensor: $1.name, shape: $1.shape, hyperParameters: hyperParameters) }
   }
 }
 
