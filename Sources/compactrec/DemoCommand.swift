@@ -33,8 +33,10 @@ struct DemoCommand: ParsableCommand {
     options.batchSize = 1024
     options.evalEvery = 5
     let progress = ProgressDisplay()
-    var rows: [(name: String, metrics: [String: Double], parameters: Int, bytes: Int, seconds: Double)] = []
-    // Every model with its defaults, then LightGCN quantized to 1 bit (HQ-GNN, Hessian-aware GSTE).
+    var rows: [Row] = []
+    // Every model with its defaults, then LightGCN quantized to 1 bit (HQ-GNN, Hessian-aware
+    // GSTE), CpRec-NextItNet (block-wise input and output, cross-block sharing) and the same
+    // with its item tables quantized to 2 bits.
     var quantized = options
     quantized.bits = 1
     // The sequential models: shorter windows, fewer epochs, their own batch size.
@@ -44,23 +46,36 @@ struct DemoCommand: ParsableCommand {
     sequential.evalEvery = 2
     sequential.patience = 3
     sequential.maxLength = 20
-    let runs =
-      ModelChoice.allCases.map { ($0.rawValue, $0, $0.architecture == nil ? options : sequential) }
-      + [("hqgnn-1bit", .lightgcn, quantized)]
+    var cprec = sequential
+    cprec.compression.blockwise = .both
+    cprec.compression.sharing = .crossBlock
+    var cprecCodes = cprec
+    cprecCodes.bits = 2
+    let runs: [(name: String, choice: ModelChoice, options: TrainingOptions, float: String)] =
+      ModelChoice.allCases.map { ($0.rawValue, $0, $0.architecture == nil ? options : sequential, $0.rawValue) }
+      + [
+        ("hqgnn-1bit", .lightgcn, quantized, "lightgcn"), ("cprec", .nextitnet, cprec, "nextitnet"),
+        ("cprec-2bit", .nextitnet, cprecCodes, "nextitnet"),
+      ]
     // Every model file is checked before any training: no user file in --out is replaced.
-    for (name, _, _) in runs { try OutputPath("\(dir)/\(name).crm", option: "--out").check() }
-    for (name, choice, runOptions) in runs {
-      progress.status("training \(name)")
+    for run in runs { try OutputPath("\(dir)/\(run.name).crm", option: "--out").check() }
+    for run in runs {
+      progress.status("training \(run.name)")
       let start = Date()
-      let outcome = try trainModel(choice, on: dataset, options: runOptions, observer: progress.handle)
+      let outcome = try trainModel(run.choice, on: dataset, options: run.options, observer: progress.handle)
       let (model, data) = (outcome.model, outcome.trainedOn)
       let seconds = Date().timeIntervalSince(start)
       progress.finish()
-      let path = "\(dir)/\(name).crm"
+      let path = "\(dir)/\(run.name).crm"
       try TrainedModel(model: model, dataset: data).save(to: path)
-      let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
       let report = FullRankingEvaluator(cutoffs: [10, 20]).evaluate(model, on: data, target: .test)
-      rows.append((name, report.metrics, model.parameterCount, bytes, seconds))
+      let bytes = model.tensors().reduce(0) { $0 + $1.bytes.count }
+      let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+      let floatBytes = rows.first { $0.name == run.float }?.bytes ?? bytes
+      rows.append(
+        Row(
+          name: run.name, metrics: report.metrics, parameters: model.parameterCount, bytes: bytes, fileBytes: fileBytes,
+          floatRatio: Double(floatBytes) / Double(max(1, bytes)), seconds: seconds))
     }
     let keys = ["hr@10", "ndcg@10", "recall@20", "ndcg@20", "mrr@20"]
     if json {
@@ -72,15 +87,18 @@ struct DemoCommand: ParsableCommand {
             rows.map { r in
               .object([
                 "model": .string(r.name), "metrics": jsonMetrics(r.metrics.filter { keys.contains($0.key) }),
-                "parameters": .number(Double(r.parameters)), "file_bytes": .number(Double(r.bytes)),
-                "train_seconds": .number(r.seconds),
+                "parameters": .number(Double(r.parameters)), "model_bytes": .number(Double(r.bytes)),
+                "file_bytes": .number(Double(r.fileBytes)),
+                "float_bytes_ratio": .number(r.floatRatio), "train_seconds": .number(r.seconds),
               ])
             }),
         ]))
       return
     }
-    let header = ["model", "HR@10", "NDCG@10", "Recall@20", "NDCG@20", "MRR@20", "params", "file bytes", "train s"]
-    let widths = [11, 8, 8, 10, 8, 8, 10, 11, 8]
+    let header = [
+      "model", "HR@10", "NDCG@10", "Recall@20", "NDCG@20", "MRR@20", "params", "model bytes", "vs float", "train s",
+    ]
+    let widths = [11, 8, 8, 10, 8, 8, 10, 12, 9, 8]
     func line(_ cells: [String]) -> String {
       zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
     }
@@ -89,9 +107,23 @@ struct DemoCommand: ParsableCommand {
       print(
         line(
           [r.name] + keys.map { String(format: "%.4f", r.metrics[$0] ?? 0) } + [
-            String(r.parameters), String(r.bytes), String(format: "%.1f", r.seconds),
+            String(r.parameters), String(r.bytes), String(format: "%.1fx", r.floatRatio),
+            String(format: "%.1f", r.seconds),
           ]))
     }
     print("\nmodel files: \(dir)")
   }
+}
+
+/// One model's line of the demo's table: its test metrics, parameters, model bytes (its
+/// tensors, not the stored histories) and how many times fewer bytes than the float model of
+/// the same network.
+private struct Row {
+  var name: String
+  var metrics: [String: Double]
+  var parameters: Int
+  var bytes: Int
+  var fileBytes: Int
+  var floatRatio: Double
+  var seconds: Double
 }
