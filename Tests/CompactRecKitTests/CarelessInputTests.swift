@@ -188,7 +188,10 @@ struct CarelessInputTests {
     "8. options that do not apply to the model are refused",
     .enabled(if: binary != nil),
     arguments: [
-      (["--model", "mf-bpr", "--bits", "1"], "--bits does not apply to --model mf-bpr (it applies to: gru4rec, lightgcn, nextitnet, sasrec)"),
+      (
+        ["--model", "mf-bpr", "--bits", "1"],
+        "--bits does not apply to --model mf-bpr (it applies to: gru4rec, lightgcn, nextitnet, sasrec)"
+      ),
       (["--model", "mostpop", "--epochs", "3"], "--epochs does not apply to --model mostpop"),
       (["--model", "nextitnet", "--dropout", "0.1"], "--dropout does not apply to --model nextitnet"),
       (["--model", "gru4rec", "--dilations", "1,2"], "--dilations does not apply to --model gru4rec"),

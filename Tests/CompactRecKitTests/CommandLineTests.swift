@@ -217,6 +217,33 @@ struct CommandLineTests {
       "--out", folder.path + "/x.crm",
     ])
     #expect(badTie.status != 0 && badTie.err.contains("tied output"), "\(badTie.err)")
+
+    // Quantized CpRec: per-block widths, warm-started from the float model above; the file
+    // stores codes, which inspect counts as weights, and the model serves like any other.
+    let codes = folder.path + "/cprec-codes.crm"
+    let quantized = try run([
+      "train", "--model", "nextitnet", "--data", data, "--format", "sessions", "--split", "sequence:0.2", "--epochs",
+      "2", "--dim", "16", "--dilations", "1,2,1,2", "--blockwise", "both", "--block-cutoffs", "5,12", "--sharing",
+      "cross-block", "--block-bits", "4,2,1", "--warm-start", model, "--out", codes, "--json",
+    ])
+    #expect(quantized.status == 0, "\(quantized.err)")
+    let codeInfo = try #require(
+      JSONSerialization.jsonObject(with: Data(try run(["inspect", codes, "--json"]).out.utf8)) as? [String: Any])
+    let tensors = try #require(codeInfo["tensors"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+    #expect(tensors.contains("input/item_embedding.block2/codes") && !tensors.contains("input/item_embedding.block2"))
+    #expect((codeInfo["hyper_parameters"] as? [String: Any])?["block_bits"] as? [Int] == [4, 2, 1])
+    #expect((codeInfo["model_bytes"] as? Int ?? .max) < info["model_bytes"] as? Int ?? 0)
+    #expect(try run(["recommend", codes, "--history", "id-0,id-7919", "-k", "5"]).status == 0)
+    let badWidths = try run([
+      "train", "--model", "nextitnet", "--data", data, "--format", "sessions", "--split", "sequence:0.2",
+      "--blockwise", "both", "--block-cutoffs", "5,12", "--block-bits", "4,2", "--out", folder.path + "/x.crm",
+    ])
+    #expect(badWidths.status == 64 && badWidths.err.contains("one bit width per frequency block"), "\(badWidths.err)")
+    let hessian = try run([
+      "train", "--model", "gru4rec", "--data", data, "--format", "sessions", "--split", "loo", "--bits", "2",
+      "--estimator", "gste", "--out", folder.path + "/x.crm",
+    ])
+    #expect(hessian.status == 64 && hessian.err.contains("fixed delta"), "\(hessian.err)")
   }
 
   @Test("bad input gives a clear error and a non-zero exit", .enabled(if: binary != nil))
