@@ -30,6 +30,17 @@ struct InspectCommand: ParsableCommand {
         kind?.parameters(inTensor: t.name, shape: t.shape, hyperParameters: file.hyperParameters) ?? t.elementCount
       bytes[component, default: 0] += t.bytes.count
     }
+    // Block-wise sequential models: the bytes and parameters of each frequency block.
+    var blockBytes: [Int: Int] = [:]
+    var blockParameters: [Int: Int] = [:]
+    if kind == SequentialModel.self {
+      for t in file.tensors {
+        guard let b = SequentialModel.frequencyBlock(ofTensor: t.name) else { continue }
+        blockBytes[b, default: 0] += t.bytes.count
+        blockParameters[b, default: 0] += SequentialModel.parameters(
+          inTensor: t.name, shape: t.shape, hyperParameters: file.hyperParameters)
+      }
+    }
     let modelComponents = order.filter { $0 != "history" }
     let totalParameters = modelComponents.reduce(0) { $0 + parameters[$1]! }
     let modelBytes = modelComponents.reduce(0) { $0 + bytes[$1]! }
@@ -50,6 +61,13 @@ struct InspectCommand: ParsableCommand {
               .object([
                 "name": .string(t.name), "type": .string(t.type.rawValue),
                 "shape": .array(t.shape.map { .number(Double($0)) }), "bytes": .number(Double(t.bytes.count)),
+              ])
+            }),
+          "frequency_blocks": .array(
+            blockBytes.keys.sorted().map { b in
+              .object([
+                "block": .number(Double(b)), "parameters": .number(Double(blockParameters[b]!)),
+                "bytes": .number(Double(blockBytes[b]!)),
               ])
             }),
           "parameters": .number(Double(totalParameters)), "model_bytes": .number(Double(modelBytes)),
@@ -77,6 +95,10 @@ struct InspectCommand: ParsableCommand {
     }
     print(
       "total model".padding(toLength: 20, withPad: " ", startingAt: 0) + pad(totalParameters, 11) + pad(modelBytes, 13))
+    for b in blockBytes.keys.sorted() {
+      let label = "  frequency block \(b)".padding(toLength: 20, withPad: " ", startingAt: 0)
+      print(label + pad(blockParameters[b]!, 11) + pad(blockBytes[b]!, 13))
+    }
     print("file bytes: \(fileBytes)")
     for t in file.tensors {
       print("  tensor \(terminalSafe(t.name)) \(t.type.rawValue) \(t.shape.map(String.init).joined(separator: "x"))")

@@ -233,6 +233,10 @@ struct CommandLineTests {
     #expect(tensors.contains("input/item_embedding.block2/codes") && !tensors.contains("input/item_embedding.block2"))
     #expect((codeInfo["hyper_parameters"] as? [String: Any])?["block_bits"] as? [Int] == [4, 2, 1])
     #expect((codeInfo["model_bytes"] as? Int ?? .max) < info["model_bytes"] as? Int ?? 0)
+    // Bytes per frequency block: the tail block, at 1 bit, is the smallest per item.
+    let perBlock = try #require(codeInfo["frequency_blocks"] as? [[String: Any]])
+    #expect(perBlock.compactMap { $0["block"] as? Int } == [0, 1, 2])
+    #expect(perBlock.compactMap { $0["bytes"] as? Int }.reduce(0, +) < codeInfo["model_bytes"] as? Int ?? 0)
     #expect(try run(["recommend", codes, "--history", "id-0,id-7919", "-k", "5"]).status == 0)
     let badWidths = try run([
       "train", "--model", "nextitnet", "--data", data, "--format", "sessions", "--split", "sequence:0.2",

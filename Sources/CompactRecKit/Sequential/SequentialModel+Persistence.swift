@@ -11,15 +11,21 @@ extension SequentialModel: PersistableModel {
   public static func parameters(inTensor name: String, shape: [Int], hyperParameters h: [String: JSONValue]) -> Int {
     if stateTensorNames.contains(name) { return 0 }
     guard name.hasSuffix("/codes"), let dim = h["dim"]?.intValue else { return shape.reduce(1, *) }
-    var table = name.dropLast("/codes".count)
-    if table.hasSuffix(".weight") { table = table.dropLast(".weight".count) }
-    var width = dim
-    if let dot = table.lastIndex(of: "."), table[dot...].hasPrefix(".block"),
-      let b = Int(table[table.index(dot, offsetBy: ".block".count)...])
-    {
-      width = FrequencyBlocks.width(block: b, dim: dim, factor: h["block_factor"]?.intValue ?? 4)
-    }
+    let b = name.contains(".head") ? nil : frequencyBlock(ofTensor: name)
+    let width = b.map { FrequencyBlocks.width(block: $0, dim: dim, factor: h["block_factor"]?.intValue ?? 4) } ?? dim
     return (shape.first ?? 0) * width
+  }
+
+  /// The frequency block a block-wise layer's tensor belongs to: b for the tensors of block
+  /// b's input table, projections and output softmax (names with `.block<b>` or
+  /// `.projection<b>`), 0 for the adaptive softmax's head; nil for every other tensor.
+  public static func frequencyBlock(ofTensor name: String) -> Int? {
+    if name.contains(".head.") { return 0 }
+    for marker in [".block", ".projection"] {
+      guard let range = name.range(of: marker) else { continue }
+      return Int(name[range.upperBound...].prefix { $0.isNumber })
+    }
+    return nil
   }
 
   /// The configuration (`Codable`: the architecture and shape settings that rebuild the
