@@ -5,7 +5,10 @@ import Foundation
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Benchmarks that print one JSON object.",
-    subcommands: [TopKBench.self, RetrievalBench.self, LightGCNEpochBench.self, SeqEpochBench.self, SpectralBench.self])
+    subcommands: [
+      TopKBench.self, RetrievalBench.self, LightGCNEpochBench.self, SeqEpochBench.self, SpectralBench.self,
+      StepBitsBench.self,
+    ])
 }
 
 /// All-users full-ranking top-K from float embeddings, seen items excluded.

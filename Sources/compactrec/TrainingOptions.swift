@@ -86,6 +86,13 @@ struct TrainingOptions: ParsableArguments {
   var bits: Int?
 
   @Option(
+    name: .customLong("step-bits"),
+    help:
+      "LightGCN with --bits: store each row's step in 8 bits on a log scale instead of 32 (1 bit at d = 256: 33 bytes per item instead of 36); rounded after training."
+  )
+  var stepBits: Int?
+
+  @Option(
     name: .customLong("block-bits"),
     help:
       "Sequential models with --blockwise: the bits of each frequency block's item tables, head first, comma separated (e.g. 8,4,2); full tables take --bits (default: the widest)."
@@ -195,6 +202,7 @@ struct TrainingOptions: ParsableArguments {
       c.layers = layers ?? c.layers
       c.precision = propagationPrecision ?? c.precision
       c.quantization = quantization(bits: bits, defaultEstimator: .gste)
+      c.quantization?.stepBits = stepBits
       c.negatives = negatives ?? c.negatives
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
@@ -294,6 +302,7 @@ struct TrainingOptions: ParsableArguments {
     try require(validation, "--validation", from: 0, below: 1)
     try require(evalEvery, "--eval-every", in: 0...SettingLimits.epochs.upperBound)
     try require(patience, "--patience", in: 1...SettingLimits.epochs.upperBound)
+    if let stepBits, stepBits != 8 { throw ValidationError("--step-bits must be 8 (got \(stepBits))") }
     if let blockBits {
       let widths = blockBits.split(separator: ",", omittingEmptySubsequences: false).map {
         Int($0.trimmingCharacters(in: .whitespaces))
@@ -339,6 +348,7 @@ struct TrainingOptions: ParsableArguments {
       ("--warm-start", warmStart != nil, sequential.union([.lightgcn])),
       ("--warm-start-rotation", warmStartRotation != nil, [.lightgcn]),
       ("--block-bits", blockBits != nil, sequential),
+      ("--step-bits", stepBits != nil, [.lightgcn]),
       ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
       ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential),
@@ -354,6 +364,7 @@ struct TrainingOptions: ParsableArguments {
     }
     let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
       ("--estimator", estimator != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
+      ("--step-bits", stepBits != nil, "--bits", bits != nil),
       ("--hessian-every", hessianEvery != nil, "--bits", bits != nil),
       ("--gste-delta", gsteDelta != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),

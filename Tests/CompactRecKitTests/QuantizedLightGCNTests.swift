@@ -113,4 +113,35 @@ struct QuantizedLightGCNTests {
     bad.tensors = tensors
     #expect(throws: ModelFileError.self) { try QuantizedEmbeddings(file: bad) }
   }
+
+  @Test("8-bit log-scale steps: within half a level, zero kept, and a model file of 33 bytes per 1-bit d = 256 row")
+  func eightBitSteps() throws {
+    var g = SeededGenerator(seed: 5)
+    let steps = (0..<500).map { $0 == 7 ? 0 : 0.01 * exp(Float($0 % 50) / 20) + 0.001 * g.unitFloat() }
+    let stored = LogSteps(encoding: steps)
+    let back = stored.steps
+    let halfLevel = (stored.high - stored.low) / 508
+    #expect(back[7] == 0 && stored.codes[7] == 0)
+    for (a, b) in zip(steps, back) where a > 0 { #expect(abs(log(b) - log(a)) <= halfLevel * 1.001) }
+    // The stored steps are what a model scores with, and survive a file.
+    let rows = Matrix(rows: 40, cols: 256, gaussianStd: 1, generator: &g)
+    let codes = PackedCodes(quantizing: rows, with: RowQuantizer(bits: 1))
+    let model = QuantizedEmbeddings(users: codes, items: codes, layers: 0, stepBits: 8)
+    #expect(model.items.steps == LogSteps(encoding: codes.steps).steps)
+    #expect(model.hyperParameters["step_bits"] == 8)
+    let itemBytes = model.tensors().filter { $0.name == "item_codes" || $0.name == "item_steps" }
+      .reduce(0) { $0 + $1.bytes.count }
+    #expect(itemBytes == 40 * 33)
+    let file = ModelFile(
+      kind: QuantizedEmbeddings.kind, hyperParameters: model.hyperParameters, userIDs: (0..<40).map(String.init),
+      itemIDs: (0..<40).map(String.init), tensors: model.tensors())
+    let loaded = try QuantizedEmbeddings(file: file)
+    #expect(loaded.items == model.items && loaded.users == model.users)
+    #expect(loaded.logSteps?.items == model.logSteps?.items && loaded.logSteps?.items.codes.count == 40)
+    var before = [Float](repeating: 0, count: 40)
+    var after = before
+    model.score([ScoringQuery(user: 3)][...], into: &before)
+    loaded.score([ScoringQuery(user: 3)][...], into: &after)
+    #expect(before == after)
+  }
 }

@@ -41,10 +41,14 @@ extension LightGCNEmbeddings: PersistableModel {
 
 extension LightGCN {
   /// The final embeddings as a deployable model: float embeddings (`LightGCNEmbeddings`), or
-  /// for a quantization-aware model their codes only (`QuantizedEmbeddings`).
+  /// for a quantization-aware model their codes only (`QuantizedEmbeddings`), with 8-bit steps
+  /// when the quantization settings ask for them.
   public func deployable() -> any PersistableModel {
     propagate()
-    if let codes { return QuantizedEmbeddings(users: codes.users, items: codes.items, layers: layers) }
+    if let codes {
+      return QuantizedEmbeddings(
+        users: codes.users, items: codes.items, layers: layers, stepBits: quantization?.settings.stepBits)
+    }
     return LightGCNEmbeddings(scorer: output, layers: layers)
   }
 }

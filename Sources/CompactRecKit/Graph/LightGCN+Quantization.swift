@@ -7,6 +7,9 @@ public struct QuantizationSettings: Sendable, Equatable, Codable {
   public var bits: Int
   /// The gradient estimator across the quantizer.
   public var estimator: GradientEstimator
+  /// LightGCN: 8 stores the deployed model's steps in 8 bits on a log scale (`LogSteps`),
+  /// rounded after training; nil keeps them as 32-bit floats.
+  public var stepBits: Int? = nil
 
   public init(bits: Int, estimator: GradientEstimator = .hessianAware) {
     precondition(RowQuantizer.supportedBits.contains(bits), "unsupported bit width \(bits)")

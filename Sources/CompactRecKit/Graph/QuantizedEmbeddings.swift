@@ -11,18 +11,40 @@ public final class QuantizedEmbeddings: Recommender, Sendable {
   public let items: PackedCodes
   /// Propagation layers the embeddings went through (recorded for `inspect`).
   public let layers: Int
+  /// With 8-bit steps: the user and item steps as stored (`users` and `items` hold the steps
+  /// they stand for); nil with float steps.
+  public let logSteps: (users: LogSteps, items: LogSteps)?
 
-  /// A model over user and item codes of the same width and bits.
   /// The search structure over the item codes, built with the model.
   public let index: CodeSearchIndex
 
   /// A model over user and item codes of the same width and bits; builds its search index.
-  public init(users: PackedCodes, items: PackedCodes, layers: Int) {
+  /// With `stepBits` 8, every step is rounded to its 8-bit log-scale code (`LogSteps`), and
+  /// the model scores with the rounded steps it stores.
+  public init(users: PackedCodes, items: PackedCodes, layers: Int, stepBits: Int? = nil) {
     precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
-    self.users = users
-    self.items = items
+    precondition(stepBits == nil || stepBits == 8, "steps are stored in 32 or 8 bits")
+    if stepBits == 8 {
+      let steps = (users: LogSteps(encoding: users.steps), items: LogSteps(encoding: items.steps))
+      self.users = users.replacingSteps(steps.users.steps)
+      self.items = items.replacingSteps(steps.items.steps)
+      logSteps = steps
+    } else {
+      self.users = users
+      self.items = items
+      logSteps = nil
+    }
     self.layers = layers
-    index = CodeSearchIndex(items: items)
+    index = CodeSearchIndex(items: self.items)
+  }
+
+  /// Codes whose steps were stored in 8 bits, as read from a file.
+  init(users: PackedCodes, items: PackedCodes, layers: Int, logSteps: (users: LogSteps, items: LogSteps)) {
+    self.users = users.replacingSteps(logSteps.users.steps)
+    self.items = items.replacingSteps(logSteps.items.steps)
+    self.layers = layers
+    self.logSteps = logSteps
+    index = CodeSearchIndex(items: self.items)
   }
 
   public var itemCount: Int { items.rows }
@@ -98,7 +120,11 @@ extension QuantizedEmbeddings: PersistableModel {
   public static let kind = "hqgnn"
 
   public var hyperParameters: [String: JSONValue] {
-    ["dim": .number(Double(items.dim)), "bits": .number(Double(items.bits)), "layers": .number(Double(layers))]
+    var h: [String: JSONValue] = [
+      "dim": .number(Double(items.dim)), "bits": .number(Double(items.bits)), "layers": .number(Double(layers)),
+    ]
+    if logSteps != nil { h["step_bits"] = 8 }
+    return h
   }
 
   /// A code row stands for `dim` weights.
@@ -107,26 +133,35 @@ extension QuantizedEmbeddings: PersistableModel {
     return (shape.first ?? 0) * dim
   }
 
+  /// Codes and steps of users and items; 8-bit steps as `PREFIX_steps` bytes with their log
+  /// range in `PREFIX_step_range`.
   public func tensors() -> [Tensor] {
-    [
-      Tensor(name: "user_codes", shape: [users.rows, users.wordsPerRow], uint64: users.words),
-      Tensor(name: "user_steps", shape: [users.rows], floats: users.steps),
-      Tensor(name: "item_codes", shape: [items.rows, items.wordsPerRow], uint64: items.words),
-      Tensor(name: "item_steps", shape: [items.rows], floats: items.steps),
-    ]
+    func part(_ prefix: String, _ codes: PackedCodes, _ steps: LogSteps?) -> [Tensor] {
+      let stored = Tensor(name: "\(prefix)_codes", shape: [codes.rows, codes.wordsPerRow], uint64: codes.words)
+      guard let steps else {
+        return [stored, Tensor(name: "\(prefix)_steps", shape: [codes.rows], floats: codes.steps)]
+      }
+      return [
+        stored, Tensor(name: "\(prefix)_steps", shape: [codes.rows], uint8: steps.codes),
+        Tensor(name: "\(prefix)_step_range", shape: [2], floats: [steps.low, steps.high]),
+      ]
+    }
+    return part("user", users, logSteps?.users) + part("item", items, logSteps?.items)
   }
 
   public convenience init(file: ModelFile) throws {
     try file.requireKind(Self.kind)
     let d = file.hyperParameters["dim"]?.intValue ?? 0
     let bits = file.hyperParameters["bits"]?.intValue ?? 0
-    guard SettingLimits.dim.contains(d), RowQuantizer.supportedBits.contains(bits) else {
+    let stepBits = file.hyperParameters["step_bits"]?.intValue
+    guard SettingLimits.dim.contains(d), RowQuantizer.supportedBits.contains(bits), stepBits == nil || stepBits == 8
+    else {
       throw ModelFileError(path: file.path, reason: .invalidHeader("hqgnn model with dim \(d) and \(bits) bits"))
     }
-    func codes(_ prefix: String, rows: Int) throws -> PackedCodes {
+    /// The codes of `prefix`, with their steps as stored when they are 8-bit.
+    func codes(_ prefix: String, rows: Int) throws -> (codes: PackedCodes, logSteps: LogSteps?) {
       let perRow = bits * ((d + 63) / 64)
       let words = try file.uint64s("\(prefix)_codes", shape: [rows, perRow])
-      let steps = try file.floats("\(prefix)_steps", shape: [rows])
       // Bits past `dim` in each plane's last word must be clear, or popcounts would count them.
       if d % 64 != 0 {
         let padding = ~UInt64(0) << UInt64(d % 64)
@@ -136,14 +171,28 @@ extension QuantizedEmbeddings: PersistableModel {
             path: file.path, reason: .invalidHeader("\(prefix)_codes has bits set past dimension \(d)"))
         }
       }
+      var logSteps: LogSteps?
+      if stepBits == 8 {
+        let range = try file.floats("\(prefix)_step_range", shape: [2])
+        guard range.allSatisfy(\.isFinite), range[0] <= range[1] else {
+          throw ModelFileError(path: file.path, reason: .invalidHeader("\(prefix)_step_range is not a finite range"))
+        }
+        logSteps = LogSteps(low: range[0], high: range[1], codes: try file.uint8s("\(prefix)_steps", shape: [rows]))
+      }
+      let steps = try logSteps?.steps ?? file.floats("\(prefix)_steps", shape: [rows])
       guard steps.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
         throw ModelFileError(
           path: file.path, reason: .invalidHeader("\(prefix)_steps holds a negative or non-finite step"))
       }
-      return PackedCodes(bits: bits, dim: d, rows: rows, words: words, steps: steps)
+      return (PackedCodes(bits: bits, dim: d, rows: rows, words: words, steps: steps), logSteps)
     }
-    self.init(
-      users: try codes("user", rows: file.userIDs.count), items: try codes("item", rows: file.itemIDs.count),
-      layers: file.hyperParameters["layers"]?.intValue ?? 0)
+    let users = try codes("user", rows: file.userIDs.count)
+    let items = try codes("item", rows: file.itemIDs.count)
+    let layers = file.hyperParameters["layers"]?.intValue ?? 0
+    if let userSteps = users.logSteps, let itemSteps = items.logSteps {
+      self.init(users: users.codes, items: items.codes, layers: layers, logSteps: (userSteps, itemSteps))
+    } else {
+      self.init(users: users.codes, items: items.codes, layers: layers)
+    }
   }
 }

@@ -113,6 +113,11 @@ public struct PackedCodes: Sendable, Equatable {
     self.init(bits: bits, dim: dim, rows: rows, words: words, steps: steps)
   }
 
+  /// The same codes with other steps (one per row).
+  public func replacingSteps(_ steps: [Float]) -> PackedCodes {
+    PackedCodes(bits: bits, dim: dim, rows: rows, words: words, steps: steps)
+  }
+
   /// Rows `range` as codes of their own.
   public func rows(_ range: Range<Int>) -> PackedCodes {
     let w = wordsPerRow
