@@ -21,30 +21,27 @@ public final class QuantizedEmbeddings: Recommender, Sendable {
   /// A model over user and item codes of the same width and bits; builds its search index.
   /// With `stepBits` 8, every step is rounded to its 8-bit log-scale code (`LogSteps`), and
   /// the model scores with the rounded steps it stores.
-  public init(users: PackedCodes, items: PackedCodes, layers: Int, stepBits: Int? = nil) {
-    precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
+  public convenience init(users: PackedCodes, items: PackedCodes, layers: Int, stepBits: Int? = nil) {
     precondition(stepBits == nil || stepBits == 8, "steps are stored in 32 or 8 bits")
-    if stepBits == 8 {
-      let steps = (users: LogSteps(encoding: users.steps), items: LogSteps(encoding: items.steps))
-      self.users = users.replacingSteps(steps.users.steps)
-      self.items = items.replacingSteps(steps.items.steps)
-      logSteps = steps
-    } else {
-      self.users = users
-      self.items = items
-      logSteps = nil
+    guard stepBits == 8 else {
+      self.init(users: users, items: items, layers: layers, logSteps: nil)
+      return
     }
-    self.layers = layers
-    index = CodeSearchIndex(items: self.items)
+    let steps = (users: LogSteps(encoding: users.steps), items: LogSteps(encoding: items.steps))
+    self.init(
+      users: users.replacingSteps(steps.users.steps), items: items.replacingSteps(steps.items.steps), layers: layers,
+      logSteps: steps)
   }
 
-  /// Codes whose steps were stored in 8 bits, as read from a file.
-  init(users: PackedCodes, items: PackedCodes, layers: Int, logSteps: (users: LogSteps, items: LogSteps)) {
-    self.users = users.replacingSteps(logSteps.users.steps)
-    self.items = items.replacingSteps(logSteps.items.steps)
+  /// The model over `users` and `items`, whose steps are those `logSteps` (when given) stands
+  /// for.
+  init(users: PackedCodes, items: PackedCodes, layers: Int, logSteps: (users: LogSteps, items: LogSteps)?) {
+    precondition(users.bits == items.bits && users.dim == items.dim, "user and item codes differ in shape")
+    self.users = users
+    self.items = items
     self.layers = layers
     self.logSteps = logSteps
-    index = CodeSearchIndex(items: self.items)
+    index = CodeSearchIndex(items: items)
   }
 
   public var itemCount: Int { items.rows }
@@ -189,10 +186,7 @@ extension QuantizedEmbeddings: PersistableModel {
     let users = try codes("user", rows: file.userIDs.count)
     let items = try codes("item", rows: file.itemIDs.count)
     let layers = file.hyperParameters["layers"]?.intValue ?? 0
-    if let userSteps = users.logSteps, let itemSteps = items.logSteps {
-      self.init(users: users.codes, items: items.codes, layers: layers, logSteps: (userSteps, itemSteps))
-    } else {
-      self.init(users: users.codes, items: items.codes, layers: layers)
-    }
+    let logSteps = users.logSteps.flatMap { u in items.logSteps.map { (users: u, items: $0) } }
+    self.init(users: users.codes, items: items.codes, layers: layers, logSteps: logSteps)
   }
 }

@@ -128,14 +128,13 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
         tailNormsU[u * R + b] = s.squareRoot()
       }
     }
-    var offsets = [Int64](repeating: 0, count: m + 1)
+    let offsets = AlignedBuffer<Int64>(repeating: 0, count: m + 1)
     var seen: [Int32] = []
     for u in 0..<m {
       let mapped = exclude[u].map { position[Int($0)] }.sorted()
       seen.append(contentsOf: mapped)
       offsets[u + 1] = Int64(seen.count)
     }
-    let offsetList = AlignedBuffer(offsets)
     let seenList = AlignedBuffer(seen)
     let outIdx = AlignedBuffer<Int32>(repeating: 0, count: m * kk)
     let outVal = AlignedBuffer<Float>(repeating: 0, count: m * kk)
@@ -145,7 +144,7 @@ public final class FloatSearchIndex: ItemIndex, @unchecked Sendable {
       withUnsafePointer(to: kernel) { ix in
         crk_float_search(
           ix, rotated.pointer + lo * d, tailNormsU.pointer + lo * R, normsU.pointer + lo, Int64(count),
-          offsetList.pointer + lo, seenList.pointer, Int32(kk), outIdx.pointer + lo * kk, outVal.pointer + lo * kk,
+          offsets.pointer + lo, seenList.pointer, Int32(kk), outIdx.pointer + lo * kk, outVal.pointer + lo * kk,
           outCount.pointer + lo)
       }
     }

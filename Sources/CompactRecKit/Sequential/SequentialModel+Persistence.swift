@@ -5,14 +5,16 @@ extension SequentialModel: PersistableModel {
   public static let blockOrderTensor = "blocks/order"
   public static var stateTensorNames: Set<String> { [blockOrderTensor] }
 
-  /// A quantized table's code row (`NAME/codes`) stands for the table's width in weights: the
-  /// model width, or block b's width for a block-wise table (`NAME` ends in `.block<b>` or
-  /// `.block<b>.weight`).
+  /// A quantized table's code row (`NAME/codes`) stands for the table's width in weights:
+  /// its frequency block's width for a block-wise table (`frequencyBlock(ofTensor:)`; the
+  /// head's is the model width), else the model width.
   public static func parameters(inTensor name: String, shape: [Int], hyperParameters h: [String: JSONValue]) -> Int {
     if stateTensorNames.contains(name) { return 0 }
     guard name.hasSuffix("/codes"), let dim = h["dim"]?.intValue else { return shape.reduce(1, *) }
-    let b = name.contains(".head") ? nil : frequencyBlock(ofTensor: name)
-    let width = b.map { FrequencyBlocks.width(block: $0, dim: dim, factor: h["block_factor"]?.intValue ?? 4) } ?? dim
+    let width =
+      frequencyBlock(ofTensor: name).map {
+        FrequencyBlocks.width(block: $0, dim: dim, factor: h["block_factor"]?.intValue ?? 4)
+      } ?? dim
     return (shape.first ?? 0) * width
   }
 

@@ -30,16 +30,11 @@ extension BPRRecipe {
 }
 
 extension BPRRecipe where Self: Encodable {
-  /// The settings a resumed run must share with its checkpoint: the whole configuration
-  /// (`Codable`) and the model's name, but for the epoch count when the learning rate is
-  /// constant (such a run may be continued for longer; a decaying rate's course depends on
-  /// it) and the refit's stopping point; the seed as text (exact beyond 2^53).
+  /// The settings a resumed run must share with its checkpoint (`checkpointSettings(of:)`):
+  /// all but the refit's stopping point and, when the learning rate is constant, the epoch
+  /// count (such a run may be continued for longer; a decaying rate's course depends on it).
   func checkpointSettings(model: String) throws -> [String: JSONValue] {
-    var settings = try JSONValue(encoding: self).objectValue ?? [:]
-    if schedule == .constant { settings["epochs"] = nil }
-    settings["stop_after"] = nil
-    settings["seed"] = .string(String(seed))
-    settings["model"] = .string(model)
-    return settings
+    try CompactRecKit.checkpointSettings(
+      of: self, model: model, seed: seed, changeable: ["stop_after"] + (schedule == .constant ? ["epochs"] : []))
   }
 }

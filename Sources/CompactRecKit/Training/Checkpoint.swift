@@ -29,6 +29,19 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
   }
 }
 
+/// The settings a resumed run must share with its checkpoint: the whole `configuration`
+/// (`Codable`) and the model's name, less the keys in `changeable` (settings a resumed run may
+/// change, such as a longer epoch count), with the seed as text (exact beyond 2^53).
+func checkpointSettings<C: Encodable>(
+  of configuration: C, model: String, seed: UInt64, changeable: [String]
+) throws -> [String: JSONValue] {
+  var settings = try JSONValue(encoding: configuration).objectValue ?? [:]
+  for key in changeable { settings[key] = nil }
+  settings["seed"] = .string(String(seed))
+  settings["model"] = .string(model)
+  return settings
+}
+
 extension Parameter {
   /// This parameter, its Adam moments and the optimizer's step count as checkpoint tensors.
   func checkpointTensors(adam: Adam, prefix: String) -> [Tensor] {

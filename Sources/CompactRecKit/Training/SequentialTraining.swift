@@ -128,15 +128,11 @@ extension SequentialModel {
 }
 
 extension SequentialConfiguration {
-  /// The settings a resumed run must share with its checkpoint: all of them but `epochs` (a
-  /// run may be continued for longer), the seed as text (exact beyond 2^53).
+  /// The settings a resumed run must share with its checkpoint (`checkpointSettings(of:)`):
+  /// all but `epochs` (a run may be continued for longer).
   var checkpointSettings: [String: JSONValue] {
     get throws {
-      var settings = try JSONValue(encoding: self).objectValue ?? [:]
-      settings["epochs"] = nil
-      settings["seed"] = .string(String(seed))
-      settings["model"] = .string(architecture.rawValue)
-      return settings
+      try CompactRecKit.checkpointSettings(of: self, model: architecture.rawValue, seed: seed, changeable: ["epochs"])
     }
   }
 }
