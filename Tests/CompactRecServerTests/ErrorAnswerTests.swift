@@ -120,13 +120,19 @@ struct ErrorAnswerTests {
     var limits = ServerLimits()
     limits.concurrentScoring = 1
     limits.maxQueued = 0
-    try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .seconds(3)) { client, _ in
-      async let slow = client.post("/v1/models/seq/recommend", ["user": "u1", "k": 3])
-      try await client.waitForInFlight(1)
+    try await withServer([("seq", ServedModels.sasrec)], limits: limits) { client, server in
+      let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
+      async let held: Void = holdScoringSlot(server, until: release)
+      try await waitUntil("the slot is taken") { server.admission.inFlightCount == 1 }
+      let busy = String(buffer: try await client.get("/metrics").body)
+      #expect(busy.contains("compactrec_requests_in_flight 1.0"))
       let refused = try await client.post("/v1/models/seq/recommend", ["user": "u2"])
+      releaseGo.finish()
+      try await held
       expectError(refused, .serviceUnavailable, "overloaded")
       #expect(refused.headers[.retryAfter] == "1")
-      #expect(try await slow.status == .ok)
+      let admitted = try await client.post("/v1/models/seq/recommend", ["user": "u1", "k": 3])
+      #expect(admitted.status == .ok && admitted.items.count == 3)
       let metrics = String(buffer: try await client.get("/metrics").body)
       #expect(metrics.contains("compactrec_requests_shed_total 1"))
     }

@@ -104,17 +104,26 @@ struct RecommendRouteTests {
 
   @Test("a request in flight during a reload finishes on the model it started with")
   func inFlightKeepsItsModel() async throws {
-    let served = try ServedModels.copy(ServedModels.sasrec, as: "inflight")
-    let old = try TrainedModel.load(from: ServedModels.sasrec).recommend(user: "u9", k: 10).map(\.item)
-    let new = try TrainedModel.load(from: ServedModels.sasrecOther).recommend(user: "u9", k: 10).map(\.item)
+    let served = try ServedModels.copy(ServedModels.mf, as: "inflight")
+    let old = try TrainedModel.load(from: ServedModels.mf).recommend(user: "u9", k: 10).map(\.item)
+    let new = try TrainedModel.load(from: ServedModels.hqgnn).recommend(user: "u9", k: 10).map(\.item)
     #expect(old != new)
-    try await withServer([("seq", served)], batchWait: .seconds(3)) { client, server in
-      async let started = client.post("/v1/models/seq/recommend", ["user": "u9", "k": 10])
-      try await client.waitForInFlight(1)
-      try ServedModels.replace(served, with: ServedModels.sasrecOther)
+    var limits = ServerLimits()
+    limits.concurrentScoring = 1
+    limits.queueTimeout = .seconds(600)
+    try await withServer([("graph", served)], limits: limits) { client, server in
+      // The request takes its model, then waits for the slot the test holds.
+      let (release, releaseGo) = AsyncStream.makeStream(of: Void.self)
+      async let held: Void = holdScoringSlot(server, until: release)
+      try await waitUntil("the slot is taken") { server.admission.inFlightCount == 1 }
+      async let started = client.post("/v1/models/graph/recommend", ["user": "u9", "k": 10])
+      try await waitUntil("the request waits for the slot") { server.admission.inFlightCount == 2 }
+      try ServedModels.replace(served, with: ServedModels.hqgnn)
       #expect(await server.store.reload().map(\.result) == [.reloaded])
+      releaseGo.finish()
+      try await held
       #expect(try await started.items == old)
-      #expect(try await client.post("/v1/models/seq/recommend", ["user": "u9", "k": 10]).items == new)
+      #expect(try await client.post("/v1/models/graph/recommend", ["user": "u9", "k": 10]).items == new)
     }
   }
 

@@ -62,17 +62,27 @@ func expectError(
   #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
 }
 
-extension TestClientProtocol {
-  /// Waits until the server has `count` requests in scoring (its in-flight gauge), for tests
-  /// that act while a request is in progress. Such tests keep their request in flight for
-  /// seconds (a long batch wait), so that a loaded machine still sees it.
-  func waitForInFlight(_ count: Int) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while ContinuousClock.now < deadline {
-      let text = String(buffer: try await get("/metrics").body)
-      if text.contains("compactrec_requests_in_flight \(count).0") { return }
-      try await Task.sleep(for: .milliseconds(10))
+/// Holds one of `server`'s scoring slots until `release` finishes, as a request in progress
+/// would. Tests that act while the server is busy use it instead of a slow request, so that
+/// no timing window decides the outcome: the slot stays taken however the machine schedules
+/// the test's tasks.
+func holdScoringSlot(_ server: RecommendationServer, until release: AsyncStream<Void>) async throws {
+  try await server.admission.perform(arrival: .now, holdsSlot: true) {
+    for await _ in release { break }
+  }
+}
+
+/// Waits until `condition` holds; a failed expectation after a deadline generous enough for a
+/// loaded CI machine.
+func waitUntil(
+  _ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool
+) async throws {
+  let deadline = ContinuousClock.now + .seconds(300)
+  while !condition() {
+    guard ContinuousClock.now < deadline else {
+      Issue.record("never happened: \(what)", sourceLocation: sourceLocation)
+      return
     }
-    Issue.record("the server never had \(count) requests in flight")
+    try await Task.sleep(for: .milliseconds(5))
   }
 }
