@@ -133,6 +133,12 @@ struct RetrievalBench: ParsableCommand {
       // Codes plus the step of each item row, as stored; the index's copy in memory apart.
       info["bytes_per_item"] = .number(Double(codes.items.wordsPerRow * 8 + 4))
       info["index_bytes_per_item"] = .number(codes.index.bytesPerItem)
+    } else if let mixed = bundle.model as? MixedWidthEmbeddings {
+      info["block_bits"] = .array(mixed.items.widths.map { .number(Double($0)) })
+      info["dim"] = .number(Double(mixed.items.dim))
+      // Codes, steps and block marks as stored, per item; the index's copy in memory apart.
+      info["bytes_per_item"] = .number(Double(mixed.items.storedBytes) / Double(max(1, items)))
+      info["index_bytes_per_item"] = .number(mixed.index.bytesPerItem)
     } else if let scorer = (bundle.model as? LightGCNEmbeddings)?.scorer ?? (bundle.model as? MatrixFactorization) {
       // A LightGCN file holds its final embeddings as an MF scorer, searched the same way.
       info["dim"] = .number(Double(scorer.dim))
@@ -140,7 +146,8 @@ struct RetrievalBench: ParsableCommand {
       info["index_bytes_per_item"] = .number(scorer.prepareSearch().bytesPerItem)
     } else {
       throw UsageFailure(
-        "\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, lightgcn, mf-bpr or a sequential model")
+        "\(model) is a \(bundle.kind) model; bench retrieval needs hqgnn, hqgnn-mixed, lightgcn, mf-bpr or a sequential model"
+      )
     }
     let indexSeconds = Date().timeIntervalSince(buildStart)
     var statistics = SearchStatistics()

@@ -12,14 +12,14 @@ struct CompressionOptions: ParsableArguments {
   @Option(
     name: .customLong("block-cutoffs"),
     help:
-      "With --blockwise: frequency ranks where blocks end, comma separated (e.g. 2000,6000 for three blocks); default: by --block-shares."
+      "With --blockwise, or lightgcn with --block-bits: item frequency ranks where blocks end, comma separated (e.g. 2000,6000 for three blocks; users are cut at the same fractions); default: by --block-shares."
   )
   var blockCutoffs: String?
 
   @Option(
     name: .customLong("block-shares"),
     help:
-      "With --blockwise: shares of the training interactions per block, head first, comma separated (default 0.5,0.3,0.2)."
+      "With --blockwise, or lightgcn with --block-bits: shares of the training interactions per block, head first, comma separated (default 0.5,0.3,0.2; lightgcn with other than three widths: equal shares)."
   )
   var blockShares: String?
 
@@ -49,8 +49,16 @@ struct CompressionOptions: ParsableArguments {
     }
   }
 
-  /// Refuses the block settings without `--blockwise` input, output or both.
-  func check() throws {
+  /// Refuses the block settings without `--blockwise` input, output or both, unless
+  /// `widthBlocks` (LightGCN with --block-bits, whose blocks they cut too).
+  func check(widthBlocks: Bool = false) throws {
+    if widthBlocks {
+      if let blockFactor { throw ValidationError("--block-factor \(blockFactor) applies only with --blockwise") }
+      if blockCutoffs != nil && blockShares != nil {
+        throw ValidationError("--block-cutoffs and --block-shares both cut the blocks: give one")
+      }
+      return
+    }
     guard (blockwise ?? BlockwiseLayers.none) == BlockwiseLayers.none else { return }
     for (option, given) in [
       ("--block-cutoffs", blockCutoffs != nil), ("--block-shares", blockShares != nil),
@@ -58,6 +66,13 @@ struct CompressionOptions: ParsableArguments {
     ] where given {
       throw ValidationError("\(option) applies only with --blockwise input, output or both")
     }
+  }
+
+  /// The width blocks of a LightGCN with `--block-bits` `widths`.
+  func widthBlocks(_ widths: [Int]) -> WidthBlocks {
+    WidthBlocks(
+      bits: widths, shares: blockShares.flatMap { parseList($0, as: Double.self) },
+      cutoffs: blockCutoffs.flatMap { parseList($0, as: Int.self) })
   }
 
   /// Copies the options into `c` (`c.problem` says whether they fit its architecture).

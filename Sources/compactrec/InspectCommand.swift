@@ -30,14 +30,18 @@ struct InspectCommand: ParsableCommand {
         kind?.parameters(inTensor: t.name, shape: t.shape, hyperParameters: file.hyperParameters) ?? t.elementCount
       bytes[component, default: 0] += t.bytes.count
     }
-    // Block-wise sequential models: the bytes and parameters of each frequency block.
+    // Block-wise sequential models and mixed-width graph models: the bytes and parameters of
+    // each frequency block.
     var blockBytes: [Int: Int] = [:]
     var blockParameters: [Int: Int] = [:]
-    if kind == SequentialModel.self {
+    let blockOf: ((String) -> Int?)? =
+      kind == SequentialModel.self
+      ? SequentialModel.frequencyBlock : kind == MixedWidthEmbeddings.self ? MixedWidthEmbeddings.frequencyBlock : nil
+    if let blockOf, let kind {
       for t in file.tensors {
-        guard let b = SequentialModel.frequencyBlock(ofTensor: t.name) else { continue }
+        guard let b = blockOf(t.name) else { continue }
         blockBytes[b, default: 0] += t.bytes.count
-        blockParameters[b, default: 0] += SequentialModel.parameters(
+        blockParameters[b, default: 0] += kind.parameters(
           inTensor: t.name, shape: t.shape, hyperParameters: file.hyperParameters)
       }
     }
@@ -115,6 +119,8 @@ struct InspectCommand: ParsableCommand {
     case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
     case .string(let s): return s
     case .bool(let b): return String(b)
+    case .array(let values) where values.allSatisfy({ if case .number = $0 { true } else { false } }):
+      return values.map(describe).joined(separator: ",")
     default: return "…"
     }
   }

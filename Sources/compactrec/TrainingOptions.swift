@@ -95,7 +95,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("block-bits"),
     help:
-      "Sequential models with --blockwise: the bits of each frequency block's item tables, head first, comma separated (e.g. 8,4,2); full tables take --bits (default: the widest)."
+      "Sequential models with --blockwise: the bits of each frequency block's item tables, head first, comma separated (e.g. 8,4,2); full tables take --bits (default: the widest). LightGCN: cut users and items into frequency blocks (--block-shares or --block-cutoffs) and train each block's final embeddings at its width, head first (up to 4 blocks; e.g. 4,1)."
   )
   var blockBits: String?
 
@@ -188,7 +188,7 @@ struct TrainingOptions: ParsableArguments {
 
   /// Whether a LightGCN run fine-tunes (a warm start or quantization-aware training), and so
   /// starts from the library's fine-tune defaults instead of its fast recipe's.
-  var isFineTune: Bool { warmStart != nil || bits != nil }
+  var isFineTune: Bool { warmStart != nil || bits != nil || blockBits != nil }
 
   /// The training recipe for `choice`: the library's defaults (a LightGCN fine-tune's with
   /// --warm-start or --bits), each option given put in its place.
@@ -201,8 +201,9 @@ struct TrainingOptions: ParsableArguments {
       var c = shared(isFineTune ? LightGCN.Configuration.fineTune : LightGCN.Configuration())
       c.layers = layers ?? c.layers
       c.precision = propagationPrecision ?? c.precision
-      c.quantization = quantization(bits: bits, defaultEstimator: .gste)
+      c.quantization = quantization(bits: bits ?? blockWidths?.max(), defaultEstimator: .gste)
       c.quantization?.stepBits = stepBits
+      c.quantization?.blocks = blockWidths.map(compression.widthBlocks)
       c.negatives = negatives ?? c.negatives
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
@@ -254,11 +255,15 @@ struct TrainingOptions: ParsableArguments {
     c.patience = patience ?? c.patience
     c.tiedOutput = tieOutput
     c.loss = loss ?? c.loss
-    let widths = blockBits?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    c.quantization = quantization(bits: bits ?? widths?.max(), defaultEstimator: .ste)
-    c.blockBits = widths
+    c.quantization = quantization(bits: bits ?? blockWidths?.max(), defaultEstimator: .ste)
+    c.blockBits = blockWidths
     compression.apply(to: &c)
     return c
+  }
+
+  /// The parsed `--block-bits`, when given.
+  private var blockWidths: [Int]? {
+    blockBits?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
   }
 
   /// The parsed `--dilations`, when given.
@@ -347,7 +352,7 @@ struct TrainingOptions: ParsableArguments {
       ("--bits", bits != nil, sequential.union([.lightgcn])),
       ("--warm-start", warmStart != nil, sequential.union([.lightgcn])),
       ("--warm-start-rotation", warmStartRotation != nil, [.lightgcn]),
-      ("--block-bits", blockBits != nil, sequential),
+      ("--block-bits", blockBits != nil, sequential.union([.lightgcn])),
       ("--step-bits", stepBits != nil, [.lightgcn]),
       ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
@@ -365,7 +370,7 @@ struct TrainingOptions: ParsableArguments {
     let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
       ("--estimator", estimator != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--step-bits", stepBits != nil, "--bits", bits != nil),
-      ("--hessian-every", hessianEvery != nil, "--bits", bits != nil),
+      ("--hessian-every", hessianEvery != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--gste-delta", gsteDelta != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),
       ("--gste-delta", gsteDelta != nil, "--estimator gste", estimator != .ste),
@@ -381,7 +386,14 @@ struct TrainingOptions: ParsableArguments {
     if initialization != nil && warmStart != nil {
       throw ValidationError("--init does not go with --warm-start: the warm start is the start")
     }
-    try compression.check()
+    if choice == .lightgcn && bits != nil && blockBits != nil {
+      throw ValidationError("--bits and --block-bits both set lightgcn's widths: give one")
+    }
+    if choice == .lightgcn, let widths = blockWidths, widths.count > WidthBlocks.maxBlocks {
+      throw ValidationError(
+        "--block-bits takes at most \(WidthBlocks.maxBlocks) widths for lightgcn (got \(widths.count))")
+    }
+    try compression.check(widthBlocks: choice == .lightgcn && blockBits != nil)
     let width = dim ?? SequentialConfiguration(architecture: .sasrec).dim
     if let heads, width % heads != 0 {
       throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(width))")

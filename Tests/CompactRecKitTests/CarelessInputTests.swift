@@ -202,6 +202,14 @@ struct CarelessInputTests {
         "--gste-delta applies only with --estimator gste"
       ),
       (["--model", "sasrec", "--block-factor", "2"], "--block-factor applies only with --blockwise"),
+      (["--model", "mf-bpr", "--block-bits", "4,1"], "--block-bits does not apply to --model mf-bpr"),
+      (["--model", "lightgcn", "--bits", "2", "--block-bits", "4,1"], "--bits and --block-bits both set"),
+      (["--model", "lightgcn", "--block-bits", "4,2,2,1,1"], "--block-bits takes at most 4 widths"),
+      (
+        ["--model", "lightgcn", "--block-bits", "4,1", "--block-shares", "0.5,0.5", "--block-cutoffs", "3"],
+        "--block-cutoffs and --block-shares both cut the blocks"
+      ),
+      (["--model", "lightgcn", "--block-shares", "0.5,0.5"], "--block-shares applies only with --blockwise"),
       (["--model", "mostpop", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model mostpop"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
     ])

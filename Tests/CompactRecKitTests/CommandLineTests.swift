@@ -76,6 +76,34 @@ struct CommandLineTests {
     #expect(benchInfo["kind"] as? String == "hqgnn")
     #expect(benchInfo["bytes_per_item"] as? Int == 2 * 2 * 8 + 4)  // 2 bits x 2 words per plane + step
     #expect((benchInfo["seconds"] as? Double ?? -1) >= 0)
+    // Frequency-aware widths from the same start: 4 bits for the 12 most frequent items (and
+    // the same fraction of the users), 1 bit for the rest; inspect and bench count each block.
+    let mixed = folder.path + "/mixed.crm"
+    let mixedRun = try run([
+      "train", "--model", "lightgcn", "--block-bits", "4,1", "--block-cutoffs", "12", "--data", folder.path,
+      "--epochs", "2", "--dim", "70", "--out", mixed, "--warm-start", full + ".ckpt",
+    ])
+    #expect(mixedRun.status == 0, "\(mixedRun.err)")
+    let mixedInfo = try #require(
+      JSONSerialization.jsonObject(with: Data(try run(["inspect", mixed, "--json"]).out.utf8)) as? [String: Any])
+    #expect(mixedInfo["kind"] as? String == "hqgnn-mixed")
+    #expect((mixedInfo["hyper_parameters"] as? [String: Any])?["block_bits"] as? [Int] == [4, 1])
+    let mixedBlocks = try #require(mixedInfo["frequency_blocks"] as? [[String: Any]])
+    #expect(mixedBlocks.compactMap { $0["block"] as? Int } == [0, 1])
+    let mixedTensors = try #require(mixedInfo["tensors"] as? [[String: Any]])
+    let itemHead = mixedTensors.first { $0["name"] as? String == "item/block0/codes" }?["shape"] as? [Int]
+    #expect(itemHead == [12, 35])  // 12 items x 4 bits x 70 dimensions / 8
+    #expect(try run(["evaluate", mixed, "--data", folder.path, "--json"]).status == 0)
+    #expect(try run(["recommend", mixed, "--user", "user3", "-k", "4"]).status == 0)
+    let mixedBench = try run(["bench", "retrieval", "--model", mixed, "--repeat", "1"])
+    #expect(mixedBench.out.contains("\"block_bits\""), "\(mixedBench.out)\(mixedBench.err)")
+    let badCutoff = try run([
+      "train", "--model", "lightgcn", "--block-bits", "4,1", "--block-cutoffs", "4000", "--data", folder.path,
+      "--out", folder.path + "/q.crm",
+    ])
+    #expect(
+      badCutoff.status == 64 && badCutoff.err.contains("block cutoffs [4000] must increase strictly"),
+      "\(badCutoff.err)")
     // 1 bit from the same start, widened 70 -> 80 by the ITQ fit (the default at 1 bit).
     let widened = try run([
       "train", "--model", "lightgcn", "--bits", "1", "--data", folder.path, "--epochs", "1", "--dim", "80",

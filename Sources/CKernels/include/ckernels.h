@@ -126,6 +126,15 @@ void crk_code_scores(const uint64_t *query, float query_step, int32_t query_sum,
                      const float *steps, const int32_t *sums, int64_t n, int bits, int words_per_plane, int d,
                      float *out);
 
+/// Scores of one query row of query_bits-bit codes against n item rows of item_bits-bit codes,
+/// both in the bit-plane layout of PackedCodes.swift over d dimensions: out[i] = query_step *
+/// steps[i] * (sum_c u_c v_c - z_i query_sum - z_q sums[i] + d z_q z_i), with z = (2^bits - 1)
+/// / 2 of each side and sum_c u_c v_c = sum_{p,q} 2^(p+q) popcount(query_p AND item_q). With
+/// equal widths, the same floats as crk_code_scores.
+void crk_mixed_code_scores(const uint64_t *query, int query_bits, float query_step, int32_t query_sum,
+                           const uint64_t *items, int item_bits, const float *steps, const int32_t *sums,
+                           int64_t n, int words_per_plane, int d, float *out);
+
 /// Item codes prepared for exact top-k search (see code_search.c and CodeSearchIndex.swift):
 /// items in descending order of the norm of their dequantized rows, rows in the bit-plane
 /// layout of crk_code_scores.

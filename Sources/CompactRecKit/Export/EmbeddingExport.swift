@@ -62,6 +62,11 @@ public struct EmbeddingExport {
         itemCodes = Self.signBytes(codes.items, bytes: codeBytes)
         userCodes = Self.signBytes(codes.users, bytes: codeBytes)
       }
+    case let mixed as MixedWidthEmbeddings:
+      (users, items, modelDim, bits) = (
+        mixed.users.dequantized(), mixed.items.dequantized(), mixed.items.dim, mixed.items.widths.max()!
+      )
+      layout = "the dequantized codes of every frequency block at its width, per-row step folded in"
     case let sequential as SequentialModel:
       guard model.hasHistories else { throw ExportError.noHistories }
       modelDim = sequential.encoder.width

@@ -42,9 +42,12 @@ extension LightGCNEmbeddings: PersistableModel {
 extension LightGCN {
   /// The final embeddings as a deployable model: float embeddings (`LightGCNEmbeddings`), or
   /// for a quantization-aware model their codes only (`QuantizedEmbeddings`), with 8-bit steps
-  /// when the quantization settings ask for them.
+  /// when the quantization settings ask for them, or `MixedWidthEmbeddings` with width blocks.
   public func deployable() -> any PersistableModel {
     propagate()
+    if let mixedCodes {
+      return MixedWidthEmbeddings(users: mixedCodes.users, items: mixedCodes.items, layers: layers)
+    }
     if let codes {
       return QuantizedEmbeddings(
         users: codes.users, items: codes.items, layers: layers, stepBits: quantization?.settings.stepBits)

@@ -10,6 +10,9 @@ public struct QuantizationSettings: Sendable, Equatable, Codable {
   /// LightGCN: 8 stores the deployed model's steps in 8 bits on a log scale (`LogSteps`),
   /// rounded after training; nil keeps them as 32-bit floats.
   public var stepBits: Int? = nil
+  /// LightGCN: frequency-aware widths, users and items cut into frequency blocks with bits of
+  /// their own (`bits` is then the widest); nil gives every row `bits`.
+  public var blocks: WidthBlocks? = nil
 
   public init(bits: Int, estimator: GradientEstimator = .hessianAware) {
     precondition(RowQuantizer.supportedBits.contains(bits), "unsupported bit width \(bits)")
@@ -23,6 +26,10 @@ public struct QuantizationSettings: Sendable, Equatable, Codable {
 final class QuantizationState {
   let settings: QuantizationSettings
   let quantizer: RowQuantizer
+  /// With `settings.blocks`: the frequency block of every node (users, then items).
+  let nodeBlocks: (users: [UInt8], items: [UInt8])?
+  /// The quantizer of each node's rows.
+  let nodeQuantizers: [RowQuantizer]
   /// The GSTE delta in use (0 for STE).
   var delta: Float = 0
   /// Training steps taken.
@@ -32,9 +39,27 @@ final class QuantizationState {
   /// Seed of the Hutchinson probes (combined with the step count).
   let seed: UInt64
 
-  init(settings: QuantizationSettings, seed: UInt64) {
+  /// The state for a graph whose users and items have the training interactions
+  /// `degrees` (users, then items). Precondition: `settings.blocks`, if any, fit the graph
+  /// (`WidthBlocks.blocks(counts:itemCount:)` does not throw).
+  init(settings: QuantizationSettings, seed: UInt64, degrees: (users: [Int], items: [Int])) {
     self.settings = settings
     quantizer = RowQuantizer(bits: settings.bits)
+    if let blocks = settings.blocks {
+      do {
+        let marks = (
+          users: try blocks.blocks(counts: degrees.users, itemCount: degrees.items.count),
+          items: try blocks.blocks(counts: degrees.items, itemCount: degrees.items.count)
+        )
+        nodeBlocks = marks
+        nodeQuantizers = (marks.users + marks.items).map { RowQuantizer(bits: blocks.bits[Int($0)]) }
+      } catch {
+        preconditionFailure("width blocks that do not fit the graph: \(error)")
+      }
+    } else {
+      nodeBlocks = nil
+      nodeQuantizers = []
+    }
     self.seed = seed
     if case .gsteFixed(let d) = settings.estimator { delta = d }
   }
@@ -49,10 +74,12 @@ extension LightGCN {
     let size = ws.rows.count * d
     if q.unquantized.count < size { q.unquantized = [Float](repeating: 0, count: ws.final.count) }
     let f = ws.final.pointer
+    let rows = ws.rows
     q.unquantized.withUnsafeMutableBufferPointer { u in
       u.baseAddress!.update(from: f, count: size)
       for t in 0..<(size / max(1, d)) {
-        q.quantizer.quantize(u.baseAddress! + t * d, count: d, codes: nil, dequantized: f + t * d)
+        let quantizer = q.nodeQuantizers.isEmpty ? q.quantizer : q.nodeQuantizers[Int(rows[t])]
+        quantizer.quantize(u.baseAddress! + t * d, count: d, codes: nil, dequantized: f + t * d)
       }
     }
   }

@@ -100,6 +100,9 @@ public final class LightGCN: Recommender {
   let quantization: QuantizationState?
   /// With quantization: the codes of the final embeddings, refreshed by `propagate()`.
   public private(set) var codes: (users: PackedCodes, items: PackedCodes)?
+  /// With frequency-aware widths (`QuantizationSettings.blocks`): the codes of the final
+  /// embeddings, refreshed by `propagate()`, instead of `codes`.
+  public private(set) var mixedCodes: (users: MixedCodes, items: MixedCodes)?
 
   /// A model over the graph of `matrix` with Gaussian-initialized layer-0 embeddings, whose
   /// training steps store propagated layers in `precision` and, with `quantization`, train on
@@ -116,7 +119,10 @@ public final class LightGCN: Recommender {
     self.dim = dim
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
     workspace = PropagationWorkspace(graph: graph, dim: dim, layers: weights.count - 1, precision: precision)
-    self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7) }
+    let offsets = graph.rowOffsets
+    let degree = { (v: Int) in Int(offsets[v + 1] - offsets[v]) }
+    let degrees = (users: (0..<graph.users).map(degree), items: (graph.users..<n).map(degree))
+    self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7, degrees: degrees) }
     output = MatrixFactorization(
       userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
     propagate()
@@ -141,7 +147,14 @@ public final class LightGCN: Recommender {
     let final = finalEmbeddings(of: embedding.value)
     let userFinal = final.rows(0..<graph.users)
     let itemFinal = final.rows(graph.users..<graph.nodeCount)
-    if let q = quantization {
+    if let q = quantization, let marks = q.nodeBlocks, let widths = q.settings.blocks?.bits {
+      let mixed = (
+        users: MixedCodes(quantizing: userFinal, widths: widths, block: marks.users),
+        items: MixedCodes(quantizing: itemFinal, widths: widths, block: marks.items)
+      )
+      mixedCodes = mixed
+      output = MatrixFactorization(userEmbedding: mixed.users.dequantized(), itemEmbedding: mixed.items.dequantized())
+    } else if let q = quantization {
       let packed = (
         users: PackedCodes(quantizing: userFinal, with: q.quantizer),
         items: PackedCodes(quantizing: itemFinal, with: q.quantizer)
@@ -197,7 +210,7 @@ public final class LightGCN: Recommender {
 
   /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch
   /// (throws `RecipeError.noValidation` when the data has no validation items; `ModelRecipe`
-  /// carves them). With `checkpoint`, saves the run after every epoch and, when asked,
+  /// carves them). Throws `FrequencyBlocksError` for width blocks that do not fit the data. With `checkpoint`, saves the run after every epoch and, when asked,
   /// resumes it.
   public static func train(
     on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
@@ -205,6 +218,11 @@ public final class LightGCN: Recommender {
   ) throws -> LightGCN {
     guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     let matrix = dataset.trainMatrix()
+    if let blocks = c.quantization?.blocks {  // refused here, not at a precondition in init
+      let users = (0..<matrix.rowCount).map(matrix.rowLength)
+      _ = try blocks.blocks(counts: users, itemCount: matrix.columnCount)
+      _ = try blocks.blocks(counts: matrix.columnCounts(), itemCount: matrix.columnCount)
+    }
     let model = LightGCN(
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
       quantization: c.quantization)

@@ -41,7 +41,9 @@ extension PersistableModel {
 public enum ModelRegistry {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var registered: [any PersistableModel.Type] = [
-    MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self, QuantizedEmbeddings.self, SequentialModel.self,
+    MostPop.self, MatrixFactorization.self, LightGCNEmbeddings.self, QuantizedEmbeddings.self,
+    MixedWidthEmbeddings.self,
+    SequentialModel.self,
   ]
 
   /// Every persistable model type, the kit's first.

@@ -88,8 +88,12 @@ public struct ModelRecipe: Sendable {
         c.warmStartRotation = rotation(for: warmStart, c)
       }
       return try trainAndRefit(c, on: data, from: dataset, checkpoint: checkpoint) { data, c, checkpoint in
-        let model = try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer)
-        return (model.deployable(), model.summary)
+        do {
+          let model = try LightGCN.train(on: data, configuration: c, checkpoint: checkpoint, observer: observer)
+          return (model.deployable(), model.summary)
+        } catch let error as FrequencyBlocksError {
+          throw RecipeError.settings("\(error)")
+        }
       }
     case .sequential(var c):
       if let problem = c.problem ?? c.limitProblem { throw RecipeError.settings(problem) }

@@ -107,6 +107,9 @@ public struct FrequencyBlocks: Sendable, Equatable {
 public enum FrequencyBlocksError: Error, Equatable, CustomStringConvertible {
   case badCutoffs([Int], items: Int)
   case badShares([Double], items: Int)
+  case badWidths([Int], most: Int)
+  case countMismatch(widths: Int, blocks: Int)
+  case scaledCutoffs([Int], rows: Int)
 
   public var description: String {
     switch self {
@@ -114,6 +117,13 @@ public enum FrequencyBlocksError: Error, Equatable, CustomStringConvertible {
       return "block cutoffs \(c) must increase strictly and lie inside 1..<\(n) (the item count)"
     case .badShares(let s, let n):
       return "block shares \(s) must be positive, at most \(n) of them (the item count)"
+    case .badWidths(let w, let most):
+      return "block widths \(w) must be 1 to \(most) widths of 1, 2, 3, 4 or 8 bits"
+    case .scaledCutoffs(let c, let n):
+      return
+        "block cutoffs scaled to the \(n) users, \(c), must increase strictly inside 1..<\(n); cut by shares instead"
+    case .countMismatch(let widths, let blocks):
+      return "\(widths) block widths need \(widths) blocks, but the shares or cutoffs make \(blocks)"
     }
   }
 }

@@ -1,0 +1,166 @@
+import CKernels
+
+/// The deployable form of a LightGCN trained with frequency-aware widths (HQ-GNN with
+/// `WidthBlocks`): user and item codes whose width depends on the row's frequency block, and
+/// their steps; no float embeddings. Scores are the dot products of the dequantized rows,
+/// computed from the codes across the two widths (`MixedCodeSearchIndex`). Immutable, so any
+/// number of threads may use it at once.
+public final class MixedWidthEmbeddings: Recommender, Sendable {
+  /// User codes.
+  public let users: MixedCodes
+  /// Item codes.
+  public let items: MixedCodes
+  /// Propagation layers the embeddings went through (recorded for `inspect`).
+  public let layers: Int
+  /// The search structure over the item codes, built with the model.
+  public let index: MixedCodeSearchIndex
+  /// The norm of each user's dequantized row, for the search's bound.
+  private let userNorms: [Float]
+
+  /// A model over user and item codes of the same dimension; builds its search index.
+  public init(users: MixedCodes, items: MixedCodes, layers: Int) {
+    precondition(users.dim == items.dim, "user and item codes differ in dimension")
+    self.users = users
+    self.items = items
+    self.layers = layers
+    index = MixedCodeSearchIndex(items: items)
+    let blockNorms = users.blocks.map { $0.norms() }
+    userNorms = (0..<users.rows).map { blockNorms[Int(users.block[$0])][Int(users.slot[$0])] }
+  }
+
+  public var itemCount: Int { items.rows }
+
+  /// The `k` best items of each query by exact search over the codes.
+  public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
+    index.search(queries.map(code), k: k, filters: queries.map(\.filter))
+  }
+
+  /// Scores every item for each query: the same numbers the search ranks by.
+  public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    let n = items.rows
+    let start = queries.startIndex
+    let wpp = (items.dim + 63) / 64
+    Parallel.forEach(queries.count, grain: 1) { t in
+      let query = self.code(for: queries[start + t])
+      let out = scores + t * n
+      query.words.withUnsafeBufferPointer { u in
+        for (codes, members) in zip(items.blocks, items.members) where codes.rows > 0 {
+          var blockScores = [Float](repeating: 0, count: codes.rows)
+          crk_mixed_code_scores(
+            u.baseAddress, Int32(query.bits), query.step, query.sum, codes.words, Int32(codes.bits), codes.steps,
+            codes.codeSums, Int64(codes.rows), Int32(wpp), Int32(items.dim), &blockScores)
+          for (j, item) in members.enumerated() { out[Int(item)] = blockScores[j] }
+        }
+      }
+    }
+  }
+
+  /// The query's code row: a known user's stored row; otherwise the mean of its history's
+  /// dequantized item rows, quantized at the widest user width.
+  private func code(for query: ScoringQuery) -> MixedCodeSearchIndex.Query {
+    if let u = query.user.map(Int.init) {
+      let codes = users.blocks[Int(users.block[u])]
+      let j = Int(users.slot[u])
+      let w = codes.wordsPerRow
+      return MixedCodeSearchIndex.Query(
+        bits: codes.bits, words: Array(codes.words[(j * w)..<(j * w + w)]), step: codes.steps[j],
+        sum: codes.codeSums[j], norm: userNorms[u])
+    }
+    var mean = Matrix(rows: 1, cols: items.dim)
+    if !query.history.isEmpty {
+      let rows = items.dequantizedRows(query.history)
+      for r in 0..<rows.rows {
+        for c in 0..<items.dim { mean[0, c] += rows[r, c] }
+      }
+      for c in 0..<items.dim { mean[0, c] /= Float(rows.rows) }
+    }
+    let codes = PackedCodes(quantizing: mean, with: RowQuantizer(bits: users.widths.max()!))
+    return MixedCodeSearchIndex.Query(
+      bits: codes.bits, words: codes.words, step: codes.steps[0], sum: codes.codeSums[0], norm: codes.norms()[0])
+  }
+}
+
+extension MixedWidthEmbeddings: PersistableModel {
+  public static let kind = "hqgnn-mixed"
+
+  public var hyperParameters: [String: JSONValue] {
+    [
+      "dim": .number(Double(items.dim)), "layers": .number(Double(layers)),
+      "block_bits": .array(items.widths.map { .number(Double($0)) }),
+      "user_block_bits": .array(users.widths.map { .number(Double($0)) }),
+    ]
+  }
+
+  /// A code row stands for `dim` weights; the block marks are not parameters.
+  public static func parameters(inTensor name: String, shape: [Int], hyperParameters: [String: JSONValue]) -> Int {
+    if name.hasSuffix("/blocks") { return 0 }
+    guard name.hasSuffix("/codes"), let dim = hyperParameters["dim"]?.intValue else { return shape.reduce(1, *) }
+    return (shape.first ?? 0) * dim
+  }
+
+  /// The frequency block of a code or step tensor (`user/block1/codes`: 1); nil for the marks.
+  public static func frequencyBlock(ofTensor name: String) -> Int? {
+    guard let range = name.range(of: "/block"), name[range.upperBound...].first?.isNumber == true else { return nil }
+    return Int(name[range.upperBound...].prefix { $0.isNumber })
+  }
+
+  /// For users and items: the 2-bit block mark of every row, and each block's codes without
+  /// padding and its steps.
+  public func tensors() -> [Tensor] {
+    func part(_ prefix: String, _ codes: MixedCodes) -> [Tensor] {
+      var out = [
+        Tensor(
+          name: "\(prefix)/blocks", shape: [MixedCodes.blockMarkBytes(rows: codes.rows)], uint8: codes.packedBlocks)
+      ]
+      for (b, block) in codes.blocks.enumerated() {
+        let rowBytes = PackedCodes.compactRowBytes(bits: block.bits, dim: block.dim)
+        out.append(Tensor(name: "\(prefix)/block\(b)/codes", shape: [block.rows, rowBytes], uint8: block.compactBytes))
+        out.append(Tensor(name: "\(prefix)/block\(b)/steps", shape: [block.rows], floats: block.steps))
+      }
+      return out
+    }
+    return part("user", users) + part("item", items)
+  }
+
+  public convenience init(file: ModelFile) throws {
+    try file.requireKind(Self.kind)
+    let d = file.hyperParameters["dim"]?.intValue ?? 0
+    func widths(_ key: String) throws -> [Int] {
+      let widths = file.hyperParameters[key]?.arrayValue?.compactMap(\.intValue) ?? []
+      guard SettingLimits.dim.contains(d), (1...WidthBlocks.maxBlocks).contains(widths.count),
+        widths.allSatisfy(RowQuantizer.supportedBits.contains)
+      else {
+        throw ModelFileError(
+          path: file.path, reason: .invalidHeader("hqgnn-mixed model with dim \(d) and \(key) \(widths)"))
+      }
+      return widths
+    }
+    func codes(_ prefix: String, rows: Int, widths: [Int]) throws -> MixedCodes {
+      let marks = MixedCodes.unpackBlocks(
+        try file.uint8s("\(prefix)/blocks", shape: [MixedCodes.blockMarkBytes(rows: rows)]), rows: rows)
+      var sizes = [Int](repeating: 0, count: widths.count)
+      for (r, b) in marks.enumerated() {
+        guard Int(b) < widths.count else {
+          throw ModelFileError(
+            path: file.path, reason: .invalidHeader("\(prefix) row \(r) is in block \(b) of \(widths.count)"))
+        }
+        sizes[Int(b)] += 1
+      }
+      let blocks = try widths.enumerated().map { b, bits in
+        let name = "\(prefix)/block\(b)"
+        let bytes = try file.uint8s(
+          "\(name)/codes", shape: [sizes[b], PackedCodes.compactRowBytes(bits: bits, dim: d)])
+        let steps = try file.floats("\(name)/steps", shape: [sizes[b]])
+        guard steps.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+          throw ModelFileError(
+            path: file.path, reason: .invalidHeader("\(name)/steps holds a negative or non-finite step"))
+        }
+        return PackedCodes(bits: bits, dim: d, rows: sizes[b], compactBytes: bytes, steps: steps)
+      }
+      return MixedCodes(blocks: blocks, block: marks)
+    }
+    let users = try codes("user", rows: file.userIDs.count, widths: try widths("user_block_bits"))
+    let items = try codes("item", rows: file.itemIDs.count, widths: try widths("block_bits"))
+    self.init(users: users, items: items, layers: file.hyperParameters["layers"]?.intValue ?? 0)
+  }
+}

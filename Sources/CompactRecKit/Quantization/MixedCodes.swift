@@ -1,0 +1,104 @@
+/// Rows quantized at different widths: each row belongs to a block (`WidthBlocks`), and block
+/// b's rows are `PackedCodes` of their own width. Frequent rows can so take more bits than
+/// rare ones. Row r is `blocks[block[r]]`'s row `slot[r]`; rows keep their order within a block.
+public struct MixedCodes: Sendable, Equatable {
+  /// Dimensions per row.
+  public let dim: Int
+  /// The block of each row.
+  public let block: [UInt8]
+  /// The codes of each block's rows, in row order.
+  public let blocks: [PackedCodes]
+  /// The position of each row within its block.
+  public let slot: [Int32]
+  /// The rows of each block, ascending (`blocks[b]`'s row j is row `members[b][j]`).
+  public let members: [[Int32]]
+
+  /// Quantizes row r of `matrix` to `widths[block[r]]` bits. Preconditions: one block per
+  /// row, each below `widths.count`.
+  public init(quantizing matrix: Matrix, widths: [Int], block: [UInt8]) {
+    precondition(block.count == matrix.rows, "one block per row")
+    let members = Self.members(of: block, blocks: widths.count)
+    let blocks = zip(widths, members).map { bits, rows in
+      PackedCodes(quantizing: matrix.gathering(rows), with: RowQuantizer(bits: bits))
+    }
+    self.init(blocks: blocks, block: block)
+  }
+
+  /// Codes from their blocks (for instance read from a model file). Preconditions: every
+  /// block is `dim` wide and holds as many rows as `block` gives it.
+  public init(blocks: [PackedCodes], block: [UInt8]) {
+    precondition(!blocks.isEmpty && blocks.allSatisfy { $0.dim == blocks[0].dim }, "blocks of one width")
+    let members = Self.members(of: block, blocks: blocks.count)
+    precondition(zip(blocks, members).allSatisfy { $0.rows == $1.count }, "block sizes do not match")
+    var slot = [Int32](repeating: 0, count: block.count)
+    for rows in members {
+      for (j, r) in rows.enumerated() { slot[Int(r)] = Int32(j) }
+    }
+    dim = blocks[0].dim
+    self.block = block
+    self.blocks = blocks
+    self.slot = slot
+    self.members = members
+  }
+
+  /// Number of rows.
+  public var rows: Int { block.count }
+  /// Bits of each block.
+  public var widths: [Int] { blocks.map(\.bits) }
+
+  /// The float rows the codes stand for, in row order.
+  public func dequantized() -> Matrix {
+    var m = Matrix(rows: rows, cols: dim)
+    for (codes, rows) in zip(blocks, members) {
+      let values = codes.dequantized()
+      for (j, r) in rows.enumerated() {
+        for c in 0..<dim { m[Int(r), c] = values[j, c] }
+      }
+    }
+    return m
+  }
+
+  /// The float rows `rows` stand for, in the order given.
+  public func dequantizedRows(_ rows: [Int32]) -> Matrix {
+    var m = Matrix(rows: rows.count, cols: dim)
+    for (t, r) in rows.enumerated() {
+      let codes = blocks[Int(block[Int(r)])]
+      let j = Int(slot[Int(r)])
+      let z = codes.quantizer.zeroPoint
+      for c in 0..<dim { m[t, c] = codes.steps[j] * (Float(codes.code(row: j, dim: c)) - z) }
+    }
+    return m
+  }
+
+  /// Bytes as a model file stores them: each row's codes without padding and a 32-bit step,
+  /// and 2 bits per row for its block.
+  public var storedBytes: Int {
+    blocks.reduce(0) { $0 + $1.rows * (PackedCodes.compactRowBytes(bits: $1.bits, dim: dim) + 4) }
+      + Self.blockMarkBytes(rows: rows)
+  }
+
+  /// Bytes of the 2-bit block marks of `rows` rows.
+  static func blockMarkBytes(rows: Int) -> Int { (rows + 3) / 4 }
+
+  /// The block marks packed 2 bits per row, row r at bits 2 (r % 4) of byte r / 4.
+  var packedBlocks: [UInt8] {
+    var out = [UInt8](repeating: 0, count: Self.blockMarkBytes(rows: rows))
+    for (r, b) in block.enumerated() { out[r / 4] |= b << UInt8(2 * (r % 4)) }
+    return out
+  }
+
+  /// The marks of `rows` rows from their packed form.
+  static func unpackBlocks(_ bytes: [UInt8], rows: Int) -> [UInt8] {
+    (0..<rows).map { r in (bytes[r / 4] >> UInt8(2 * (r % 4))) & 3 }
+  }
+
+  /// The rows of each of `blocks` blocks, ascending.
+  private static func members(of block: [UInt8], blocks: Int) -> [[Int32]] {
+    var members = [[Int32]](repeating: [], count: blocks)
+    for (r, b) in block.enumerated() {
+      precondition(Int(b) < blocks, "row \(r) is in block \(b) of \(blocks)")
+      members[Int(b)].append(Int32(r))
+    }
+    return members
+  }
+}

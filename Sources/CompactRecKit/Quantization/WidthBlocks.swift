@@ -1,0 +1,57 @@
+/// Frequency-aware bit widths for LightGCN's codes: users and items are each ordered by their
+/// training interactions and cut into blocks the way CpRec cuts items (`FrequencyBlocks`), and
+/// the rows of block b are quantized to `bits[b]` bits, so that frequent users and items get
+/// more bits than rare ones.
+public struct WidthBlocks: Sendable, Equatable, Codable {
+  /// Bits of each block, head first: 1, 2, 3, 4 or 8, at most `maxBlocks` blocks.
+  public var bits: [Int]
+  /// Shares of the training interactions per block, head first, one per block. nil: CpRec's
+  /// default cut (`FrequencyBlocks.defaultShares`) with three blocks, equal shares otherwise.
+  public var shares: [Double]?
+  /// Item frequency ranks where blocks end, one fewer than the blocks; replaces `shares`.
+  /// Users are cut at the same fractions of the users.
+  public var cutoffs: [Int]?
+
+  /// The most blocks a model file can mark its rows with (2 bits per row).
+  public static let maxBlocks = 4
+
+  public init(bits: [Int], shares: [Double]? = nil, cutoffs: [Int]? = nil) {
+    self.bits = bits
+    self.shares = shares
+    self.cutoffs = cutoffs
+  }
+
+  /// The block of each of the rows whose training interactions are `counts` (the users' or
+  /// the items'); `itemCount` scales the cutoffs for users. Throws when the settings do not
+  /// fit: bad widths, or shares or cutoffs that do not match the widths or the rows.
+  public func blocks(counts: [Int], itemCount: Int) throws(FrequencyBlocksError) -> [UInt8] {
+    guard (1...Self.maxBlocks).contains(bits.count), bits.allSatisfy(RowQuantizer.supportedBits.contains) else {
+      throw .badWidths(bits, most: Self.maxBlocks)
+    }
+    let n = counts.count
+    let cut: FrequencyBlocks
+    if let cutoffs {
+      guard cutoffs.count == bits.count - 1 else { throw .countMismatch(widths: bits.count, blocks: cutoffs.count + 1) }
+      guard zip(cutoffs, cutoffs.dropFirst()).allSatisfy({ $0 < $1 }), cutoffs.allSatisfy({ $0 > 0 && $0 < itemCount })
+      else { throw .badCutoffs(cutoffs, items: itemCount) }
+      let scaled = cutoffs.map { Int((Double($0) * Double(n) / Double(itemCount)).rounded()) }
+      do {
+        cut = try FrequencyBlocks(counts: counts, cutoffs: scaled)
+      } catch {
+        throw .scaledCutoffs(scaled, rows: n)
+      }
+    } else {
+      let shares =
+        shares
+        ?? (bits.count == FrequencyBlocks.defaultShares.count
+          ? FrequencyBlocks.defaultShares : Array(repeating: 1, count: bits.count))
+      guard shares.count == bits.count else { throw .countMismatch(widths: bits.count, blocks: shares.count) }
+      cut = try FrequencyBlocks(counts: counts, shares: shares)
+    }
+    var block = [UInt8](repeating: 0, count: n)
+    for b in 0..<cut.blockCount {
+      for r in cut.start(b)..<cut.ends[b] { block[Int(cut.order[r])] = UInt8(b) }
+    }
+    return block
+  }
+}

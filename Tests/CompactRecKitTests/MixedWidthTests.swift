@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import CompactRecKit
+
+@Suite("Frequency-aware widths for LightGCN (mixed-width codes)")
+struct MixedWidthTests {
+  private let matrix: InteractionMatrix = {
+    var g = SeededGenerator(seed: 9)
+    // Skewed: low item numbers are drawn far more often, so the frequency blocks differ in size.
+    let rows = (0..<40).map { _ in
+      Array(Set((0..<6).map { _ in Int32((g.next() % 30) * (g.next() % 30) / 30) })).sorted()
+    }
+    return InteractionMatrix(rows: rows, columnCount: 30)
+  }()
+
+  private func random(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix {
+    var g = SeededGenerator(seed: seed)
+    return Matrix(rows: rows, cols: cols, gaussianStd: 1, generator: &g)
+  }
+
+  @Test("blocks follow the interaction counts: shares of the interactions, or item ranks scaled for users")
+  func blocks() throws {
+    let counts = [10, 1, 5, 3]  // 19 interactions; by frequency: 0, 2, 3, 1
+    #expect(try WidthBlocks(bits: [4, 1], shares: [0.5, 0.5]).blocks(counts: counts, itemCount: 4) == [0, 1, 1, 1])
+    #expect(try WidthBlocks(bits: [4, 1], shares: [0.8, 0.2]).blocks(counts: counts, itemCount: 4) == [0, 1, 0, 0])
+    #expect(try WidthBlocks(bits: [4, 2, 1], cutoffs: [1, 3]).blocks(counts: counts, itemCount: 4) == [0, 2, 1, 1])
+    // Eight users against four items: the cutoff at item rank 2 cuts the users at rank 4.
+    let users = [1, 9, 2, 8, 3, 7, 4, 6]
+    #expect(
+      try WidthBlocks(bits: [4, 1], cutoffs: [2]).blocks(counts: users, itemCount: 4) == [1, 0, 1, 0, 1, 0, 1, 0])
+    #expect(throws: FrequencyBlocksError.badWidths([5, 1], most: 4)) {
+      try WidthBlocks(bits: [5, 1]).blocks(counts: counts, itemCount: 4)
+    }
+    #expect(throws: FrequencyBlocksError.badWidths([1, 1, 1, 1, 1], most: 4)) {
+      try WidthBlocks(bits: [1, 1, 1, 1, 1]).blocks(counts: counts, itemCount: 4)
+    }
+    #expect(throws: FrequencyBlocksError.countMismatch(widths: 2, blocks: 3)) {
+      try WidthBlocks(bits: [4, 1], shares: [0.5, 0.3, 0.2]).blocks(counts: counts, itemCount: 4)
+    }
+    #expect(throws: FrequencyBlocksError.badCutoffs([4], items: 4)) {
+      try WidthBlocks(bits: [4, 1], cutoffs: [4]).blocks(counts: counts, itemCount: 4)
+    }
+  }
+
+  @Test("scores equal the dequantized dot products; search is exact top-k under filters, at every width pair")
+  func search() throws {
+    for (userWidths, itemWidths, dim) in [([2, 1], [4, 1], 64), ([8], [8, 3, 1], 70), ([1, 4], [2], 130)] {
+      var g = SeededGenerator(seed: UInt64(dim))
+      let userBlocks = (0..<25).map { _ in UInt8(g.next() % UInt64(userWidths.count)) }
+      let itemBlocks = (0..<300).map { _ in UInt8(g.next() % UInt64(itemWidths.count)) }
+      let users = MixedCodes(quantizing: random(25, dim, seed: 1), widths: userWidths, block: userBlocks)
+      // Norms that fall with the item number, as popularity makes them, so that the bound bites.
+      var itemRows = random(300, dim, seed: 2)
+      for i in 0..<300 {
+        for c in 0..<dim { itemRows[i, c] *= exp(-Float(i) / 20) }
+      }
+      let items = MixedCodes(quantizing: itemRows, widths: itemWidths, block: itemBlocks)
+      let model = MixedWidthEmbeddings(users: users, items: items, layers: 3)
+      let du = users.dequantized()
+      let di = items.dequantized()
+      let queries = (0..<25).map { u in
+        ScoringQuery(user: Int32(u), exclude: (0..<8).map { _ in Int32(g.next() % 300) })
+      }
+      var scores = [Float](repeating: 0, count: 25 * 300)
+      scores.withUnsafeMutableBufferPointer { model.score(queries[...], into: $0.baseAddress!) }
+      for u in 0..<25 {
+        for i in 0..<300 {
+          var exact = 0.0
+          for c in 0..<dim { exact += Double(du[u, c]) * Double(di[i, c]) }
+          #expect(abs(Double(scores[u * 300 + i]) - exact) <= 1e-5 * max(1, abs(exact)))
+        }
+      }
+      for k in [1, 10, 300] {
+        let result = model.search(queries, k: k)
+        for (u, query) in queries.enumerated() {
+          var want = TopList(k: k)
+          for i in 0..<300 where query.filter.admits(Int32(i)) { want.offer(Int32(i), scores[u * 300 + i]) }
+          #expect(result.rankings[u] == want.ranking, "widths \(userWidths)/\(itemWidths), user \(u), k \(k)")
+        }
+      }
+      // The bound skips most of the scan for a small k.
+      #expect(model.search(queries, k: 1).statistics.scanned < 25 * 300)
+    }
+  }
+
+  @Test("one block at one width gives exactly the scores and rankings of the uniform code search")
+  func sameAsUniform() throws {
+    for bits in [1, 2, 4, 8] {
+      let userCodes = PackedCodes(quantizing: random(20, 64, seed: 3), with: RowQuantizer(bits: bits))
+      let itemCodes = PackedCodes(quantizing: random(200, 64, seed: 4), with: RowQuantizer(bits: bits))
+      let uniform = QuantizedEmbeddings(users: userCodes, items: itemCodes, layers: 0)
+      let mixed = MixedWidthEmbeddings(
+        users: MixedCodes(blocks: [userCodes], block: [UInt8](repeating: 0, count: 20)),
+        items: MixedCodes(blocks: [itemCodes], block: [UInt8](repeating: 0, count: 200)), layers: 0)
+      let queries = (0..<20).map { ScoringQuery(user: Int32($0), exclude: [Int32($0)]) }
+      #expect(mixed.search(queries, k: 20).rankings == uniform.search(queries, k: 20).rankings, "\(bits) bits")
+      let history = [ScoringQuery(user: nil, history: [3, 9, 27])]
+      #expect(mixed.search(history, k: 5).rankings == uniform.search(history, k: 5).rankings, "\(bits) bits")
+    }
+  }
+
+  @Test("training gives each frequency block its width; the deployable model holds only their codes")
+  func training() throws {
+    var settings = QuantizationSettings(bits: 4, estimator: .ste)
+    settings.blocks = WidthBlocks(bits: [4, 1], shares: [0.5, 0.5])
+    let model = LightGCN(
+      matrix: matrix, dim: 64, weights: [0.5, 0.5], initStd: 0.3, seed: 2, precision: .float32,
+      quantization: settings)
+    let users = (0..<40).map { Int32($0) }
+    let positives = users.map { matrix.row(Int($0)).first! }
+    let negatives = users.map { Int32((Int($0) * 7) % 30) }
+    let loss = model.accumulateGradients(users: users, positives: positives, negatives: negatives, l2: 0)
+    #expect(loss.isFinite)
+    let deployed = try #require(model.deployable() as? MixedWidthEmbeddings)
+    #expect(deployed.items.widths == [4, 1] && deployed.users.widths == [4, 1])
+    let counts = matrix.columnCounts()
+    let head = deployed.items.members[0].map { counts[Int($0)] }
+    let tail = deployed.items.members[1].map { counts[Int($0)] }
+    #expect(!head.isEmpty && !tail.isEmpty && head.min()! >= tail.max()!)
+    #expect(deployed.tensors().allSatisfy { !$0.name.contains("embedding") })
+    // The model trains on what it deploys: its float scorer is the dequantized codes.
+    #expect(model.output.itemEmbedding.value == deployed.items.dequantized())
+  }
+
+  @Test("a mixed-width model file round-trips, counts its bytes and refuses bad block marks and steps")
+  func persistence() throws {
+    let users = MixedCodes(
+      quantizing: random(40, 70, seed: 5), widths: [2, 1], block: (0..<40).map { UInt8($0 % 3 == 0 ? 0 : 1) })
+    let items = MixedCodes(
+      quantizing: random(30, 70, seed: 6), widths: [8, 4, 1], block: (0..<30).map { UInt8($0 % 3) })
+    let model = MixedWidthEmbeddings(users: users, items: items, layers: 2)
+    let file = ModelFile(
+      kind: MixedWidthEmbeddings.kind, hyperParameters: model.hyperParameters, userIDs: (0..<40).map(String.init),
+      itemIDs: (0..<30).map(String.init), tensors: model.tensors())
+    let loaded = try MixedWidthEmbeddings(file: file)
+    #expect(loaded.users == users && loaded.items == items && loaded.layers == 2)
+    #expect(model.parameterCount == (40 + 30) * (70 + 1))
+    // 10 rows of 8-bit codes (70 bytes), 10 of 4-bit (35), 10 of 1-bit (9), a step each, 2 bits a mark.
+    #expect(items.storedBytes == 10 * (70 + 35 + 9) + 30 * 4 + 8)
+    #expect(file.tensors.filter { $0.name.hasPrefix("item/") }.reduce(0) { $0 + $1.bytes.count } == items.storedBytes)
+    var marks = file
+    let i = marks.tensors.firstIndex { $0.name == "item/blocks" }!
+    var bytes = try marks.tensors[i].uint8s()
+    bytes[0] |= 3  // row 0 in block 3 of 3
+    marks.tensors[i] = Tensor(name: "item/blocks", shape: marks.tensors[i].shape, uint8: bytes)
+    #expect(throws: ModelFileError.self) { try MixedWidthEmbeddings(file: marks) }
+    var steps = file
+    let s = steps.tensors.firstIndex { $0.name == "user/block1/steps" }!
+    var values = try steps.tensors[s].floats()
+    values[2] = -.infinity
+    steps.tensors[s] = Tensor(name: "user/block1/steps", shape: steps.tensors[s].shape, floats: values)
+    #expect(throws: ModelFileError.self) { try MixedWidthEmbeddings(file: steps) }
+    var widths = file
+    widths.hyperParameters["block_bits"] = [8, 5, 1]
+    #expect(throws: ModelFileError.self) { try MixedWidthEmbeddings(file: widths) }
+  }
+}
