@@ -119,7 +119,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("warm-start-rotation"),
     help:
-      "With --warm-start: map the start by none (as is; a narrower one widened by a random orthogonal projection) or itq (the map fitted to the signs of its final embeddings); either keeps its scores. (default: itq with --bits 1, else none)"
+      "With --warm-start: map the start by none (as is; a narrower one widened by a random orthogonal projection) or itq (the map fitted to the signs of its final embeddings); either keeps its scores. (default: itq when 1-bit rows are trained, with --bits 1 or a 1 in --block-bits; else none)"
   )
   var warmStartRotation: WarmStartRotation?
 

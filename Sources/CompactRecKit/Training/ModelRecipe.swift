@@ -13,7 +13,7 @@
 ///   (validation items merged back) for the epochs validation chose, on the same learning-rate
 ///   course (`BPRRecipe.refit(after:)`), and keep that model.
 /// - **Warm start**: LightGCN starts from the layer-0 embeddings of a LightGCN checkpoint
-///   trained on the same data, mapped by the ITQ rotation at 1 bit (fitted to the signs the
+///   trained on the same data, mapped by the ITQ rotation when rows train at 1 bit (fitted to the signs the
 ///   codes keep) and as they are otherwise, unless the warm start names its rotation. A
 ///   sequential model starts from a model file of the same network trained on the same data
 ///   (for instance a float model, to quantize its item tables).
@@ -139,10 +139,11 @@ public struct ModelRecipe: Sendable {
     return .object(out)
   }
 
-  /// The map a warm start uses: its own, else ITQ at 1 bit (fitted to the signs the codes
-  /// keep) and none otherwise.
+  /// The map a warm start uses: its own, else ITQ when any rows train at 1 bit (fitted to the
+  /// signs the codes keep) and none otherwise.
   private func rotation(for warmStart: WarmStart, _ c: LightGCN.Configuration) -> WarmStartRotation {
-    warmStart.rotation ?? (c.quantization?.bits == 1 ? .itq : .none)
+    let narrowest = c.quantization.map { $0.blocks?.bits.min() ?? $0.bits }
+    return warmStart.rotation ?? (narrowest == 1 ? .itq : .none)
   }
 
   /// `dataset` with a carved validation split when early stopping needs one and the data has
