@@ -114,9 +114,19 @@ struct ModelRecipeTests {
     #expect(json["learning_rate"] == 0.005 && json["batch_size"] == 2048)
     #expect(json["evaluate_every"] == 5 && json["validation_share"] == 0.1 && json["refit"] == false)
     #expect(json["negatives"] == "uniform" && json["schedule"] == "constant")
-    let sequential = try #require(
-      try ModelRecipe(.sequential(SequentialConfiguration(architecture: .sasrec))).json.objectValue)
+    var warmSequential = ModelRecipe(.sequential(SequentialConfiguration(architecture: .sasrec)))
+    warmSequential.warmStart = ModelRecipe.WarmStart(checkpoint: "float.crm")
+    let sequential = try #require(try warmSequential.json.objectValue)
     #expect(sequential["architecture"] == "sasrec" && sequential["max_length"] == 50 && sequential["seed"] == 2020)
+    #expect(sequential["warm_start"] == "float.crm")
+    // Frequency-aware widths are part of the record, and a 1-bit tail block takes the ITQ map.
+    c.quantization = QuantizationSettings(bits: 4)
+    c.quantization?.blocks = WidthBlocks(bits: [4, 1], cutoffs: [100])
+    recipe = ModelRecipe(.lightGCN(c))
+    recipe.warmStart = ModelRecipe.WarmStart(checkpoint: "base.ckpt")
+    let mixed = try #require(try recipe.json.objectValue?["quantization"]?.objectValue?["blocks"]?.objectValue)
+    #expect(mixed["bits"] == [4, 1] && mixed["cutoffs"] == [100])
+    #expect(try recipe.json.objectValue?["warm_start_rotation"] == "itq")
   }
 
   @Test(

@@ -119,7 +119,10 @@ public struct ModelRecipe: Sendable {
     get throws {
       switch model {
       case .mostPopular: return ["model": "mostpop"]
-      case .sequential(let c): return try JSONValue(encoding: c)
+      case .sequential(let c):
+        var out = try JSONValue(encoding: c).objectValue ?? [:]
+        out["warm_start"] = warmStart.map { .string($0.checkpoint) } ?? .null
+        return .object(out)
       case .matrixFactorization(let c): return try withPolicy(JSONValue(encoding: c), model: "mf-bpr")
       case .lightGCN(var c):
         if let warmStart { c.warmStartRotation = rotation(for: warmStart, c) }

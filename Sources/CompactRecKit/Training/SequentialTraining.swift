@@ -120,7 +120,8 @@ extension SequentialModel {
       let name = model.tensorName(p)
       guard let v = values[name], v.rows == p.value.rows, v.cols == p.value.cols else {
         throw RecipeError.warmStart(
-          path: "the model", reason: "has no \(name) of \(p.value.rows) x \(p.value.cols): it is another network")
+          path: "the warm-start model",
+          reason: "has no \(name) of \(p.value.rows) x \(p.value.cols): it is another network")
       }
       return v
     }
