@@ -1,6 +1,7 @@
 // Scores between codes of different widths (mixed-width HQ-GNN models); see PackedCodes.swift
 // for the bit-plane layout. query: [query_bits][wpp] words; items: [n][item_bits][wpp].
 #include "ckernels.h"
+#include "code_score.h"
 #include "dispatch.h"
 
 // The scoring loop; inlined into a plain and a popcnt-enabled wrapper. The same arithmetic as
@@ -14,14 +15,7 @@ static inline __attribute__((always_inline)) void mixed_body(const uint64_t *que
   const double constant = d * zq * zi - zi * (double)qsum;
   const int row = ibits * wpp;
   for (int64_t i = 0; i < n; i++) {
-    const uint64_t *item = items + i * row;
-    int64_t total = 0;
-    for (int p = 0; p < qbits; p++)
-      for (int q = 0; q < ibits; q++) {
-        int64_t count = 0;
-        for (int w = 0; w < wpp; w++) count += __builtin_popcountll(query[p * wpp + w] & item[q * wpp + w]);
-        total += count << (p + q);
-      }
+    const int64_t total = crk_code_product(query, qbits, items + i * row, ibits, wpp);
     const double centered = (double)total - zq * (double)sums[i] + constant;
     out[i] = (float)((double)qstep * steps[i] * centered);
   }
