@@ -35,6 +35,23 @@ struct RecommendRouteTests {
     }
   }
 
+  @Test("a model of mixed widths answers users, histories and similar items as the library does")
+  func mixedWidths() async throws {
+    // Read only, from the server test closures (inference is safe on many threads).
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.mixed)
+    try await withServer([("mixed", ServedModels.mixed)]) { client, _ in
+      let user = try await client.post("/v1/models/mixed/recommend", ["user": "u5", "k": 6])
+      let want = try expected.recommend(user: "u5", k: 6).map(\.item)
+      #expect(user.status == .ok && user.items == want)
+      let history = try await client.post("/v1/models/mixed/recommend", ["history": ["i2", "i7"], "k": 6])
+      #expect(history.items == (try expected.recommend(history: ["i2", "i7"], k: 6)).map(\.item))
+      let similar = try await client.get("/v1/models/mixed/similar?item=i4&k=5")
+      #expect(similar.status == .ok && similar.items.count == 5 && !similar.items.contains("i4"))
+      let described = try await client.get("/v1/models/mixed")
+      #expect(described.object["kind"] as? String == "hqgnn-mixed")
+    }
+  }
+
   @Test("a history is folded into a graph model's user vector, as the library does it")
   func historyFoldIn() async throws {
     // Read only, from the server test closures (inference is safe on many threads).

@@ -30,6 +30,22 @@ enum ServedModels {
         users: PackedCodes(quantizing: trainedMF.userEmbedding.value, with: RowQuantizer(bits: 1)),
         items: PackedCodes(quantizing: trainedMF.itemEmbedding.value, with: RowQuantizer(bits: 1)), layers: 0),
       dataset: data))
+  /// The MF model's rows at frequency-aware widths: 4 bits for the most frequent half of the
+  /// users and items, 1 bit for the rest.
+  static let mixed: String = {
+    let counts = (users: (0..<data.userCount).map { data.train[$0].count }, items: data.trainMatrix().columnCounts())
+    let blocks = WidthBlocks(bits: [4, 1], shares: [0.5, 0.5])
+    let codes = { (m: Matrix, counts: [Int]) in
+      MixedCodes(quantizing: m, widths: [4, 1], block: try! blocks.blocks(counts: counts, itemCount: data.itemCount))
+    }
+    return save(
+      "mixed",
+      TrainedModel(
+        model: MixedWidthEmbeddings(
+          users: codes(trainedMF.userEmbedding.value, counts.users),
+          items: codes(trainedMF.itemEmbedding.value, counts.items), layers: 0),
+        dataset: data))
+  }()
   static let sasrec: String = save("sasrec", TrainedModel(model: sequential(.sasrec, seed: 1), dataset: data))
   /// A second sequential model of the same data: a different file to reload into.
   static let sasrecOther: String = save(
