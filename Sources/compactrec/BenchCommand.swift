@@ -137,7 +137,7 @@ struct RetrievalBench: ParsableCommand {
       info["block_bits"] = .array(mixed.items.widths.map { .number(Double($0)) })
       info["dim"] = .number(Double(mixed.items.dim))
       // Codes, steps and block marks as stored, per item; the index's copy in memory apart.
-      info["bytes_per_item"] = .number(Double(mixed.items.storedBytes) / Double(max(1, items)))
+      info["bytes_per_item"] = .number(Double(mixed.itemBytes) / Double(max(1, items)))
       info["index_bytes_per_item"] = .number(mixed.index.bytesPerItem)
     } else if let scorer = (bundle.model as? LightGCNEmbeddings)?.scorer ?? (bundle.model as? MatrixFactorization) {
       // A LightGCN file holds its final embeddings as an MF scorer, searched the same way.

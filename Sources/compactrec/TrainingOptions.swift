@@ -88,7 +88,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(
     name: .customLong("step-bits"),
     help:
-      "LightGCN with --bits: store each row's step in 8 bits on a log scale instead of 32 (1 bit at d = 256: 33 bytes per item instead of 36); rounded after training."
+      "LightGCN with --bits or --block-bits: store each row's step in 8 bits on a log scale instead of 32 (1 bit at d = 256: 33 bytes per item instead of 36); rounded after training."
   )
   var stepBits: Int?
 
@@ -369,7 +369,7 @@ struct TrainingOptions: ParsableArguments {
     }
     let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
       ("--estimator", estimator != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
-      ("--step-bits", stepBits != nil, "--bits", bits != nil),
+      ("--step-bits", stepBits != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--gste-delta", gsteDelta != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),

@@ -137,8 +137,8 @@ struct MixedWidthTests {
     #expect(loaded.users == users && loaded.items == items && loaded.layers == 2)
     #expect(model.parameterCount == (40 + 30) * (70 + 1))
     // 10 rows of 8-bit codes (70 bytes), 10 of 4-bit (35), 10 of 1-bit (9), a step each, 2 bits a mark.
-    #expect(items.storedBytes == 10 * (70 + 35 + 9) + 30 * 4 + 8)
-    #expect(file.tensors.filter { $0.name.hasPrefix("item/") }.reduce(0) { $0 + $1.bytes.count } == items.storedBytes)
+    #expect(items.storedBytes() == 10 * (70 + 35 + 9) + 30 * 4 + 8)
+    #expect(file.tensors.filter { $0.name.hasPrefix("item/") }.reduce(0) { $0 + $1.bytes.count } == items.storedBytes())
     var marks = file
     let i = marks.tensors.firstIndex { $0.name == "item/blocks" }!
     var bytes = try marks.tensors[i].uint8s()
@@ -154,5 +154,31 @@ struct MixedWidthTests {
     var widths = file
     widths.hyperParameters["block_bits"] = [8, 5, 1]
     #expect(throws: ModelFileError.self) { try MixedWidthEmbeddings(file: widths) }
+  }
+
+  @Test("8-bit steps: a byte a row and a range per block; the file round-trips and the model scores with them")
+  func eightBitSteps() throws {
+    let users = MixedCodes(quantizing: random(40, 64, seed: 7), widths: [2, 1], block: (0..<40).map { UInt8($0 % 2) })
+    let items = MixedCodes(quantizing: random(30, 64, seed: 8), widths: [4, 1], block: (0..<30).map { UInt8($0 % 2) })
+    let model = MixedWidthEmbeddings(users: users, items: items, layers: 1, stepBits: 8)
+    for (exact, rounded) in zip(items.blocks + users.blocks, model.items.blocks + model.users.blocks) {
+      #expect(exact.words == rounded.words)
+      for (a, b) in zip(exact.steps, rounded.steps) { #expect(abs(a - b) <= 0.01 * a) }
+    }
+    let file = ModelFile(
+      kind: MixedWidthEmbeddings.kind, hyperParameters: model.hyperParameters, userIDs: (0..<40).map(String.init),
+      itemIDs: (0..<30).map(String.init), tensors: model.tensors())
+    let loaded = try MixedWidthEmbeddings(file: file)
+    #expect(loaded.items == model.items && loaded.users == model.users)
+    #expect(loaded.logSteps?.items == model.logSteps?.items && loaded.logSteps?.users == model.logSteps?.users)
+    // 15 items of 4-bit codes (32 bytes) and 15 of 1-bit (8), a byte of step each, two ranges, marks.
+    #expect(model.itemBytes == 15 * 33 + 15 * 9 + 2 * 8 + 8)
+    #expect(file.tensors.filter { $0.name.hasPrefix("item/") }.reduce(0) { $0 + $1.bytes.count } == model.itemBytes)
+    let queries = (0..<40).map { ScoringQuery(user: Int32($0)) }
+    #expect(loaded.search(queries, k: 5).rankings == model.search(queries, k: 5).rankings)
+    var range = file
+    let r = range.tensors.firstIndex { $0.name == "item/block0/step_range" }!
+    range.tensors[r] = Tensor(name: "item/block0/step_range", shape: [2], floats: [1, .nan])
+    #expect(throws: ModelFileError.self) { try MixedWidthEmbeddings(file: range) }
   }
 }

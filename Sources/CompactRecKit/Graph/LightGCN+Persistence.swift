@@ -46,7 +46,8 @@ extension LightGCN {
   public func deployable() -> any PersistableModel {
     propagate()
     if let mixedCodes {
-      return MixedWidthEmbeddings(users: mixedCodes.users, items: mixedCodes.items, layers: layers)
+      return MixedWidthEmbeddings(
+        users: mixedCodes.users, items: mixedCodes.items, layers: layers, stepBits: quantization?.settings.stepBits)
     }
     if let codes {
       return QuantizedEmbeddings(

@@ -14,21 +14,49 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
   public let layers: Int
   /// The search structure over the item codes, built with the model.
   public let index: MixedCodeSearchIndex
+  /// With 8-bit steps: each block's steps as stored (`users` and `items` hold the steps they
+  /// stand for); nil with float steps.
+  public let logSteps: (users: [LogSteps], items: [LogSteps])?
   /// The norm of each user's dequantized row, for the search's bound.
   private let userNorms: [Float]
 
-  /// A model over user and item codes of the same dimension; builds its search index.
-  public init(users: MixedCodes, items: MixedCodes, layers: Int) {
+  /// A model over user and item codes of the same dimension; builds its search index. With
+  /// `stepBits` 8, every block's steps are rounded to 8-bit log-scale codes (`LogSteps`, one
+  /// range per block), and the model scores with the rounded steps it stores.
+  public convenience init(users: MixedCodes, items: MixedCodes, layers: Int, stepBits: Int? = nil) {
+    precondition(stepBits == nil || stepBits == 8, "steps are stored in 32 or 8 bits")
+    guard stepBits == 8 else {
+      self.init(users: users, items: items, layers: layers, logSteps: nil)
+      return
+    }
+    let encode = { (codes: MixedCodes) in codes.blocks.map { LogSteps(encoding: $0.steps) } }
+    let round = { (codes: MixedCodes, logs: [LogSteps]) in
+      MixedCodes(blocks: zip(codes.blocks, logs).map { $0.replacingSteps($1.steps) }, block: codes.block)
+    }
+    let logs = (users: encode(users), items: encode(items))
+    self.init(users: round(users, logs.users), items: round(items, logs.items), layers: layers, logSteps: logs)
+  }
+
+  /// The model over `users` and `items`, whose steps are those `logSteps` (when given) stands
+  /// for.
+  init(users: MixedCodes, items: MixedCodes, layers: Int, logSteps: (users: [LogSteps], items: [LogSteps])?) {
     precondition(users.dim == items.dim, "user and item codes differ in dimension")
     self.users = users
     self.items = items
     self.layers = layers
+    self.logSteps = logSteps
     index = MixedCodeSearchIndex(items: items)
     let blockNorms = users.blocks.map { $0.norms() }
     userNorms = (0..<users.rows).map { blockNorms[Int(users.block[$0])][Int(users.slot[$0])] }
   }
 
   public var itemCount: Int { items.rows }
+
+  /// Bytes of the item codes as the model file stores them: codes without padding, steps
+  /// (32-bit, or 8-bit with a range per block) and the 2-bit block marks.
+  public var itemBytes: Int {
+    logSteps == nil ? items.storedBytes() : items.storedBytes(stepBytes: 1) + 8 * items.blocks.count
+  }
 
   /// The `k` best items of each query by exact search over the codes.
   public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
@@ -84,16 +112,18 @@ extension MixedWidthEmbeddings: PersistableModel {
   public static let kind = "hqgnn-mixed"
 
   public var hyperParameters: [String: JSONValue] {
-    [
+    var h: [String: JSONValue] = [
       "dim": .number(Double(items.dim)), "layers": .number(Double(layers)),
       "block_bits": .array(items.widths.map { .number(Double($0)) }),
       "user_block_bits": .array(users.widths.map { .number(Double($0)) }),
     ]
+    if logSteps != nil { h["step_bits"] = 8 }
+    return h
   }
 
-  /// A code row stands for `dim` weights; the block marks are not parameters.
+  /// A code row stands for `dim` weights; the block marks and step ranges are not parameters.
   public static func parameters(inTensor name: String, shape: [Int], hyperParameters: [String: JSONValue]) -> Int {
-    if name.hasSuffix("/blocks") { return 0 }
+    if name.hasSuffix("/blocks") || name.hasSuffix("/step_range") { return 0 }
     guard name.hasSuffix("/codes"), let dim = hyperParameters["dim"]?.intValue else { return shape.reduce(1, *) }
     return (shape.first ?? 0) * dim
   }
@@ -105,37 +135,56 @@ extension MixedWidthEmbeddings: PersistableModel {
   }
 
   /// For users and items: the 2-bit block mark of every row, and each block's codes without
-  /// padding and its steps.
+  /// padding and its steps; 8-bit steps as `.../steps` bytes with their log range in
+  /// `.../step_range`.
   public func tensors() -> [Tensor] {
-    func part(_ prefix: String, _ codes: MixedCodes) -> [Tensor] {
+    func part(_ prefix: String, _ codes: MixedCodes, _ logs: [LogSteps]?) -> [Tensor] {
       var out = [
         Tensor(
           name: "\(prefix)/blocks", shape: [MixedCodes.blockMarkBytes(rows: codes.rows)], uint8: codes.packedBlocks)
       ]
       for (b, block) in codes.blocks.enumerated() {
+        let name = "\(prefix)/block\(b)"
         let rowBytes = PackedCodes.compactRowBytes(bits: block.bits, dim: block.dim)
-        out.append(Tensor(name: "\(prefix)/block\(b)/codes", shape: [block.rows, rowBytes], uint8: block.compactBytes))
-        out.append(Tensor(name: "\(prefix)/block\(b)/steps", shape: [block.rows], floats: block.steps))
+        out.append(Tensor(name: "\(name)/codes", shape: [block.rows, rowBytes], uint8: block.compactBytes))
+        if let log = logs?[b] {
+          out.append(Tensor(name: "\(name)/steps", shape: [block.rows], uint8: log.codes))
+          out.append(Tensor(name: "\(name)/step_range", shape: [2], floats: [log.low, log.high]))
+        } else {
+          out.append(Tensor(name: "\(name)/steps", shape: [block.rows], floats: block.steps))
+        }
       }
       return out
     }
-    return part("user", users) + part("item", items)
+    return part("user", users, logSteps?.users) + part("item", items, logSteps?.items)
   }
 
   public convenience init(file: ModelFile) throws {
     try file.requireKind(Self.kind)
     let d = file.hyperParameters["dim"]?.intValue ?? 0
+    let stepBits = file.hyperParameters["step_bits"]?.intValue
     func widths(_ key: String) throws -> [Int] {
       let widths = file.hyperParameters[key]?.arrayValue?.compactMap(\.intValue) ?? []
       guard SettingLimits.dim.contains(d), (1...WidthBlocks.maxBlocks).contains(widths.count),
-        widths.allSatisfy(RowQuantizer.supportedBits.contains)
+        widths.allSatisfy(RowQuantizer.supportedBits.contains), stepBits == nil || stepBits == 8
       else {
         throw ModelFileError(
-          path: file.path, reason: .invalidHeader("hqgnn-mixed model with dim \(d) and \(key) \(widths)"))
+          path: file.path,
+          reason: .invalidHeader("hqgnn-mixed model with dim \(d), \(key) \(widths) and step bits \(stepBits ?? 32)"))
       }
       return widths
     }
-    func codes(_ prefix: String, rows: Int, widths: [Int]) throws -> MixedCodes {
+    /// Block `name`'s steps, and their 8-bit form when they are stored so.
+    func steps(_ name: String, rows: Int) throws -> (steps: [Float], log: LogSteps?) {
+      guard stepBits == 8 else { return (try file.floats("\(name)/steps", shape: [rows]), nil) }
+      let range = try file.floats("\(name)/step_range", shape: [2])
+      guard range.allSatisfy(\.isFinite), range[0] <= range[1] else {
+        throw ModelFileError(path: file.path, reason: .invalidHeader("\(name)/step_range is not a finite range"))
+      }
+      let log = LogSteps(low: range[0], high: range[1], codes: try file.uint8s("\(name)/steps", shape: [rows]))
+      return (log.steps, log)
+    }
+    func codes(_ prefix: String, rows: Int, widths: [Int]) throws -> (codes: MixedCodes, logs: [LogSteps]) {
       let marks = MixedCodes.unpackBlocks(
         try file.uint8s("\(prefix)/blocks", shape: [MixedCodes.blockMarkBytes(rows: rows)]), rows: rows)
       var sizes = [Int](repeating: 0, count: widths.count)
@@ -146,21 +195,25 @@ extension MixedWidthEmbeddings: PersistableModel {
         }
         sizes[Int(b)] += 1
       }
+      var logs: [LogSteps] = []
       let blocks = try widths.enumerated().map { b, bits in
         let name = "\(prefix)/block\(b)"
         let bytes = try file.uint8s(
           "\(name)/codes", shape: [sizes[b], PackedCodes.compactRowBytes(bits: bits, dim: d)])
-        let steps = try file.floats("\(name)/steps", shape: [sizes[b]])
-        guard steps.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+        let (values, log) = try steps(name, rows: sizes[b])
+        guard values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
           throw ModelFileError(
             path: file.path, reason: .invalidHeader("\(name)/steps holds a negative or non-finite step"))
         }
-        return PackedCodes(bits: bits, dim: d, rows: sizes[b], compactBytes: bytes, steps: steps)
+        if let log { logs.append(log) }
+        return PackedCodes(bits: bits, dim: d, rows: sizes[b], compactBytes: bytes, steps: values)
       }
-      return MixedCodes(blocks: blocks, block: marks)
+      return (MixedCodes(blocks: blocks, block: marks), logs)
     }
     let users = try codes("user", rows: file.userIDs.count, widths: try widths("user_block_bits"))
     let items = try codes("item", rows: file.itemIDs.count, widths: try widths("block_bits"))
-    self.init(users: users, items: items, layers: file.hyperParameters["layers"]?.intValue ?? 0)
+    self.init(
+      users: users.codes, items: items.codes, layers: file.hyperParameters["layers"]?.intValue ?? 0,
+      logSteps: stepBits == 8 ? (users: users.logs, items: items.logs) : nil)
   }
 }

@@ -70,10 +70,10 @@ public struct MixedCodes: Sendable, Equatable {
     return m
   }
 
-  /// Bytes as a model file stores them: each row's codes without padding and a 32-bit step,
-  /// and 2 bits per row for its block.
-  public var storedBytes: Int {
-    blocks.reduce(0) { $0 + $1.rows * (PackedCodes.compactRowBytes(bits: $1.bits, dim: dim) + 4) }
+  /// Bytes as a model file stores them: each row's codes without padding and a step of
+  /// `stepBytes` bytes, and 2 bits per row for its block.
+  public func storedBytes(stepBytes: Int = 4) -> Int {
+    blocks.reduce(0) { $0 + $1.rows * (PackedCodes.compactRowBytes(bits: $1.bits, dim: dim) + stepBytes) }
       + Self.blockMarkBytes(rows: rows)
   }
 
