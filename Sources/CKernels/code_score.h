@@ -1,5 +1,6 @@
 // Internal: the score of one pair of bit-plane code rows, shared by crk_code_scores and
-// crk_code_search so that both give exactly the same float.
+// crk_code_search so that both give exactly the same float, and the plane product that the
+// mixed-width scores (mixed_codes.c) share too.
 #ifndef COMPACTREC_CODE_SCORE_H
 #define COMPACTREC_CODE_SCORE_H
 

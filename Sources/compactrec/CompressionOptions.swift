@@ -50,8 +50,9 @@ struct CompressionOptions: ParsableArguments {
   }
 
   /// Refuses the block settings without `--blockwise` input, output or both, unless
-  /// `widthBlocks` (LightGCN with --block-bits, whose blocks they cut too).
-  func check(widthBlocks: Bool = false) throws {
+  /// `widthBlocks` (LightGCN with --block-bits, whose blocks they cut too); for LightGCN
+  /// (`graph`) they need --block-bits.
+  func check(widthBlocks: Bool = false, graph: Bool = false) throws {
     if widthBlocks {
       if let blockFactor { throw ValidationError("--block-factor \(blockFactor) applies only with --blockwise") }
       if blockCutoffs != nil && blockShares != nil {
@@ -60,11 +61,12 @@ struct CompressionOptions: ParsableArguments {
       return
     }
     guard (blockwise ?? BlockwiseLayers.none) == BlockwiseLayers.none else { return }
+    let needed = graph ? "--block-bits" : "--blockwise input, output or both"
     for (option, given) in [
       ("--block-cutoffs", blockCutoffs != nil), ("--block-shares", blockShares != nil),
       ("--block-factor", blockFactor != nil),
     ] where given {
-      throw ValidationError("\(option) applies only with --blockwise input, output or both")
+      throw ValidationError("\(option) applies only with \(needed)")
     }
   }
 

@@ -191,7 +191,7 @@ struct TrainingOptions: ParsableArguments {
   var isFineTune: Bool { warmStart != nil || bits != nil || blockBits != nil }
 
   /// The training recipe for `choice`: the library's defaults (a LightGCN fine-tune's with
-  /// --warm-start or --bits), each option given put in its place.
+  /// --warm-start, --bits or --block-bits), each option given put in its place.
   func recipe(for choice: ModelChoice) -> ModelRecipe {
     var recipe: ModelRecipe
     switch choice {
@@ -393,7 +393,7 @@ struct TrainingOptions: ParsableArguments {
       throw ValidationError(
         "--block-bits takes at most \(WidthBlocks.maxBlocks) widths for lightgcn (got \(widths.count))")
     }
-    try compression.check(widthBlocks: choice == .lightgcn && blockBits != nil)
+    try compression.check(widthBlocks: choice == .lightgcn && blockBits != nil, graph: choice == .lightgcn)
     let width = dim ?? SequentialConfiguration(architecture: .sasrec).dim
     if let heads, width % heads != 0 {
       throw ValidationError("--heads must divide --dim (got \(heads) heads for --dim \(width))")

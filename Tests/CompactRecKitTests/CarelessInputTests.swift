@@ -209,7 +209,7 @@ struct CarelessInputTests {
         ["--model", "lightgcn", "--block-bits", "4,1", "--block-shares", "0.5,0.5", "--block-cutoffs", "3"],
         "--block-cutoffs and --block-shares both cut the blocks"
       ),
-      (["--model", "lightgcn", "--block-shares", "0.5,0.5"], "--block-shares applies only with --blockwise"),
+      (["--model", "lightgcn", "--block-shares", "0.5,0.5"], "--block-shares applies only with --block-bits"),
       (["--model", "mostpop", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model mostpop"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
     ])

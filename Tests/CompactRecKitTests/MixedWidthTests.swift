@@ -38,6 +38,9 @@ struct MixedWidthTests {
     #expect(throws: FrequencyBlocksError.countMismatch(widths: 2, blocks: 3)) {
       try WidthBlocks(bits: [4, 1], shares: [0.5, 0.3, 0.2]).blocks(counts: counts, itemCount: 4)
     }
+    #expect(throws: FrequencyBlocksError.tooFewRows(blocks: 3, rows: 2)) {
+      try WidthBlocks(bits: [4, 2, 1]).blocks(counts: [3, 1], itemCount: 4)
+    }
     #expect(throws: FrequencyBlocksError.badCutoffs([4], items: 4)) {
       try WidthBlocks(bits: [4, 1], cutoffs: [4]).blocks(counts: counts, itemCount: 4)
     }

@@ -33,7 +33,9 @@ enum ServedModels {
   /// The MF model's rows at frequency-aware widths: 4 bits for the most frequent half of the
   /// users and items, 1 bit for the rest.
   static let mixed: String = {
-    let counts = (users: (0..<data.userCount).map { data.train[$0].count }, items: data.trainMatrix().columnCounts())
+    let counts = (
+      users: (0..<data.userCount).map(data.trainMatrix().rowLength), items: data.trainMatrix().columnCounts()
+    )
     let blocks = WidthBlocks(bits: [4, 1], shares: [0.5, 0.5])
     let codes = { (m: Matrix, counts: [Int]) in
       MixedCodes(quantizing: m, widths: [4, 1], block: try! blocks.blocks(counts: counts, itemCount: data.itemCount))

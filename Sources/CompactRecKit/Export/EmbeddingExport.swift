@@ -64,7 +64,8 @@ public struct EmbeddingExport {
       }
     case let mixed as MixedWidthEmbeddings:
       (users, items, modelDim, bits) = (
-        mixed.users.dequantized(), mixed.items.dequantized(), mixed.items.dim, mixed.items.widths.max()!
+        mixed.users.dequantized(), mixed.items.dequantized(), mixed.items.dim,
+        (mixed.users.widths + mixed.items.widths).max()!
       )
       layout = "the dequantized codes of every frequency block at its width, per-row step folded in"
     case let sequential as SequentialModel:

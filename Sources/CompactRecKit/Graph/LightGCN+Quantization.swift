@@ -11,7 +11,8 @@ public struct QuantizationSettings: Sendable, Equatable, Codable {
   /// rounded after training; nil keeps them as 32-bit floats.
   public var stepBits: Int? = nil
   /// LightGCN: frequency-aware widths, users and items cut into frequency blocks with bits of
-  /// their own (`bits` is then the widest); nil gives every row `bits`.
+  /// their own, which replace `bits` (the command line sets it to the widest); nil gives every
+  /// row `bits`.
   public var blocks: WidthBlocks? = nil
 
   public init(bits: Int, estimator: GradientEstimator = .hessianAware) {

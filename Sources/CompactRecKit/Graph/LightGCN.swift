@@ -210,8 +210,8 @@ public final class LightGCN: Recommender {
 
   /// Trains on `dataset.train`; with `evaluateEvery` set, keeps the best validation epoch
   /// (throws `RecipeError.noValidation` when the data has no validation items; `ModelRecipe`
-  /// carves them). Throws `FrequencyBlocksError` for width blocks that do not fit the data. With `checkpoint`, saves the run after every epoch and, when asked,
-  /// resumes it.
+  /// carves them). Throws `FrequencyBlocksError` for width blocks that do not fit the data.
+  /// With `checkpoint`, saves the run after every epoch and, when asked, resumes it.
   public static func train(
     on dataset: Dataset, configuration c: Configuration, checkpoint: CheckpointOptions? = nil,
     observer: TrainingObserver? = nil

@@ -71,9 +71,9 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
     Parallel.forEach(queries.count, grain: 1) { t in
       let query = self.code(for: queries[start + t])
       let out = scores + t * n
+      var blockScores = [Float](repeating: 0, count: items.blocks.map(\.rows).max() ?? 0)
       query.words.withUnsafeBufferPointer { u in
         for (codes, members) in zip(items.blocks, items.members) where codes.rows > 0 {
-          var blockScores = [Float](repeating: 0, count: codes.rows)
           crk_mixed_code_scores(
             u.baseAddress, Int32(query.bits), query.step, query.sum, codes.words, Int32(codes.bits), codes.steps,
             codes.codeSums, Int64(codes.rows), Int32(wpp), Int32(items.dim), &blockScores)
@@ -87,12 +87,8 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
   /// dequantized item rows, quantized at the widest user width.
   private func code(for query: ScoringQuery) -> MixedCodeSearchIndex.Query {
     if let u = query.user.map(Int.init) {
-      let codes = users.blocks[Int(users.block[u])]
-      let j = Int(users.slot[u])
-      let w = codes.wordsPerRow
       return MixedCodeSearchIndex.Query(
-        bits: codes.bits, words: Array(codes.words[(j * w)..<(j * w + w)]), step: codes.steps[j],
-        sum: codes.codeSums[j], norm: userNorms[u])
+        users.blocks[Int(users.block[u])], row: Int(users.slot[u]), norm: userNorms[u])
     }
     var mean = Matrix(rows: 1, cols: items.dim)
     if !query.history.isEmpty {
@@ -103,8 +99,7 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
       for c in 0..<items.dim { mean[0, c] /= Float(rows.rows) }
     }
     let codes = PackedCodes(quantizing: mean, with: RowQuantizer(bits: users.widths.max()!))
-    return MixedCodeSearchIndex.Query(
-      bits: codes.bits, words: codes.words, step: codes.steps[0], sum: codes.codeSums[0], norm: codes.norms()[0])
+    return MixedCodeSearchIndex.Query(codes, row: 0, norm: codes.norms()[0])
   }
 }
 

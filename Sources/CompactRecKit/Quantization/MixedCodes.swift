@@ -14,7 +14,7 @@ public struct MixedCodes: Sendable, Equatable {
   public let members: [[Int32]]
 
   /// Quantizes row r of `matrix` to `widths[block[r]]` bits. Preconditions: one block per
-  /// row, each below `widths.count`.
+  /// row, each below `widths.count`, at most `WidthBlocks.maxBlocks` widths.
   public init(quantizing matrix: Matrix, widths: [Int], block: [UInt8]) {
     precondition(block.count == matrix.rows, "one block per row")
     let members = Self.members(of: block, blocks: widths.count)
@@ -27,7 +27,8 @@ public struct MixedCodes: Sendable, Equatable {
   /// Codes from their blocks (for instance read from a model file). Preconditions: every
   /// block is `dim` wide and holds as many rows as `block` gives it.
   public init(blocks: [PackedCodes], block: [UInt8]) {
-    precondition(!blocks.isEmpty && blocks.allSatisfy { $0.dim == blocks[0].dim }, "blocks of one width")
+    precondition(!blocks.isEmpty && blocks.allSatisfy { $0.dim == blocks[0].dim }, "blocks of one dimension")
+    precondition(blocks.count <= WidthBlocks.maxBlocks, "at most \(WidthBlocks.maxBlocks) blocks (2-bit marks)")
     let members = Self.members(of: block, blocks: blocks.count)
     precondition(zip(blocks, members).allSatisfy { $0.rows == $1.count }, "block sizes do not match")
     var slot = [Int32](repeating: 0, count: block.count)

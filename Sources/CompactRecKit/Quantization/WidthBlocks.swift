@@ -46,6 +46,7 @@ public struct WidthBlocks: Sendable, Equatable, Codable {
         ?? (bits.count == FrequencyBlocks.defaultShares.count
           ? FrequencyBlocks.defaultShares : Array(repeating: 1, count: bits.count))
       guard shares.count == bits.count else { throw .countMismatch(widths: bits.count, blocks: shares.count) }
+      guard shares.count <= n else { throw .tooFewRows(blocks: shares.count, rows: n) }
       cut = try FrequencyBlocks(counts: counts, shares: shares)
     }
     var block = [UInt8](repeating: 0, count: n)

@@ -117,8 +117,9 @@ public struct SearchResult: Sendable {
 /// Exact top-k retrieval over a fixed set of items, modelled on FAISS's `Index`: built once,
 /// then searched. An index is immutable after its build, so any number of threads may search
 /// it at once. Implementations: `BruteForceIndex` (any `Recommender`), `FloatSearchIndex`
-/// (float embeddings), `CodeSearchIndex` (1-8 bit codes) and `OutputLayerIndex` (a sequential
-/// model's softmax or CpRec adaptive softmax over hidden states).
+/// (float embeddings), `CodeSearchIndex` (1-8 bit codes), `MixedCodeSearchIndex` (codes whose
+/// width depends on the item's frequency block) and `OutputLayerIndex` (a sequential model's
+/// softmax or CpRec adaptive softmax over hidden states).
 public protocol ItemIndex: Sendable {
   /// A batch of queries in the index's own terms (vectors, codes, hidden states, requests).
   associatedtype Queries

@@ -9,15 +9,31 @@ import CKernels
 /// as soon as no remaining item can reach the query's current K-th score by Cauchy-Schwarz.
 /// Queries are split over the cores. Immutable after `init`: any number of threads may search
 /// it.
-public final class MixedCodeSearchIndex: @unchecked Sendable {
+public final class MixedCodeSearchIndex: ItemIndex, @unchecked Sendable {
   /// One code row to search for: its width, its words (all planes), step, code sum and the
   /// norm of its dequantized row.
   public struct Query: Sendable {
-    public var bits: Int
-    public var words: [UInt64]
-    public var step: Float
-    public var sum: Int32
-    public var norm: Float
+    public let bits: Int
+    public let words: [UInt64]
+    public let step: Float
+    public let sum: Int32
+    public let norm: Float
+
+    /// Row `row` of `codes` as a query.
+    public init(_ codes: PackedCodes, row: Int, norm: Float) {
+      let w = codes.wordsPerRow
+      self.init(
+        bits: codes.bits, words: Array(codes.words[(row * w)..<(row * w + w)]), step: codes.steps[row],
+        sum: codes.codeSums[row], norm: norm)
+    }
+
+    init(bits: Int, words: [UInt64], step: Float, sum: Int32, norm: Float) {
+      self.bits = bits
+      self.words = words
+      self.step = step
+      self.sum = sum
+      self.norm = norm
+    }
   }
 
   /// One block's items in descending norm order, with their item numbers.
@@ -63,11 +79,16 @@ public final class MixedCodeSearchIndex: @unchecked Sendable {
     return Double(bytes) / Double(max(1, items.rows))
   }
 
-  /// The `k` best items for each query under its filter. Ties go to the lower item index.
+  /// The `k` best items for each query (codes as wide as the items' dimension, any width)
+  /// under its filter. Ties go to the lower item index.
   public func search(_ queries: [Query], k: Int, filters: [ItemFilter]) -> SearchResult {
     precondition(filters.count == queries.count, "one filter per query")
     let n = items.rows
     let m = queries.count
+    let planeWords = (items.dim + 63) / 64
+    precondition(
+      queries.allSatisfy { RowQuantizer.supportedBits.contains($0.bits) && $0.words.count == $0.bits * planeWords },
+      "a query's codes do not match the items' dimension")
     let chunks = max(1, min(m, Parallel.workers * 8))
     let rankings = UnsafeMutableBufferPointer<[Ranking]>.allocate(capacity: chunks)
     rankings.initialize(repeating: [])

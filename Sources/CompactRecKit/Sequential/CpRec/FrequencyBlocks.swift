@@ -110,6 +110,7 @@ public enum FrequencyBlocksError: Error, Equatable, CustomStringConvertible {
   case badWidths([Int], most: Int)
   case countMismatch(widths: Int, blocks: Int)
   case scaledCutoffs([Int], rows: Int)
+  case tooFewRows(blocks: Int, rows: Int)
 
   public var description: String {
     switch self {
@@ -122,6 +123,8 @@ public enum FrequencyBlocksError: Error, Equatable, CustomStringConvertible {
     case .scaledCutoffs(let c, let n):
       return
         "block cutoffs scaled to the \(n) users, \(c), must increase strictly inside 1..<\(n); cut by shares instead"
+    case .tooFewRows(let blocks, let rows):
+      return "\(blocks) frequency blocks need at least \(blocks) users and items (there are \(rows))"
     case .countMismatch(let widths, let blocks):
       return "\(widths) block widths need \(widths) blocks, but the shares or cutoffs make \(blocks)"
     }
