@@ -138,7 +138,8 @@ struct RetrievalBench: ParsableCommand {
       info["dim"] = .number(Double(mixed.items.dim))
       // Codes, steps and block marks as stored, per item; the index's copy in memory apart.
       info["bytes_per_item"] = .number(Double(mixed.itemBytes) / Double(max(1, items)))
-      info["index_bytes_per_item"] = .number(mixed.index.bytesPerItem)
+      info["index_bytes_per_item"] = .number(mixed.indexBytesPerItem)
+      info["widened_search"] = .bool(mixed.searchesWidenedCodes)
     } else if let scorer = (bundle.model as? LightGCNEmbeddings)?.scorer ?? (bundle.model as? MatrixFactorization) {
       // A LightGCN file holds its final embeddings as an MF scorer, searched the same way.
       info["dim"] = .number(Double(scorer.dim))

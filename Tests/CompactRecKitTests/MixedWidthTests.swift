@@ -48,7 +48,10 @@ struct MixedWidthTests {
 
   @Test("scores equal the dequantized dot products; search is exact top-k under filters, at every width pair")
   func search() throws {
-    for (userWidths, itemWidths, dim) in [([2, 1], [4, 1], 64), ([8], [8, 3, 1], 70), ([1, 4], [2], 130)] {
+    // Widths that nest are searched re-expressed at the widest; 3 with 8 takes the mixed kernel.
+    for (userWidths, itemWidths, dim, widened) in [
+      ([2, 1], [4, 1], 64, true), ([8], [8, 3, 1], 70, false), ([1, 4], [2], 130, true), ([3, 1], [1, 2], 64, false),
+    ] {
       var g = SeededGenerator(seed: UInt64(dim))
       let userBlocks = (0..<25).map { _ in UInt8(g.next() % UInt64(userWidths.count)) }
       let itemBlocks = (0..<300).map { _ in UInt8(g.next() % UInt64(itemWidths.count)) }
@@ -60,6 +63,7 @@ struct MixedWidthTests {
       }
       let items = MixedCodes(quantizing: itemRows, widths: itemWidths, block: itemBlocks)
       let model = MixedWidthEmbeddings(users: users, items: items, layers: 3)
+      #expect(model.searchesWidenedCodes == widened)
       let du = users.dequantized()
       let di = items.dequantized()
       let queries = (0..<25).map { u in
@@ -82,25 +86,42 @@ struct MixedWidthTests {
           #expect(result.rankings[u] == want.ranking, "widths \(userWidths)/\(itemWidths), user \(u), k \(k)")
         }
       }
-      // The bound skips most of the scan for a small k.
-      #expect(model.search(queries, k: 1).statistics.scanned < 25 * 300)
+      // The mixed kernel's bound skips part of the scan for a small k.
+      if !widened { #expect(model.search(queries, k: 1).statistics.scanned < 25 * 300) }
+      let history = [ScoringQuery(user: nil, history: [3, 9, 27], exclude: [1])]
+      var historyScores = [Float](repeating: 0, count: 300)
+      historyScores.withUnsafeMutableBufferPointer { model.score(history[...], into: $0.baseAddress!) }
+      var want = TopList(k: 10)
+      for i in 0..<300 where i != 1 { want.offer(Int32(i), historyScores[i]) }
+      #expect(model.search(history, k: 10).rankings[0] == want.ranking)
     }
   }
 
-  @Test("one block at one width gives exactly the scores and rankings of the uniform code search")
+  @Test(
+    "at one width, the mixed kernel's search equals the uniform code search exactly; widened codes keep every value")
   func sameAsUniform() throws {
     for bits in [1, 2, 4, 8] {
       let userCodes = PackedCodes(quantizing: random(20, 64, seed: 3), with: RowQuantizer(bits: bits))
       let itemCodes = PackedCodes(quantizing: random(200, 64, seed: 4), with: RowQuantizer(bits: bits))
-      let uniform = QuantizedEmbeddings(users: userCodes, items: itemCodes, layers: 0)
-      let mixed = MixedWidthEmbeddings(
-        users: MixedCodes(blocks: [userCodes], block: [UInt8](repeating: 0, count: 20)),
-        items: MixedCodes(blocks: [itemCodes], block: [UInt8](repeating: 0, count: 200)), layers: 0)
-      let queries = (0..<20).map { ScoringQuery(user: Int32($0), exclude: [Int32($0)]) }
-      #expect(mixed.search(queries, k: 20).rankings == uniform.search(queries, k: 20).rankings, "\(bits) bits")
-      let history = [ScoringQuery(user: nil, history: [3, 9, 27])]
-      #expect(mixed.search(history, k: 5).rankings == uniform.search(history, k: 5).rankings, "\(bits) bits")
+      let uniform = CodeSearchIndex(items: itemCodes)
+      let mixed = MixedCodeSearchIndex(items: MixedCodes(blocks: [itemCodes], block: [UInt8](repeating: 0, count: 200)))
+      let filters = (0..<20).map { ItemFilter(exclude: [Int32($0)]) }
+      let norms = userCodes.norms()
+      let queries = (0..<20).map { MixedCodeSearchIndex.Query(userCodes, row: $0, norm: norms[$0]) }
+      #expect(
+        mixed.search(queries, k: 20, filters: filters).rankings
+          == uniform.search(userCodes, k: 20, filters: filters).rankings, "\(bits) bits")
     }
+    let codes = MixedCodes(
+      quantizing: random(50, 70, seed: 5), widths: [8, 4, 2, 1], block: (0..<50).map { UInt8($0 % 4) })
+    let wide = codes.widened(to: 8)
+    #expect(wide.bits == 8)
+    let (a, b) = (codes.dequantized(), wide.dequantized())
+    for r in 0..<50 {
+      for c in 0..<70 { #expect(abs(a[r, c] - b[r, c]) <= 1e-6 * max(1, abs(a[r, c]))) }
+    }
+    #expect(MixedCodes.commonWidth([8, 2, 1]) == 8 && MixedCodes.commonWidth([3, 1]) == 3)
+    #expect(MixedCodes.commonWidth([3, 2]) == nil && MixedCodes.commonWidth([8, 3]) == nil)
   }
 
   @Test("training gives each frequency block its width; the deployable model holds only their codes")

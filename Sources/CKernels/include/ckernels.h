@@ -135,6 +135,13 @@ void crk_mixed_code_scores(const uint64_t *query, int query_bits, float query_st
                            const uint64_t *items, int item_bits, const float *steps, const int32_t *sums,
                            int64_t n, int words_per_plane, int d, float *out);
 
+/// The scores of crk_mixed_code_scores at or above threshold, with their positions among the n
+/// items, in item order; returns how many. What a top-k scan keeps of a run of items.
+int64_t crk_mixed_code_candidates(const uint64_t *query, int query_bits, float query_step, int32_t query_sum,
+                                  const uint64_t *items, int item_bits, const float *steps, const int32_t *sums,
+                                  int64_t n, int words_per_plane, int d, float threshold, int32_t *positions,
+                                  float *scores);
+
 /// Item codes prepared for exact top-k search (see code_search.c and CodeSearchIndex.swift):
 /// items in descending order of the norm of their dequantized rows, rows in the bit-plane
 /// layout of crk_code_scores.

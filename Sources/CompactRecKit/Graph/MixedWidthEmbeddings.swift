@@ -2,23 +2,33 @@ import CKernels
 
 /// The deployable form of a LightGCN trained with frequency-aware widths (HQ-GNN with
 /// `WidthBlocks`): user and item codes whose width depends on the row's frequency block, and
-/// their steps; no float embeddings. Scores are the dot products of the dequantized rows,
-/// computed from the codes across the two widths (`MixedCodeSearchIndex`). Immutable, so any
-/// number of threads may use it at once.
+/// their steps; no float embeddings. Scores are the dot products of the dequantized rows.
+///
+/// When every width divides the widest (1, 2, 4 and 8 bits mix freely; 3 with 1), the codes are
+/// re-expressed exactly at the widest width in memory (`MixedCodes.widened(to:)`) and searched
+/// by the uniform code search (`QuantizedEmbeddings`, `CodeSearchIndex`): the file keeps its
+/// mixed widths, the memory and the search speed are those of the widest. Otherwise each pair
+/// of widths is scored by bit-plane AND and popcount (`MixedCodeSearchIndex`). Immutable, so
+/// any number of threads may use it at once.
 public final class MixedWidthEmbeddings: Recommender, Sendable {
+  /// How the model scores and searches.
+  private enum Engine: Sendable {
+    /// Users and items re-expressed at one width, under the uniform code search.
+    case widened(QuantizedEmbeddings)
+    /// The mixed-width search, with each user's norm for its bound.
+    case mixed(MixedCodeSearchIndex, userNorms: [Float])
+  }
+
   /// User codes.
   public let users: MixedCodes
   /// Item codes.
   public let items: MixedCodes
   /// Propagation layers the embeddings went through (recorded for `inspect`).
   public let layers: Int
-  /// The search structure over the item codes, built with the model.
-  public let index: MixedCodeSearchIndex
   /// With 8-bit steps: each block's steps as stored (`users` and `items` hold the steps they
   /// stand for); nil with float steps.
   public let logSteps: (users: [LogSteps], items: [LogSteps])?
-  /// The norm of each user's dequantized row, for the search's bound.
-  private let userNorms: [Float]
+  private let engine: Engine
 
   /// A model over user and item codes of the same dimension; builds its search index. With
   /// `stepBits` 8, every block's steps are rounded to 8-bit log-scale codes (`LogSteps`, one
@@ -45,9 +55,29 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
     self.items = items
     self.layers = layers
     self.logSteps = logSteps
-    index = MixedCodeSearchIndex(items: items)
-    let blockNorms = users.blocks.map { $0.norms() }
-    userNorms = (0..<users.rows).map { blockNorms[Int(users.block[$0])][Int(users.slot[$0])] }
+    if let width = MixedCodes.commonWidth(users.widths + items.widths) {
+      engine = .widened(
+        QuantizedEmbeddings(users: users.widened(to: width), items: items.widened(to: width), layers: layers))
+    } else {
+      let blockNorms = users.blocks.map { $0.norms() }
+      engine = .mixed(
+        MixedCodeSearchIndex(items: items),
+        userNorms: (0..<users.rows).map { blockNorms[Int(users.block[$0])][Int(users.slot[$0])] })
+    }
+  }
+
+  /// Whether the codes are searched re-expressed at one width (see the type's comment).
+  public var searchesWidenedCodes: Bool {
+    if case .widened = engine { return true }
+    return false
+  }
+
+  /// Bytes per item of the search structure in memory.
+  public var indexBytesPerItem: Double {
+    switch engine {
+    case .widened(let uniform): return uniform.index.bytesPerItem
+    case .mixed(let index, _): return index.bytesPerItem
+    }
   }
 
   public var itemCount: Int { items.rows }
@@ -60,16 +90,24 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
 
   /// The `k` best items of each query by exact search over the codes.
   public func search(_ queries: [ScoringQuery], k: Int) -> SearchResult {
-    index.search(queries.map(code), k: k, filters: queries.map(\.filter))
+    switch engine {
+    case .widened(let uniform): return uniform.search(queries, k: k)
+    case .mixed(let index, let userNorms):
+      return index.search(queries.map { code(for: $0, userNorms: userNorms) }, k: k, filters: queries.map(\.filter))
+    }
   }
 
   /// Scores every item for each query: the same numbers the search ranks by.
   public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
+    guard case .mixed(_, let userNorms) = engine else {
+      if case .widened(let uniform) = engine { uniform.score(queries, into: scores) }
+      return
+    }
     let n = items.rows
     let start = queries.startIndex
     let wpp = (items.dim + 63) / 64
     Parallel.forEach(queries.count, grain: 1) { t in
-      let query = self.code(for: queries[start + t])
+      let query = self.code(for: queries[start + t], userNorms: userNorms)
       let out = scores + t * n
       var blockScores = [Float](repeating: 0, count: items.blocks.map(\.rows).max() ?? 0)
       query.words.withUnsafeBufferPointer { u in
@@ -83,9 +121,10 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
     }
   }
 
-  /// The query's code row: a known user's stored row; otherwise the mean of its history's
-  /// dequantized item rows, quantized at the widest user width.
-  private func code(for query: ScoringQuery) -> MixedCodeSearchIndex.Query {
+  /// The query's code row for the mixed-width search: a known user's stored row; otherwise the
+  /// mean of its history's dequantized item rows, quantized at the widest width of the model
+  /// (as the widened search quantizes it).
+  private func code(for query: ScoringQuery, userNorms: [Float]) -> MixedCodeSearchIndex.Query {
     if let u = query.user.map(Int.init) {
       return MixedCodeSearchIndex.Query(
         users.blocks[Int(users.block[u])], row: Int(users.slot[u]), norm: userNorms[u])
@@ -98,7 +137,7 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
       }
       for c in 0..<items.dim { mean[0, c] /= Float(rows.rows) }
     }
-    let codes = PackedCodes(quantizing: mean, with: RowQuantizer(bits: users.widths.max()!))
+    let codes = PackedCodes(quantizing: mean, with: RowQuantizer(bits: (users.widths + items.widths).max()!))
     return MixedCodeSearchIndex.Query(codes, row: 0, norm: codes.norms()[0])
   }
 }

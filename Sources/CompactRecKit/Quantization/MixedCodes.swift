@@ -59,6 +59,36 @@ public struct MixedCodes: Sendable, Equatable {
     return m
   }
 
+  /// The widest of `widths` when every one of them divides it, so that each code can be
+  /// re-expressed exactly at that width (`widened(to:)`); nil otherwise (for instance 3 and 2).
+  public static func commonWidth(_ widths: [Int]) -> Int? {
+    guard let widest = widths.max(), widths.allSatisfy({ widest % $0 == 0 }) else { return nil }
+    return widest
+  }
+
+  /// The rows as `bits`-bit codes standing for the same values: a b-bit code u becomes
+  /// u (2^bits - 1) / (2^b - 1), an integer when b divides `bits`, with the step scaled by
+  /// (2^b - 1) / (2^bits - 1), so that step (u - z) is kept (to the rounding of the step).
+  /// Precondition: every block's width divides `bits`.
+  public func widened(to bits: Int) -> PackedCodes {
+    precondition(widths.allSatisfy { bits % $0 == 0 }, "widths \(widths) do not all divide \(bits)")
+    let planeWords = (dim + 63) / 64
+    let top = (1 << bits) - 1
+    var words = [UInt64](repeating: 0, count: rows * bits * planeWords)
+    var steps = [Float](repeating: 0, count: rows)
+    for r in 0..<rows {
+      let codes = blocks[Int(block[r])]
+      let j = Int(slot[r])
+      let levels = (1 << codes.bits) - 1
+      steps[r] = codes.steps[j] * Float(levels) / Float(top)
+      for c in 0..<dim {
+        let w = codes.code(row: j, dim: c) * (top / levels)
+        for p in 0..<bits where (w >> p) & 1 == 1 { words[(r * bits + p) * planeWords + c / 64] |= 1 << UInt64(c % 64) }
+      }
+    }
+    return PackedCodes(bits: bits, dim: dim, rows: rows, words: words, steps: steps)
+  }
+
   /// The float rows `rows` stand for, in the order given.
   public func dequantizedRows(_ rows: [Int32]) -> Matrix {
     var m = Matrix(rows: rows.count, cols: dim)

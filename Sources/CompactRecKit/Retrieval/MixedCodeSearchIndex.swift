@@ -94,10 +94,10 @@ public final class MixedCodeSearchIndex: ItemIndex, @unchecked Sendable {
     rankings.initialize(repeating: [])
     defer { rankings.deinitialize().deallocate() }
     let scanned = AlignedBuffer<Int64>(repeating: 0, count: chunks)
-    let wpp = (items.dim + 63) / 64
     Parallel.forEachChunk(of: m, chunks: chunks) { c, range in
       var excluded = [UInt64](repeating: 0, count: (n + 63) / 64)
       var scores = [Float](repeating: 0, count: Self.chunk)
+      var positions = [Int32](repeating: 0, count: Self.chunk)
       var looked: Int64 = 0
       rankings[c] = range.map { q in
         let query = queries[q]
@@ -112,13 +112,15 @@ public final class MixedCodeSearchIndex: ItemIndex, @unchecked Sendable {
               // A slightly raised bound, so that rounding never cuts an item that ties.
               if top.excludes(score: query.norm * block.norms[start] * (1 + 1e-5) + 1e-30) { break }
               let count = min(Self.chunk, block.rows - start)
-              let row = block.bits * wpp
-              crk_mixed_code_scores(
+              let row = block.bits * planeWords
+              // Only scores that can enter the list come back: at least its current worst.
+              let threshold = top.isFull ? top.worstScore : -Float.infinity
+              let found = crk_mixed_code_candidates(
                 u.baseAddress, Int32(query.bits), query.step, query.sum, block.words.pointer + start * row,
-                Int32(block.bits), block.steps.pointer + start, block.sums.pointer + start, Int64(count), Int32(wpp),
-                Int32(items.dim), &scores)
-              for j in 0..<count {
-                let item = block.original[start + j]
+                Int32(block.bits), block.steps.pointer + start, block.sums.pointer + start, Int64(count),
+                Int32(planeWords), Int32(items.dim), threshold, &positions, &scores)
+              for j in 0..<Int(found) {
+                let item = block.original[start + Int(positions[j])]
                 if excluded[Int(item) / 64] >> UInt64(Int(item) % 64) & 1 == 0 { top.offer(item, scores[j]) }
               }
               looked += Int64(count)

@@ -8,6 +8,10 @@ struct TopList {
   init(k: Int) { self.k = k }
 
   var ranking: Ranking { Ranking(items: items, scores: scores) }
+  /// Whether the list holds k items.
+  var isFull: Bool { items.count == k }
+  /// The lowest score kept (-infinity while empty).
+  var worstScore: Float { scores.last ?? -.infinity }
 
   /// True when nothing scoring at most `score` can enter: the list is full and its worst
   /// score is above `score`.
