@@ -100,6 +100,13 @@ struct TrainingOptions: ParsableArguments {
   var blockBits: String?
 
   @Option(
+    name: .customLong("user-block-bits"),
+    help:
+      "LightGCN with --block-bits: the users' widths, one for every user or one per frequency block, head first (default: --block-bits)."
+  )
+  var userBlockBits: String?
+
+  @Option(
     help:
       "With --bits: gradient estimator across the quantizer, ste or gste (LightGCN: Hessian-aware, the default; sequential models: ste is the default, gste needs --gste-delta)."
   )
@@ -204,6 +211,7 @@ struct TrainingOptions: ParsableArguments {
       c.quantization = quantization(bits: bits ?? blockWidths?.max(), defaultEstimator: .gste)
       c.quantization?.stepBits = stepBits
       c.quantization?.blocks = blockWidths.map(compression.widthBlocks)
+      c.quantization?.blocks?.userBits = userBlockBits.map(Self.widths)
       c.negatives = negatives ?? c.negatives
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
@@ -262,8 +270,11 @@ struct TrainingOptions: ParsableArguments {
   }
 
   /// The parsed `--block-bits`, when given.
-  private var blockWidths: [Int]? {
-    blockBits?.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+  private var blockWidths: [Int]? { blockBits.map(Self.widths) }
+
+  /// The widths of a comma-separated list.
+  private static func widths(_ list: String) -> [Int] {
+    list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
   }
 
   /// The parsed `--dilations`, when given.
@@ -308,12 +319,13 @@ struct TrainingOptions: ParsableArguments {
     try require(evalEvery, "--eval-every", in: 0...SettingLimits.epochs.upperBound)
     try require(patience, "--patience", in: 1...SettingLimits.epochs.upperBound)
     if let stepBits, stepBits != 8 { throw ValidationError("--step-bits must be 8 (got \(stepBits))") }
-    if let blockBits {
-      let widths = blockBits.split(separator: ",", omittingEmptySubsequences: false).map {
+    for (option, list) in [("--block-bits", blockBits), ("--user-block-bits", userBlockBits)] {
+      guard let list else { continue }
+      let widths = list.split(separator: ",", omittingEmptySubsequences: false).map {
         Int($0.trimmingCharacters(in: .whitespaces))
       }
       guard widths.allSatisfy({ $0.map(RowQuantizer.supportedBits.contains) ?? false }) else {
-        throw ValidationError("--block-bits must be widths of 1, 2, 3, 4 or 8 bits, comma separated (got \(blockBits))")
+        throw ValidationError("\(option) must be widths of 1, 2, 3, 4 or 8 bits, comma separated (got \(list))")
       }
     }
     if let bits, !RowQuantizer.supportedBits.contains(bits) {
@@ -353,6 +365,7 @@ struct TrainingOptions: ParsableArguments {
       ("--warm-start", warmStart != nil, sequential.union([.lightgcn])),
       ("--warm-start-rotation", warmStartRotation != nil, [.lightgcn]),
       ("--block-bits", blockBits != nil, sequential.union([.lightgcn])),
+      ("--user-block-bits", userBlockBits != nil, [.lightgcn]),
       ("--step-bits", stepBits != nil, [.lightgcn]),
       ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
@@ -370,6 +383,7 @@ struct TrainingOptions: ParsableArguments {
     let needs: [(option: String, given: Bool, needed: String, present: Bool)] = [
       ("--estimator", estimator != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--step-bits", stepBits != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
+      ("--user-block-bits", userBlockBits != nil, "--block-bits", blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--gste-delta", gsteDelta != nil, "--bits or --block-bits", bits != nil || blockBits != nil),
       ("--hessian-every", hessianEvery != nil, "--estimator gste", estimator != .ste),

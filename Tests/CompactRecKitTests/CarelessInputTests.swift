@@ -203,6 +203,7 @@ struct CarelessInputTests {
       ),
       (["--model", "sasrec", "--block-factor", "2"], "--block-factor applies only with --blockwise"),
       (["--model", "mf-bpr", "--block-bits", "4,1"], "--block-bits does not apply to --model mf-bpr"),
+      (["--model", "lightgcn", "--user-block-bits", "2"], "--user-block-bits applies only with --block-bits"),
       (["--model", "lightgcn", "--bits", "2", "--block-bits", "4,1"], "--bits and --block-bits both set"),
       (["--model", "lightgcn", "--block-bits", "4,2,2,1,1"], "--block-bits takes at most 4 widths"),
       (

@@ -145,6 +145,18 @@ struct MixedWidthTests {
     #expect(deployed.tensors().allSatisfy { !$0.name.contains("embedding") })
     // The model trains on what it deploys: its float scorer is the dequantized codes.
     #expect(model.output.itemEmbedding.value == deployed.items.dequantized())
+
+    // Users at one width of their own, items by frequency.
+    settings.blocks?.userBits = [2]
+    let uniformUsers = LightGCN(
+      matrix: matrix, dim: 64, weights: [0.5, 0.5], initStd: 0.3, seed: 2, precision: .float32,
+      quantization: settings)
+    let deployedUniform = try #require(uniformUsers.deployable() as? MixedWidthEmbeddings)
+    #expect(deployedUniform.users.widths == [2] && deployedUniform.users.block.allSatisfy { $0 == 0 })
+    #expect(deployedUniform.items.widths == [4, 1])
+    #expect(throws: FrequencyBlocksError.countMismatch(widths: 2, blocks: 3)) {
+      try WidthBlocks(bits: [4, 1], userBits: [2, 2, 1]).userBlocks(counts: [3, 2, 1], itemCount: 4)
+    }
   }
 
   @Test("a mixed-width model file round-trips, counts its bytes and refuses bad block marks and steps")

@@ -42,18 +42,20 @@ final class QuantizationState {
 
   /// The state for a graph whose users and items have the training interactions
   /// `degrees` (users, then items). Precondition: `settings.blocks`, if any, fit the graph
-  /// (`WidthBlocks.blocks(counts:itemCount:)` does not throw).
+  /// (`WidthBlocks.blocks(counts:itemCount:)` and `userBlocks` do not throw).
   init(settings: QuantizationSettings, seed: UInt64, degrees: (users: [Int], items: [Int])) {
     self.settings = settings
     quantizer = RowQuantizer(bits: settings.bits)
     if let blocks = settings.blocks {
       do {
         let marks = (
-          users: try blocks.blocks(counts: degrees.users, itemCount: degrees.items.count),
+          users: try blocks.userBlocks(counts: degrees.users, itemCount: degrees.items.count),
           items: try blocks.blocks(counts: degrees.items, itemCount: degrees.items.count)
         )
         nodeBlocks = marks
-        nodeQuantizers = (marks.users + marks.items).map { RowQuantizer(bits: blocks.bits[Int($0)]) }
+        nodeQuantizers =
+          marks.users.map { RowQuantizer(bits: blocks.userWidths[Int($0)]) }
+          + marks.items.map { RowQuantizer(bits: blocks.bits[Int($0)]) }
       } catch {
         preconditionFailure("width blocks that do not fit the graph: \(error)")
       }

@@ -147,10 +147,10 @@ public final class LightGCN: Recommender {
     let final = finalEmbeddings(of: embedding.value)
     let userFinal = final.rows(0..<graph.users)
     let itemFinal = final.rows(graph.users..<graph.nodeCount)
-    if let q = quantization, let marks = q.nodeBlocks, let widths = q.settings.blocks?.bits {
+    if let q = quantization, let marks = q.nodeBlocks, let blocks = q.settings.blocks {
       let mixed = (
-        users: MixedCodes(quantizing: userFinal, widths: widths, block: marks.users),
-        items: MixedCodes(quantizing: itemFinal, widths: widths, block: marks.items)
+        users: MixedCodes(quantizing: userFinal, widths: blocks.userWidths, block: marks.users),
+        items: MixedCodes(quantizing: itemFinal, widths: blocks.bits, block: marks.items)
       )
       mixedCodes = mixed
       output = MatrixFactorization(userEmbedding: mixed.users.dequantized(), itemEmbedding: mixed.items.dequantized())
@@ -220,7 +220,7 @@ public final class LightGCN: Recommender {
     let matrix = dataset.trainMatrix()
     if let blocks = c.quantization?.blocks {  // refused here, not at a precondition in init
       let users = (0..<matrix.rowCount).map(matrix.rowLength)
-      _ = try blocks.blocks(counts: users, itemCount: matrix.columnCount)
+      _ = try blocks.userBlocks(counts: users, itemCount: matrix.columnCount)
       _ = try blocks.blocks(counts: matrix.columnCounts(), itemCount: matrix.columnCount)
     }
     let model = LightGCN(

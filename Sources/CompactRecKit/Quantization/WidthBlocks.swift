@@ -11,14 +11,33 @@ public struct WidthBlocks: Sendable, Equatable, Codable {
   /// Item frequency ranks where blocks end, one fewer than the blocks; replaces `shares`.
   /// Users are cut at the same fractions of the users.
   public var cutoffs: [Int]?
+  /// The users' widths when they differ from the items': one width for every user, or one
+  /// per block (cut like the items'); nil gives users `bits`.
+  public var userBits: [Int]? = nil
 
   /// The most blocks a model file can mark its rows with (2 bits per row).
   public static let maxBlocks = 4
 
-  public init(bits: [Int], shares: [Double]? = nil, cutoffs: [Int]? = nil) {
+  public init(bits: [Int], shares: [Double]? = nil, cutoffs: [Int]? = nil, userBits: [Int]? = nil) {
     self.bits = bits
     self.shares = shares
     self.cutoffs = cutoffs
+    self.userBits = userBits
+  }
+
+  /// The users' widths: `userBits`, else `bits`.
+  public var userWidths: [Int] { userBits ?? bits }
+
+  /// The block of each user, whose training interactions are `counts` (see
+  /// `blocks(counts:itemCount:)`): all in block 0 when the users have one width.
+  public func userBlocks(counts: [Int], itemCount: Int) throws(FrequencyBlocksError) -> [UInt8] {
+    guard let userBits else { return try blocks(counts: counts, itemCount: itemCount) }
+    guard userBits.allSatisfy(RowQuantizer.supportedBits.contains) else {
+      throw .badWidths(userBits, most: Self.maxBlocks)
+    }
+    if userBits.count == 1 { return [UInt8](repeating: 0, count: counts.count) }
+    guard userBits.count == bits.count else { throw .countMismatch(widths: bits.count, blocks: userBits.count) }
+    return try blocks(counts: counts, itemCount: itemCount)
   }
 
   /// The block of each of the rows whose training interactions are `counts` (the users' or

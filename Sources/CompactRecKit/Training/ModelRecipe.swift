@@ -145,7 +145,7 @@ public struct ModelRecipe: Sendable {
   /// The map a warm start uses: its own, else ITQ when any rows train at 1 bit (fitted to the
   /// signs the codes keep) and none otherwise.
   private func rotation(for warmStart: WarmStart, _ c: LightGCN.Configuration) -> WarmStartRotation {
-    let narrowest = c.quantization.map { $0.blocks?.bits.min() ?? $0.bits }
+    let narrowest = c.quantization.map { q in q.blocks.map { ($0.bits + $0.userWidths).min()! } ?? q.bits }
     return warmStart.rotation ?? (narrowest == 1 ? .itq : .none)
   }
 
