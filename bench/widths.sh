@@ -12,8 +12,10 @@
 #   20 B, uniform 2 bits: 4,1 with the top 32.3% of items (13,234 of 40,981); 8,1 with 13.8%
 #         (5,671); 3,1 with 48.4% (19,850)
 #   36 B, uniform 4 bits: 8,2 with 32.8% (13,448); 8,1 with 42.4% (17,380)
-# Users are cut at the same fractions of the users, so their mean bytes match too.
-# Usage: bench/widths.sh [20|36]...   (default: both budgets; about an hour on 2 cores)
+# Users are cut at the same fractions of the users, so their mean bytes match too; the runs
+# named -u2 and -u4 keep every user at the uniform width of the budget instead
+# (--user-block-bits), so that only the items' widths differ from the uniform run.
+# Usage: bench/widths.sh [20|36]...   (default: both budgets; about 70 minutes on 2 cores)
 source "$(dirname "$0")/setup.sh"
 require_data "$data" || exit 0
 base=${BASE:-runs/gowalla-lightgcn-fast-base.crm.ckpt}
@@ -38,11 +40,14 @@ for budget in ${*:-20 36}; do
       run 41 --block-bits 4,1 --block-cutoffs 13234
       run 81 --block-bits 8,1 --block-cutoffs 5671
       run 31 --block-bits 3,1 --block-cutoffs 19850
+      run 41-u2 --block-bits 4,1 --block-cutoffs 13234 --user-block-bits 2
+      run 31-u2 --block-bits 3,1 --block-cutoffs 19850 --user-block-bits 2
       ;;
     36)
       run u4 --bits 4
       run 82 --block-bits 8,2 --block-cutoffs 13448
       run 81-36 --block-bits 8,1 --block-cutoffs 17380
+      run 82-u4 --block-bits 8,2 --block-cutoffs 13448 --user-block-bits 4
       ;;
   esac
 done
