@@ -99,7 +99,10 @@ struct TrainedModelTests {
     let loaded = try TrainedModel.load(from: path)
     #expect(loaded.kind == "test-reversed-order")
     #expect(try loaded.recommend(user: "alice", k: 2).map(\.item) == ["z", "y"])  // x is seen
-    #expect(ModelRegistry.types.prefix(5).map { $0.kind } == ["mostpop", "mf-bpr", "lightgcn", "hqgnn", "sequential"])
+    #expect(
+      ModelRegistry.types.prefix(6).map { $0.kind } == [
+        "mostpop", "mf-bpr", "lightgcn", "hqgnn", "hqgnn-mixed", "sequential",
+      ])
   }
 }
 
