@@ -11,7 +11,8 @@
 # Budgets, bytes per item at d = 64 (the 4,1 head share x solves 36x + 12(1 - x) + 0.25 = 20):
 #   20 B, uniform 2 bits: 4,1 with the top 32.3% of items (13,234 of 40,981); 8,1 with 13.8%
 #         (5,671); 3,1 with 48.4% (19,850)
-#   36 B, uniform 4 bits: 8,2 with 32.8% (13,448); 8,1 with 42.4% (17,380)
+#   36 B, uniform 4 bits: 8,2 with 32.8% (13,448); 8,1 with 42.4% (17,380); 8,2,1 with
+#         35% and 50% (35.85 B)
 # Users are cut at the same fractions of the users, so their mean bytes match too; the runs
 # named -u2 and -u4 keep every user at the uniform width of the budget instead
 # (--user-block-bits), so that only the items' widths differ from the uniform run.
@@ -48,6 +49,7 @@ for budget in ${*:-20 36}; do
       run 82 --block-bits 8,2 --block-cutoffs 13448
       run 81-36 --block-bits 8,1 --block-cutoffs 17380
       run 82-u4 --block-bits 8,2 --block-cutoffs 13448 --user-block-bits 4
+      run 821-u4 --block-bits 8,2,1 --block-cutoffs 14343,34834 --user-block-bits 4
       ;;
   esac
 done
