@@ -9,6 +9,7 @@
 # on test.txt and its all-users top-20 timed.
 #
 # Budgets, bytes per item at d = 64 (the 4,1 head share x solves 36x + 12(1 - x) + 0.25 = 20):
+#   12 B, uniform 1 bit: 2,1 with 8-bit steps (17 and 9 bytes) and the top 34.4% (14,087)
 #   20 B, uniform 2 bits: 4,1 with the top 32.3% of items (13,234 of 40,981); 8,1 with 13.8%
 #         (5,671); 3,1 with 48.4% (19,850)
 #   36 B, uniform 4 bits: 8,2 with 32.8% (13,448); 8,1 with 42.4% (17,380); 8,2,1 with
@@ -16,7 +17,7 @@
 # Users are cut at the same fractions of the users, so their mean bytes match too; the runs
 # named -u2 and -u4 keep every user at the uniform width of the budget instead
 # (--user-block-bits), so that only the items' widths differ from the uniform run.
-# Usage: bench/widths.sh [20|36]...   (default: both budgets; about 70 minutes on 2 cores)
+# Usage: bench/widths.sh [12|20|36]...   (default: all three; about 90 minutes on 2 cores)
 source "$(dirname "$0")/setup.sh"
 require_data "$data" || exit 0
 base=${BASE:-runs/gowalla-lightgcn-fast-base.crm.ckpt}
@@ -34,8 +35,12 @@ run() {
   $bin bench retrieval --model "$model" --repeat 3 > "$out/widths-$name-retrieval.json"
 }
 
-for budget in ${*:-20 36}; do
+for budget in ${*:-12 20 36}; do
   case $budget in
+    12)
+      run u1 --bits 1
+      run 21-s8 --block-bits 2,1 --block-cutoffs 14087 --user-block-bits 1 --step-bits 8
+      ;;
     20)
       run u2 --bits 2
       run 41 --block-bits 4,1 --block-cutoffs 13234
