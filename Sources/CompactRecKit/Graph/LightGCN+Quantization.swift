@@ -40,18 +40,14 @@ final class QuantizationState {
   /// Seed of the Hutchinson probes (combined with the step count).
   let seed: UInt64
 
-  /// The state for a graph whose users and items have the training interactions
-  /// `degrees` (users, then items). Precondition: `settings.blocks`, if any, fit the graph
-  /// (`WidthBlocks.blocks(counts:itemCount:)` and `userBlocks` do not throw).
-  init(settings: QuantizationSettings, seed: UInt64, degrees: (users: [Int], items: [Int])) {
+  /// The state for training on `matrix`. Precondition: `settings.blocks`, if any, fit it
+  /// (`WidthBlocks.marks(for:)` does not throw).
+  init(settings: QuantizationSettings, seed: UInt64, matrix: InteractionMatrix) {
     self.settings = settings
     quantizer = RowQuantizer(bits: settings.bits)
     if let blocks = settings.blocks {
       do {
-        let marks = (
-          users: try blocks.userBlocks(counts: degrees.users, itemCount: degrees.items.count),
-          items: try blocks.blocks(counts: degrees.items, itemCount: degrees.items.count)
-        )
+        let marks = try blocks.marks(for: matrix)
         nodeBlocks = marks
         nodeQuantizers =
           marks.users.map { RowQuantizer(bits: blocks.userWidths[Int($0)]) }

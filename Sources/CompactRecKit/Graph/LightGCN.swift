@@ -119,10 +119,7 @@ public final class LightGCN: Recommender {
     self.dim = dim
     embedding = Parameter(name: "embedding", value: Matrix(rows: n, cols: dim, gaussianStd: initStd, generator: &g))
     workspace = PropagationWorkspace(graph: graph, dim: dim, layers: weights.count - 1, precision: precision)
-    let offsets = graph.rowOffsets
-    let degree = { (v: Int) in Int(offsets[v + 1] - offsets[v]) }
-    let degrees = (users: (0..<graph.users).map(degree), items: (graph.users..<n).map(degree))
-    self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7, degrees: degrees) }
+    self.quantization = quantization.map { QuantizationState(settings: $0, seed: seed &+ 7, matrix: matrix) }
     output = MatrixFactorization(
       userEmbedding: Matrix(rows: graph.users, cols: dim), itemEmbedding: Matrix(rows: graph.items, cols: dim))
     propagate()
@@ -218,11 +215,7 @@ public final class LightGCN: Recommender {
   ) throws -> LightGCN {
     guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
     let matrix = dataset.trainMatrix()
-    if let blocks = c.quantization?.blocks {  // refused here, not at a precondition in init
-      let users = (0..<matrix.rowCount).map(matrix.rowLength)
-      _ = try blocks.userBlocks(counts: users, itemCount: matrix.columnCount)
-      _ = try blocks.blocks(counts: matrix.columnCounts(), itemCount: matrix.columnCount)
-    }
+    _ = try c.quantization?.blocks?.marks(for: matrix)  // refused here, not at a precondition in init
     let model = LightGCN(
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
       quantization: c.quantization)

@@ -99,10 +99,16 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
 
   /// Scores every item for each query: the same numbers the search ranks by.
   public func score(_ queries: ArraySlice<ScoringQuery>, into scores: UnsafeMutablePointer<Float>) {
-    guard case .mixed(_, let userNorms) = engine else {
-      if case .widened(let uniform) = engine { uniform.score(queries, into: scores) }
-      return
+    switch engine {
+    case .widened(let uniform): uniform.score(queries, into: scores)
+    case .mixed(_, let userNorms): mixedScores(queries, userNorms: userNorms, into: scores)
     }
+  }
+
+  /// `score` for the mixed-width search: every item block scored by the mixed kernel.
+  private func mixedScores(
+    _ queries: ArraySlice<ScoringQuery>, userNorms: [Float], into scores: UnsafeMutablePointer<Float>
+  ) {
     let n = items.rows
     let start = queries.startIndex
     let wpp = (items.dim + 63) / 64
@@ -129,15 +135,8 @@ public final class MixedWidthEmbeddings: Recommender, Sendable {
       return MixedCodeSearchIndex.Query(
         users.blocks[Int(users.block[u])], row: Int(users.slot[u]), norm: userNorms[u])
     }
-    var mean = Matrix(rows: 1, cols: items.dim)
-    if !query.history.isEmpty {
-      let rows = items.dequantizedRows(query.history)
-      for r in 0..<rows.rows {
-        for c in 0..<items.dim { mean[0, c] += rows[r, c] }
-      }
-      for c in 0..<items.dim { mean[0, c] /= Float(rows.rows) }
-    }
-    let codes = PackedCodes(quantizing: mean, with: RowQuantizer(bits: (users.widths + items.widths).max()!))
+    let codes = PackedCodes.foldingIn(
+      items.dequantizedRows(query.history), with: RowQuantizer(bits: (users.widths + items.widths).max()!))
     return MixedCodeSearchIndex.Query(codes, row: 0, norm: codes.norms()[0])
   }
 }

@@ -100,16 +100,7 @@ public final class QuantizedEmbeddings: Recommender, Sendable {
       return PackedCodes(
         bits: users.bits, dim: d, rows: 1, words: Array(userWords(Int(u))), steps: [users.steps[Int(u)]])
     }
-    var mean = Matrix(rows: 1, cols: d)
-    if !query.history.isEmpty {
-      let rows = query.history.map { Int($0) }
-      let z = items.quantizer.zeroPoint
-      for i in rows {
-        for c in 0..<d { mean[0, c] += items.steps[i] * (Float(items.code(row: i, dim: c)) - z) }
-      }
-      for c in 0..<d { mean[0, c] /= Float(rows.count) }
-    }
-    return PackedCodes(quantizing: mean, with: users.quantizer)
+    return PackedCodes.foldingIn(items.dequantizedRows(query.history), with: users.quantizer)
   }
 }
 

@@ -93,10 +93,8 @@ public struct MixedCodes: Sendable, Equatable {
   public func dequantizedRows(_ rows: [Int32]) -> Matrix {
     var m = Matrix(rows: rows.count, cols: dim)
     for (t, r) in rows.enumerated() {
-      let codes = blocks[Int(block[Int(r)])]
-      let j = Int(slot[Int(r)])
-      let z = codes.quantizer.zeroPoint
-      for c in 0..<dim { m[t, c] = codes.steps[j] * (Float(codes.code(row: j, dim: c)) - z) }
+      let row = blocks[Int(block[Int(r)])].dequantizedRows([slot[Int(r)]])
+      for c in 0..<dim { m[t, c] = row[0, c] }
     }
     return m
   }

@@ -146,13 +146,30 @@ public struct PackedCodes: Sendable, Equatable {
   }
 
   /// The float rows the codes stand for: steps[r] * (u - z).
-  public func dequantized() -> Matrix {
-    var m = Matrix(rows: rows, cols: dim)
+  public func dequantized() -> Matrix { dequantizedRows(Array(0..<Int32(rows))) }
+
+  /// The float rows `rows` stand for, in the order given.
+  public func dequantizedRows(_ rows: [Int32]) -> Matrix {
+    var m = Matrix(rows: rows.count, cols: dim)
     let z = quantizer.zeroPoint
-    for r in 0..<rows {
-      for c in 0..<dim { m[r, c] = steps[r] * (Float(code(row: r, dim: c)) - z) }
+    for (t, r) in rows.enumerated() {
+      for c in 0..<dim { m[t, c] = steps[Int(r)] * (Float(code(row: Int(r), dim: c)) - z) }
     }
     return m
+  }
+
+  /// The codes of one query folded in from a history: the mean of the history's dequantized
+  /// item rows (zeros for an empty history), quantized with `quantizer`. How a code model
+  /// scores a query without a known user.
+  static func foldingIn(_ history: Matrix, with quantizer: RowQuantizer) -> PackedCodes {
+    var mean = Matrix(rows: 1, cols: history.cols)
+    for r in 0..<history.rows {
+      for c in 0..<history.cols { mean[0, c] += history[r, c] }
+    }
+    if history.rows > 0 {
+      for c in 0..<history.cols { mean[0, c] /= Float(history.rows) }
+    }
+    return PackedCodes(quantizing: mean, with: quantizer)
   }
 
   /// The integer part sum_c u_c v_c of the dot product of row `a` with row `b` of `other`,

@@ -40,6 +40,15 @@ public struct WidthBlocks: Sendable, Equatable, Codable {
     return try blocks(counts: counts, itemCount: itemCount)
   }
 
+  /// The block of every user and every item of the training matrix, by their interactions.
+  public func marks(for matrix: InteractionMatrix) throws(FrequencyBlocksError) -> (users: [UInt8], items: [UInt8]) {
+    let users = (0..<matrix.rowCount).map(matrix.rowLength)
+    return (
+      users: try userBlocks(counts: users, itemCount: matrix.columnCount),
+      items: try blocks(counts: matrix.columnCounts(), itemCount: matrix.columnCount)
+    )
+  }
+
   /// The block of each of the rows whose training interactions are `counts` (the users' or
   /// the items'); `itemCount` scales the cutoffs for users. Throws when the settings do not
   /// fit: bad widths, or shares or cutoffs that do not match the widths or the rows.
