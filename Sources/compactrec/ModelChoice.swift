@@ -54,7 +54,19 @@ func train(
 
 extension PropagationPrecision: ExpressibleByArgument {}
 extension WarmStartRotation: ExpressibleByArgument {}
-extension SequentialLoss: ExpressibleByArgument {}
+
+/// `--loss`: a sequential model's loss (`softmax`, `bce`) or LightGCN's (`bpr`, `softmax:N:T`);
+/// which one applies is checked against the model.
+struct LossOption: ExpressibleByArgument {
+  let text: String
+  var sequential: SequentialLoss? { SequentialLoss(rawValue: text) }
+  var graph: GraphLoss? { GraphLoss(text) }
+
+  init?(argument: String) {
+    text = argument
+    guard sequential != nil || graph != nil else { return nil }
+  }
+}
 extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
 

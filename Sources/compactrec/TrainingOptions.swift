@@ -65,9 +65,9 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "Sequential models: training loss, softmax (cross-entropy over every item, the default) or bce (SASRec's: the target against one sampled negative per position)."
+      "Training loss. Sequential models: softmax (cross-entropy over every item, the default) or bce (SASRec's: the target against one sampled negative per position). LightGCN: bpr (the default) or softmax:N:T (sampled softmax over cosines, N negatives shared by the batch, temperature T)."
   )
-  var loss: SequentialLoss?
+  var loss: LossOption?
 
   @OptionGroup var compression: CompressionOptions
 
@@ -213,6 +213,7 @@ struct TrainingOptions: ParsableArguments {
       c.quantization?.blocks = blockWidths.map(compression.widthBlocks)
       c.quantization?.blocks?.userBits = userBlockBits.map(Self.widths)
       c.negatives = negatives ?? c.negatives
+      c.loss = loss?.graph ?? c.loss
       if let initialization { c.spectralStart = initialization == .spectral ? SpectralStart() : nil }
       recipe = ModelRecipe(.lightGCN(c))
       recipe.warmStart = warmStart.map { ModelRecipe.WarmStart(checkpoint: $0, rotation: warmStartRotation) }
@@ -262,7 +263,7 @@ struct TrainingOptions: ParsableArguments {
     c.evaluateEvery = evalEvery ?? c.evaluateEvery
     c.patience = patience ?? c.patience
     c.tiedOutput = tieOutput
-    c.loss = loss ?? c.loss
+    c.loss = loss?.sequential ?? c.loss
     c.quantization = quantization(bits: bits ?? blockWidths?.max(), defaultEstimator: .ste)
     c.blockBits = blockWidths
     compression.apply(to: &c)
@@ -369,7 +370,7 @@ struct TrainingOptions: ParsableArguments {
       ("--step-bits", stepBits != nil, [.lightgcn]),
       ("--hessian-every", hessianEvery != nil, [.lightgcn]),
       ("--max-length", maxLength != nil, sequential), ("--clip", clip != nil, sequential),
-      ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential),
+      ("--tie-output", tieOutput, sequential), ("--loss", loss != nil, sequential.union([.lightgcn])),
       ("--dropout", dropout != nil, [.gru4rec, .sasrec]), ("--dilations", dilations != nil, [.nextitnet]),
       ("--blocks", blocks != nil, [.sasrec]), ("--heads", heads != nil, [.sasrec]),
       ("--gru-layers", gruLayers != nil, [.gru4rec]),
@@ -396,6 +397,10 @@ struct TrainingOptions: ParsableArguments {
     ]
     for rule in needs where rule.given && !rule.present {
       throw ValidationError("\(rule.option) applies only with \(rule.needed)")
+    }
+    if let loss, choice == .lightgcn ? loss.graph == nil : loss.sequential == nil {
+      let forms = choice == .lightgcn ? "bpr or softmax:N:T" : "softmax or bce"
+      throw ValidationError("--loss for --model \(choice.rawValue) is \(forms), not '\(loss.text)'")
     }
     if initialization != nil && warmStart != nil {
       throw ValidationError("--init does not go with --warm-start: the warm start is the start")

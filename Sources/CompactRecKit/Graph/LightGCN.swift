@@ -52,6 +52,8 @@ public final class LightGCN: Recommender {
     public var stopAfter: Int? = nil
     /// How negatives are drawn; dynamic draws score candidates with the epoch's start model.
     public var negatives = NegativeSampling.uniform
+    /// The loss on the final embeddings.
+    public var loss = GraphLoss.bpr
     /// Storage of the propagated layers during training steps.
     public var precision = PropagationPrecision.float16
     /// Quantization-aware training of the final embeddings (HQ-GNN); nil trains in full precision.
@@ -66,7 +68,8 @@ public final class LightGCN: Recommender {
 
     private enum CodingKeys: String, CodingKey {
       case dim, layers, layerWeights, epochs, batchSize, learningRate, l2, initStd, spectralStart, seed,
-        evaluateEvery, patience, sampling, schedule, stopAfter, negatives, precision, quantization, warmStartRotation
+        evaluateEvery, patience, sampling, schedule, stopAfter, negatives, loss, precision, quantization,
+        warmStartRotation
     }
 
     /// The defaults of a fine-tune, a warm start or quantization-aware training (HQ-GNN): the
@@ -82,6 +85,15 @@ public final class LightGCN: Recommender {
       return c
     }
 
+    /// Why these settings cannot train a model, or nil: the sampled softmax ranks by cosine,
+    /// which neither the quantizer nor dynamic negatives (scored by dot product) serve.
+    public var problem: String? {
+      guard case .softmax = loss else { return nil }
+      if quantization != nil { return "the softmax loss trains float models; quantized ones train with bpr" }
+      if case .dynamic = negatives { return "the softmax loss draws its shared negatives uniformly, not dynamically" }
+      return nil
+    }
+
     /// The weights actually used.
     public var weights: [Float] { layerWeights ?? Array(repeating: 1 / Float(layers + 1), count: layers + 1) }
   }
@@ -92,10 +104,14 @@ public final class LightGCN: Recommender {
   public let graph: NormalizedAdjacency
   /// Layer weights w_0...w_L.
   public let weights: [Float]
+  /// The training loss; with a cosine loss the final embeddings are kept at unit length.
+  public let loss: GraphLoss
   /// Final (propagated) embeddings, refreshed by `propagate()`; what scoring reads.
   public private(set) var output: MatrixFactorization
 
   let workspace: PropagationWorkspace
+  /// The sampled softmax's scratch, with `GraphLoss.softmax`.
+  private var softmax: SampledSoftmax?
   /// Quantization-aware training state (HQ-GNN), nil for a full-precision model.
   let quantization: QuantizationState?
   /// With quantization: the codes of the final embeddings, refreshed by `propagate()`.
@@ -109,11 +125,14 @@ public final class LightGCN: Recommender {
   /// quantized final embeddings.
   public init(
     matrix: InteractionMatrix, dim: Int, weights: [Float], initStd: Float, seed: UInt64,
-    precision: PropagationPrecision = .float16, quantization: QuantizationSettings? = nil
+    precision: PropagationPrecision = .float16, quantization: QuantizationSettings? = nil, loss: GraphLoss = .bpr
   ) {
     precondition(weights.count >= 1, "at least layer 0")
+    precondition(quantization == nil || !loss.ranksByCosine, "quantization trains with BPR")
     graph = NormalizedAdjacency(matrix)
     self.weights = weights
+    self.loss = loss
+    if case .softmax(_, let temperature) = loss { softmax = SampledSoftmax(temperature: temperature) }
     var g = SeededGenerator(seed: seed)
     let n = graph.nodeCount
     self.dim = dim
@@ -158,6 +177,8 @@ public final class LightGCN: Recommender {
       )
       codes = packed
       output = MatrixFactorization(userEmbedding: packed.users.dequantized(), itemEmbedding: packed.items.dequantized())
+    } else if loss.ranksByCosine {
+      output = MatrixFactorization(userEmbedding: userFinal.unitRows(), itemEmbedding: itemFinal.unitRows())
     } else {
       output = MatrixFactorization(userEmbedding: userFinal, itemEmbedding: itemFinal)
     }
@@ -214,11 +235,12 @@ public final class LightGCN: Recommender {
     observer: TrainingObserver? = nil
   ) throws -> LightGCN {
     guard c.evaluateEvery == 0 || dataset.hasValidationItems else { throw RecipeError.noValidation }
+    if let problem = c.problem { throw RecipeError.settings(problem) }
     let matrix = dataset.trainMatrix()
     _ = try c.quantization?.blocks?.marks(for: matrix)  // refused here, not at a precondition in init
     let model = LightGCN(
       matrix: matrix, dim: c.dim, weights: c.weights, initStd: c.initStd, seed: c.seed, precision: c.precision,
-      quantization: c.quantization)
+      quantization: c.quantization, loss: c.loss)
     if let start = c.warmStart {
       precondition(start.rows == model.embedding.value.rows && start.cols <= c.dim, "warm start has another shape")
     }
@@ -362,6 +384,7 @@ public final class LightGCN: Recommender {
     sink: GradientSink, alongsideLoss: () -> Void = {}
   ) -> Double {
     let n = users.count
+    let negatives = sharedNegatives(negatives)
     workspace.collectRows(users: users, positives: positives, negatives: negatives, offset: graph.users)
     forwardForBatch(e0: e)
     let loss = timed(\.loss) {
@@ -385,7 +408,16 @@ public final class LightGCN: Recommender {
     var loss = 0.0
     if let q = quantization { quantizeBatch(q) }
     Parallel.together(
-      { loss = bprTriples(e0: e, users: users, positives: positives, negatives: negatives, l2: l2) }, alongside)
+      {
+        if let softmax {
+          loss = softmax.lossAndGradient(
+            final: ws.final.pointer, grad: ws.gradient.pointer, reg: ws.regularizer.pointer, e0: e,
+            slot: ws.slot.pointer, users: users, positives: positives, shared: negatives, itemOffset: graph.users,
+            dim: d, l2: l2)
+        } else {
+          loss = bprTriples(e0: e, users: users, positives: positives, negatives: negatives, l2: l2)
+        }
+      }, alongside)
     if let q = quantization { estimateGradient(q, users: users, positives: positives, negatives: negatives) }
     // The layer-0 term of dE0 (before the 1/B scale): w_0 G + l2 * sum of e0 rows.
     let r = ws.regularizer.pointer
@@ -393,6 +425,13 @@ public final class LightGCN: Recommender {
     let w0 = weights[0]
     for k in 0..<(rowCount * d) { r[k] = w0 * g[k] + l2 * r[k] }
     return loss
+  }
+
+  /// The negatives the batch's loss reads: all of them for BPR, the first `negatives` of them,
+  /// shared by every pair, for the sampled softmax.
+  private func sharedNegatives(_ negatives: [Int32]) -> [Int32] {
+    guard case .softmax(let count, _) = loss, negatives.count > count else { return negatives }
+    return Array(negatives.prefix(count))
   }
 
   /// The BPR loss kernel over the batch's triples (see `crk_bpr_triples`): the summed loss, with

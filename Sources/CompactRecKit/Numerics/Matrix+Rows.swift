@@ -47,4 +47,21 @@ extension Matrix {
     }
     return out
   }
+
+  /// Every row scaled to unit length (a zero row stays zero).
+  func unitRows() -> Matrix {
+    var out = self
+    let d = cols
+    out.withUnsafeMutablePointer { p in
+      for r in 0..<rows {
+        let row = p + r * d
+        var sum: Float = 0
+        for c in 0..<d { sum += row[c] * row[c] }
+        guard sum > 0 else { continue }
+        let scale = 1 / sum.squareRoot()
+        for c in 0..<d { row[c] *= scale }
+      }
+    }
+    return out
+  }
 }
