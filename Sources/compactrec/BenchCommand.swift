@@ -207,6 +207,9 @@ struct LightGCNEpochBench: ParsableCommand {
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
 
+  @Option(help: "Training loss: bpr or softmax:N:T.")
+  var loss = GraphLoss.bpr
+
   func validate() throws {
     try require(batch, "--batch", in: SettingLimits.batchSize)
     try require(dim, "--dim", in: SettingLimits.dim)
@@ -222,6 +225,8 @@ struct LightGCNEpochBench: ParsableCommand {
     c.precision = precision
     c.batchSize = batch
     c.epochs = epochs
+    c.evaluateEvery = 0
+    c.loss = loss
     let clock = EpochClock()
     let model = try LightGCN.train(on: dataset, configuration: c, observer: clock.record)
     // Mean seconds per epoch of each phase of the steps, and of the rest of the epoch (sampling,
@@ -235,7 +240,7 @@ struct LightGCNEpochBench: ParsableCommand {
           "benchmark": .string("lightgcn-epoch"), "nodes": .number(Double(dataset.userCount + dataset.itemCount)),
           "train_interactions": .number(Double(dataset.trainInteractionCount)), "dim": .number(Double(dim)),
           "layers": .number(Double(layers)), "batch": .number(Double(batch)),
-          "precision": .string(precision.rawValue),
+          "precision": .string(precision.rawValue), "loss": .string(loss.description),
           "phase_seconds_per_epoch": .object(Dictionary(uniqueKeysWithValues: phases)),
         ].merging(clock.fields) { $1 }))
   }

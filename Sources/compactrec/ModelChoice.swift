@@ -55,6 +55,10 @@ func train(
 extension PropagationPrecision: ExpressibleByArgument {}
 extension WarmStartRotation: ExpressibleByArgument {}
 
+extension GraphLoss: ExpressibleByArgument {
+  public init?(argument: String) { self.init(argument) }
+}
+
 /// `--loss`: a sequential model's loss (`softmax`, `bce`) or LightGCN's (`bpr`, `softmax:N:T`);
 /// which one applies is checked against the model.
 struct LossOption: ExpressibleByArgument {

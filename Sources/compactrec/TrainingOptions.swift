@@ -402,6 +402,13 @@ struct TrainingOptions: ParsableArguments {
       let forms = choice == .lightgcn ? "bpr or softmax:N:T" : "softmax or bce"
       throw ValidationError("--loss for --model \(choice.rawValue) is \(forms), not '\(loss.text)'")
     }
+    if loss?.graph?.ranksByCosine == true
+      && (bits != nil || blockBits != nil || negatives.map({ $0 != .uniform }) == true)
+    {
+      throw ValidationError(
+        "--loss softmax:N:T trains float models from uniform negatives: quantized ones (--bits, --block-bits) and --negatives dns train with bpr"
+      )
+    }
     if initialization != nil && warmStart != nil {
       throw ValidationError("--init does not go with --warm-start: the warm start is the start")
     }

@@ -212,6 +212,15 @@ struct CarelessInputTests {
       ),
       (["--model", "lightgcn", "--block-shares", "0.5,0.5"], "--block-shares applies only with --block-bits"),
       (["--model", "mostpop", "--checkpoint", "x.ckpt"], "--checkpoint does not apply to --model mostpop"),
+      (["--model", "lightgcn", "--loss", "bce"], "--loss for --model lightgcn is bpr or softmax:N:T, not 'bce'"),
+      (["--model", "sasrec", "--loss", "bpr"], "--loss for --model sasrec is softmax or bce, not 'bpr'"),
+      (["--model", "mf-bpr", "--loss", "bpr"], "--loss does not apply to --model mf-bpr"),
+      (["--model", "lightgcn", "--loss", "softmax:8:0.1", "--bits", "1"], "--loss softmax:N:T trains float models"),
+      (
+        ["--model", "lightgcn", "--loss", "softmax:8:0.1", "--negatives", "dns:4"],
+        "--loss softmax:N:T trains float models from uniform negatives"
+      ),
+      (["--model", "lightgcn", "--loss", "softmax:0:0.1"], "--loss"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
     ])
   func inapplicable(arguments: [String], message: String) throws {

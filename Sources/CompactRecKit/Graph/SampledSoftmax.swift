@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The sampled softmax loss of `GraphLoss.softmax` on a batch's compact final embeddings, with
@@ -9,6 +10,9 @@ import Foundation
 /// dp̂_b = (q_b0 - 1) û_b / t, dn̂_j = sum_b q_bj û_b / t; then dx = (dx̂ - <dx̂, x̂> x̂) / |x|.
 final class SampledSoftmax {
   let temperature: Float
+  /// Pairs whose logits are formed at once: 512 rows of up to a few thousand logits stay in cache
+  /// between the three products that read them.
+  private static let chunk = 512
   private var users = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var positives = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var negatives = AlignedBuffer<Float>(repeating: 0, count: 0)
@@ -44,7 +48,7 @@ final class SampledSoftmax {
     Self.ensure(&users, n * d)
     Self.ensure(&positives, n * d)
     Self.ensure(&negatives, m * d)
-    Self.ensure(&logits, n * m)
+    Self.ensure(&logits, Self.chunk * (m + 1))
     Self.ensure(&userGradient, n * d)
     Self.ensure(&negativeGradient, m * d)
     Self.ensure(&positiveWeight, n)
@@ -78,35 +82,32 @@ final class SampledSoftmax {
         for x in 0..<d { out[x] = row[x] / length }
       }
     }
-    BLAS.gemm(transposeB: true, m: n, n: m, k: d, a: u, lda: d, b: neg, ldb: d, c: s, ldc: m)
-    // Softmax over each pair's logits; s becomes q / t (the weights of the two products below).
-    Parallel.forEachChunk(of: n) { _, range in
-      for b in range {
-        let ub = u + b * d
-        let pb = p + b * d
-        var positive: Float = 0
-        for x in 0..<d { positive += ub[x] * pb[x] }
-        let l0 = positive / t
-        let row = s + b * m
-        var top = l0
-        for j in 0..<m {
-          row[j] /= t
-          top = max(top, row[j])
+    // Pairs in chunks whose logits stay in cache: row b of a chunk holds the positive's logit
+    // at 0 and the shared negatives' at 1...m, then the softmax gradient in their place.
+    let width = m + 1
+    for chunk in stride(from: 0, to: n, by: Self.chunk) {
+      let rows = min(Self.chunk, n - chunk)
+      let uc = u + chunk * d
+      BLAS.gemm(
+        transposeB: true, m: rows, n: m, k: d, alpha: 1 / t, a: uc, lda: d, b: neg, ldb: d, c: s + 1, ldc: width)
+      Parallel.forEachChunk(of: rows) { _, range in
+        for r in range {
+          let b = chunk + r
+          let ub = u + b * d
+          let pb = p + b * d
+          var positive: Float = 0
+          for x in 0..<d { positive += ub[x] * pb[x] }
+          let row = s + r * width
+          row[0] = positive / t
+          lossOf[b] = Float(crk_softmax_xent_row(row, Int64(width), 0, 1 / t))
+          c[b] = row[0]
         }
-        let e0 = expf(l0 - top)
-        var total = e0
-        for j in 0..<m {
-          row[j] = expf(row[j] - top)
-          total += row[j]
-        }
-        lossOf[b] = logf(total) + top - l0
-        let scale = 1 / (total * t)
-        for j in 0..<m { row[j] *= scale }
-        c[b] = (e0 / total - 1) / t
       }
+      BLAS.gemm(m: rows, n: d, k: m, a: s + 1, lda: width, b: neg, ldb: d, c: du + chunk * d, ldc: d)
+      BLAS.gemm(
+        transposeA: true, m: m, n: d, k: rows, a: s + 1, lda: width, b: uc, ldb: d, beta: chunk == 0 ? 0 : 1, c: dn,
+        ldc: d)
     }
-    BLAS.gemm(m: n, n: d, k: m, a: s, lda: m, b: neg, ldb: d, c: du, ldc: d)
-    BLAS.gemm(transposeA: true, m: m, n: d, k: n, a: s, lda: m, b: u, ldb: d, c: dn, ldc: d)
     // Back through the normalization, into the compact gradient (rows may repeat: serial).
     var loss = 0.0
     for b in 0..<n {
