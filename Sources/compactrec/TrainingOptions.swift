@@ -10,7 +10,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "Maximum training epochs, the length of the learning rate's course (default 400)."
+      "Maximum training epochs, the length of the learning rate's course (default 100 for lightgcn, 400 for the others)."
   )
   var epochs: Int?
 
@@ -402,12 +402,16 @@ struct TrainingOptions: ParsableArguments {
       let forms = choice == .lightgcn ? "bpr or softmax:N:T" : "softmax or bce"
       throw ValidationError("--loss for --model \(choice.rawValue) is \(forms), not '\(loss.text)'")
     }
-    if loss?.graph?.ranksByCosine == true
-      && (bits != nil || blockBits != nil || negatives.map({ $0 != .uniform }) == true)
-    {
-      throw ValidationError(
-        "--loss softmax:N:T trains float models from uniform negatives: quantized ones (--bits, --block-bits) and --negatives dns train with bpr"
-      )
+    if choice == .lightgcn, case .softmax = loss?.graph ?? LightGCN.Configuration().loss {
+      if bits != nil || blockBits != nil, loss != nil {
+        throw ValidationError(
+          "--loss softmax:N:T trains float models: quantized ones (--bits, --block-bits) train with bpr")
+      }
+      if let negatives, negatives != .uniform, !isFineTune {
+        throw ValidationError(
+          "--negatives \(negatives) draws negatives for --loss bpr; the softmax loss\(loss == nil ? " (lightgcn's default)" : "") shares uniform ones"
+        )
+      }
     }
     if initialization != nil && warmStart != nil {
       throw ValidationError("--init does not go with --warm-start: the warm start is the start")

@@ -36,6 +36,7 @@ struct CheckpointTests {
     func config(epochs: Int) -> LightGCN.Configuration {
       var c = lightGCNConfig(epochs: epochs)
       c.quantization = quantization
+      if quantization != nil { c.loss = .bpr }  // quantized models train with BPR; float ones the default softmax
       return c
     }
     let straight = try LightGCN.train(on: data, configuration: config(epochs: 6))

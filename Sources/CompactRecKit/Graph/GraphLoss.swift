@@ -16,6 +16,15 @@ public enum GraphLoss: Sendable, Hashable, CustomStringConvertible {
     return false
   }
 
+  /// Bytes of scratch a training step needs beyond BPR's, for batches of `batchSize` pairs at
+  /// width `dim` (see `SampledSoftmax`).
+  public func scratchBytes(batchSize: Int, dim: Int) -> Double {
+    guard case .softmax(let negatives, _) = self else { return 0 }
+    let pairs = batchSize * (3 * dim + 3)
+    let shared = negatives * 2 * dim + SampledSoftmax.chunk * (negatives + 1)
+    return 4 * Double(pairs + shared)
+  }
+
   /// Parses `bpr` or `softmax:N:T` (N shared negatives, 1 to 65,536; temperature T in (0, 10]).
   public init?(_ text: String) {
     if text == "bpr" {
@@ -37,19 +46,4 @@ public enum GraphLoss: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-extension GraphLoss: Codable {
-  /// Written as its text (`bpr`, `softmax:256:0.1`), the form `init?(_:)` reads.
-  public init(from decoder: Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    guard let value = GraphLoss(text) else {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a graph loss: \(text)")
-    }
-    self = value
-  }
-
-  public func encode(to encoder: Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
-}
+extension GraphLoss: TextCodable {}

@@ -12,7 +12,7 @@ final class SampledSoftmax {
   let temperature: Float
   /// Pairs whose logits are formed at once: 512 rows of up to a few thousand logits stay in cache
   /// between the three products that read them.
-  private static let chunk = 512
+  static let chunk = 512
   private var users = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var positives = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var negatives = AlignedBuffer<Float>(repeating: 0, count: 0)

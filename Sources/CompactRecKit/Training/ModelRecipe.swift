@@ -82,7 +82,8 @@ public struct ModelRecipe: Sendable {
       let data = validating(dataset, seed: c.seed, evaluateEvery: &c.evaluateEvery)
       try requireMemory(
         c.estimatedTrainingBytes(
-          users: data.userCount, items: data.itemCount, interactions: data.summary.interactions, layers: c.layers))
+          users: data.userCount, items: data.itemCount, interactions: data.summary.interactions, layers: c.layers)
+          + c.loss.scratchBytes(batchSize: c.batchSize, dim: c.dim))
       if let warmStart {
         c.warmStart = try LightGCN.warmStartEmbeddings(fromCheckpoint: warmStart.checkpoint, dataset: data, dim: c.dim)
         c.warmStartRotation = rotation(for: warmStart, c)

@@ -44,19 +44,4 @@ public enum NegativeSampling: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-extension NegativeSampling: Codable {
-  /// Written as its text (`uniform`, `dns:8:30`), the form `init?(_:)` reads.
-  public init(from decoder: Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    let text = try container.decode(String.self)
-    guard let value = NegativeSampling(text) else {
-      throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a negative sampling: \(text)")
-    }
-    self = value
-  }
-
-  public func encode(to encoder: Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
-}
+extension NegativeSampling: TextCodable {}
