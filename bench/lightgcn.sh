@@ -29,7 +29,7 @@ train() {
 }
 
 # The recipe these runs measured, which the defaults were before issue 26's fast recipe.
-old_recipe="--loss bpr --init gaussian --batch-size 2048 --lr 5e-3 --lr-schedule constant --negatives uniform"
+old_recipe="--init gaussian --batch-size 2048 --lr 5e-3 --lr-schedule constant --negatives uniform"
 
 for group in ${*:-valid ft refit}; do
   case $group in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 1 bit on other data (issue 25): LightGCN's BPR recipe (the default then) on each data set treated as graph
+# 1 bit on other data (issue 25): LightGCN's default recipe on each data set treated as graph
 # data (--split ratio:0.2, validation carved from training), kept checkpoint, then HQ-GNN 1-bit
 # fine-tunes from it at d = 64 and (widened) d = 256 with bench/hqgnn.sh's settings; each
 # model evaluated on test. The 36-byte budget is also spent as 4 bits at d = 64 (32 bytes of
@@ -17,8 +17,7 @@ for set in ${*:-ml100k beauty sports}; do
   esac
   require_data "$path" || continue
   float=runs/$set-lgcn-float.crm
-  [ -f "$float" ] || $bin train --model lightgcn --data "$path" --split ratio:0.2 --loss bpr --epochs 400 --eval-every 20 \
-    --keep-checkpoint --out "$float" \
+  [ -f "$float" ] || $bin train --model lightgcn --data "$path" --split ratio:0.2 --keep-checkpoint --out "$float" \
     --json > "$out/onebit-$set-float-train.json"
   $bin evaluate "$float" --data "$path" --k 20 --json > "$out/onebit-$set-float-eval.json"
   for dim in 64 256; do

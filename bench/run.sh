@@ -10,7 +10,7 @@ pop=runs/gowalla-mostpop.crm
 lgcn=runs/gowalla-lightgcn.crm
 [ -f "$mf" ] || $bin train --model mf-bpr --data "$data" --epochs 400 --eval-every 5 --patience 4 --out "$mf" --json
 [ -f "$pop" ] || $bin train --model mostpop --data "$data" --out "$pop" --json
-[ -f "$lgcn" ] || $bin train --model lightgcn --data "$data" --loss bpr --init gaussian --batch-size 2048 --lr 5e-3 \
+[ -f "$lgcn" ] || $bin train --model lightgcn --data "$data" --init gaussian --batch-size 2048 --lr 5e-3 \
   --lr-schedule constant --negatives uniform --epochs 400 --eval-every 5 --patience 5 --keep-checkpoint --out "$lgcn" --json \
   $([ -f "$lgcn.ckpt" ] && echo --resume)
 $bin evaluate "$lgcn" --data "$data" --k 20,50 --json > "$out/gowalla-lightgcn-eval.json"

@@ -10,7 +10,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "Maximum training epochs, the length of the learning rate's course (default 100 for lightgcn, 400 for the others)."
+      "Maximum training epochs, the length of the learning rate's course (default 400)."
   )
   var epochs: Int?
 
@@ -402,15 +402,14 @@ struct TrainingOptions: ParsableArguments {
       let forms = choice == .lightgcn ? "bpr or softmax:N:T" : "softmax or bce"
       throw ValidationError("--loss for --model \(choice.rawValue) is \(forms), not '\(loss.text)'")
     }
-    if choice == .lightgcn, case .softmax = loss?.graph ?? LightGCN.Configuration().loss {
-      if bits != nil || blockBits != nil, loss != nil {
+    if choice == .lightgcn, case .softmax = loss?.graph {
+      if bits != nil || blockBits != nil {
         throw ValidationError(
           "--loss softmax:N:T trains float models: quantized ones (--bits, --block-bits) train with bpr")
       }
-      if let negatives, negatives != .uniform, !isFineTune {
+      if let negatives, negatives != .uniform {
         throw ValidationError(
-          "--negatives \(negatives) draws negatives for --loss bpr; the softmax loss\(loss == nil ? " (lightgcn's default)" : "") shares uniform ones"
-        )
+          "--negatives \(negatives) draws negatives for --loss bpr; the softmax loss shares uniform ones")
       }
     }
     if initialization != nil && warmStart != nil {

@@ -220,7 +220,6 @@ struct CarelessInputTests {
         ["--model", "lightgcn", "--loss", "softmax:8:0.1", "--negatives", "dns:4"],
         "--negatives dns:4 draws negatives for --loss bpr; the softmax loss shares uniform ones"
       ),
-      (["--model", "lightgcn", "--negatives", "dns:4"], "the softmax loss (lightgcn's default) shares uniform ones"),
       (["--model", "lightgcn", "--loss", "softmax:0:0.1"], "--loss"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
     ])

@@ -28,15 +28,18 @@ struct CheckpointTests {
 
   @Test(
     "a LightGCN run stopped after 3 epochs and resumed ends exactly like an uninterrupted run",
-    arguments: [nil, QuantizationSettings(bits: 2, estimator: .gste(refreshEvery: 3, probes: 2))])
-  func lightGCNResume(quantization: QuantizationSettings?) throws {
+    arguments: [
+      (nil, GraphLoss.bpr), (nil, .softmax(negatives: 64, temperature: 0.2)),
+      (QuantizationSettings(bits: 2, estimator: .gste(refreshEvery: 3, probes: 2)), .bpr),
+    ])
+  func lightGCNResume(quantization: QuantizationSettings?, loss: GraphLoss) throws {
     let data = demo()
     let folder = DataTestFolder()
     let path = folder.path + "/run.ckpt"
     func config(epochs: Int) -> LightGCN.Configuration {
       var c = lightGCNConfig(epochs: epochs)
       c.quantization = quantization
-      if quantization != nil { c.loss = .bpr }  // quantized models train with BPR; float ones the default softmax
+      c.loss = loss
       return c
     }
     let straight = try LightGCN.train(on: data, configuration: config(epochs: 6))

@@ -142,7 +142,6 @@ struct ExportTests {
         {
           var c = lightgcn
           c.quantization = QuantizationSettings(bits: 4)
-          c.loss = .bpr  // quantized models train with BPR
           return try LightGCN.train(on: data, configuration: c).deployable()
         }
       ),
@@ -151,7 +150,6 @@ struct ExportTests {
         {
           var c = lightgcn
           c.quantization = QuantizationSettings(bits: 1)
-          c.loss = .bpr  // quantized models train with BPR
           return try LightGCN.train(on: data, configuration: c).deployable()
         }
       ),

@@ -80,7 +80,6 @@ struct HardeningTests {
     lightgcn.epochs = 3
     lightgcn.learningRate = 1e30
     lightgcn.quantization = QuantizationSettings(bits: 1, estimator: .gsteFixed(delta: .nan))
-    lightgcn.loss = .bpr  // quantized models train with BPR
     #expect {
       _ = try LightGCN.train(on: data, configuration: lightgcn)
     } throws: { isDivergence($0) }

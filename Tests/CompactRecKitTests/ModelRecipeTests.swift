@@ -106,7 +106,6 @@ struct ModelRecipeTests {
   func record() throws {
     var c = LightGCN.Configuration.fineTune
     c.quantization = QuantizationSettings(bits: 1)
-    c.loss = .bpr  // quantized models train with BPR
     var recipe = ModelRecipe(.lightGCN(c))
     recipe.warmStart = ModelRecipe.WarmStart(checkpoint: "base.ckpt")
     let json = try #require(try recipe.json.objectValue)
@@ -122,7 +121,6 @@ struct ModelRecipeTests {
     #expect(sequential["warm_start"] == "float.crm")
     // Frequency-aware widths are part of the record, and a 1-bit tail block takes the ITQ map.
     c.quantization = QuantizationSettings(bits: 4)
-    c.loss = .bpr  // quantized models train with BPR
     c.quantization?.blocks = WidthBlocks(bits: [4, 1], cutoffs: [100])
     recipe = ModelRecipe(.lightGCN(c))
     recipe.warmStart = ModelRecipe.WarmStart(checkpoint: "base.ckpt")
