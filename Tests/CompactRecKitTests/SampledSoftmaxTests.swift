@@ -7,13 +7,14 @@ import Testing
 struct SampledSoftmaxTests {
   private let matrix = InteractionMatrix(rows: [[0, 1], [1, 2, 3], [3], [0, 4]], columnCount: 5)
 
-  /// The loss of one pair by hand: -log softmax of cos / t over the positive and the negatives.
-  private func pairLoss(_ model: LightGCN, final: Matrix, user: Int, positive: Int, negatives: [Int], t: Float)
-    -> Double
-  {
+  /// The loss of one pair by hand: -log softmax of similarity / t over the positive and the
+  /// negatives, the similarity the cosine or the dot product.
+  private func pairLoss(
+    _ model: LightGCN, final: Matrix, user: Int, positive: Int, negatives: [Int], t: Float, cosine: Bool
+  ) -> Double {
     func unit(_ r: Int) -> [Double] {
       let row = (0..<final.cols).map { Double(final[r, $0]) }
-      let length = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+      let length = cosine ? row.map { $0 * $0 }.reduce(0, +).squareRoot() : 1
       return row.map { $0 / length }
     }
     let u = unit(user)
@@ -25,14 +26,17 @@ struct SampledSoftmaxTests {
   }
 
   @Test(
-    "the loss is the softmax cross-entropy of cosines over the shared negatives, and its gradient matches central finite differences",
-    arguments: [([Float](), 4), ([0.1, 0.5, 0.4], 4), ([1.0], 8), ([0.25, 0.25, 0.25, 0.25], 64)])
-  func gradients(weights: [Float], dim: Int) {
+    "the loss is the softmax cross-entropy of cosines (or dot products) over the shared negatives, and its gradient matches central finite differences",
+    arguments: [
+      ([Float](), 4, true), ([0.1, 0.5, 0.4], 4, true), ([1.0], 8, true), ([0.25, 0.25, 0.25, 0.25], 64, true),
+      ([Float](), 4, false), ([0.25, 0.25, 0.25, 0.25], 64, false),
+    ])
+  func gradients(weights: [Float], dim: Int, cosine: Bool) {
     let w = weights.isEmpty ? [Float](repeating: 1.0 / 3, count: 3) : weights
     let t: Float = 0.5
     let model = LightGCN(
       matrix: matrix, dim: dim, weights: w, initStd: 0.7, seed: 5, precision: .float32,
-      loss: .softmax(negatives: 3, temperature: t))
+      loss: .softmax(negatives: 3, temperature: t, cosine: cosine))
     // A repeated user, and a shared negative (item 3) that is another pair's positive.
     let users: [Int32] = [0, 1, 2, 1, 3]
     let pos: [Int32] = [1, 3, 3, 2, 4]
@@ -44,7 +48,7 @@ struct SampledSoftmaxTests {
     var want = 0.0
     for b in 0..<users.count {
       want += pairLoss(
-        model, final: final, user: Int(users[b]), positive: Int(pos[b]), negatives: [2, 0, 3], t: t)
+        model, final: final, user: Int(users[b]), positive: Int(pos[b]), negatives: [2, 0, 3], t: t, cosine: cosine)
     }
     let e = model.embedding.value
     let rows = users.map { Int($0) } + (pos + neg.prefix(3)).map { model.graph.users + Int($0) }
@@ -88,7 +92,12 @@ struct SampledSoftmaxTests {
     #expect(GraphLoss("bpr") == .bpr)
     #expect(GraphLoss("softmax:256:0.1") == .softmax(negatives: 256, temperature: 0.1))
     #expect(GraphLoss("softmax:256:0.1")?.description == "softmax:256:0.1")
-    for bad in ["softmax", "softmax:0:0.1", "softmax:8:0", "softmax:8:-1", "softmax:x:0.1", "bce", "softmax:8:0.1:2"] {
+    #expect(GraphLoss("softmax:64:1.0:dot") == .softmax(negatives: 64, temperature: 1, cosine: false))
+    #expect(GraphLoss("softmax:64:1.0:dot")?.description == "softmax:64:1.0:dot")
+    for bad in [
+      "softmax", "softmax:0:0.1", "softmax:8:0", "softmax:8:-1", "softmax:x:0.1", "bce", "softmax:8:0.1:2",
+      "softmax:8:0.1:cos",
+    ] {
       #expect(GraphLoss(bad) == nil, "\(bad)")
     }
     var c = LightGCN.Configuration()

@@ -88,8 +88,8 @@ public final class LightGCN: Recommender {
       return c
     }
 
-    /// Why these settings cannot train a model, or nil: the sampled softmax ranks by cosine,
-    /// which neither the quantizer nor dynamic negatives (scored by dot product) serve.
+    /// Why these settings cannot train a model, or nil: quantization-aware training and
+    /// dynamic negatives are built for BPR's triples, not the sampled softmax's shared negatives.
     public var problem: String? {
       guard case .softmax = loss else { return nil }
       if quantization != nil {
@@ -137,7 +137,9 @@ public final class LightGCN: Recommender {
     graph = NormalizedAdjacency(matrix)
     self.weights = weights
     self.loss = loss
-    if case .softmax(_, let temperature) = loss { softmax = SampledSoftmax(temperature: temperature) }
+    if case .softmax(_, let temperature, let cosine) = loss {
+      softmax = SampledSoftmax(temperature: temperature, cosine: cosine)
+    }
     var g = SeededGenerator(seed: seed)
     let n = graph.nodeCount
     self.dim = dim
@@ -435,7 +437,7 @@ public final class LightGCN: Recommender {
   /// The negatives the batch's loss reads: all of them for BPR, the first `negatives` of them,
   /// shared by every pair, for the sampled softmax.
   private func sharedNegatives(_ negatives: [Int32]) -> [Int32] {
-    guard case .softmax(let count, _) = loss, negatives.count > count else { return negatives }
+    guard case .softmax(let count, _, _) = loss, negatives.count > count else { return negatives }
     return Array(negatives.prefix(count))
   }
 

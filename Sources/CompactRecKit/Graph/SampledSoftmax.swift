@@ -4,6 +4,7 @@ import Foundation
 /// The sampled softmax loss of `GraphLoss.softmax` on a batch's compact final embeddings, with
 /// its gradient, through BLAS. Scratch buffers grow with the batches and are reused.
 ///
+/// With `cosine` (otherwise x̂ = x and the last step is the identity):
 /// forward: x̂ = x / |x| for every row; s_bj = <û_b, n̂_j> / t against the batch's shared
 /// negatives j, s_b0 = <û_b, p̂_b> / t; loss_b = logsumexp(s_b0, s_b1...) - s_b0.
 /// backward: with q the softmax of the logits, dû_b = (sum_j q_bj n̂_j + (q_b0 - 1) p̂_b) / t,
@@ -24,8 +25,12 @@ final class SampledSoftmax {
   private var pairLoss = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var norms = AlignedBuffer<Float>(repeating: 0, count: 0)
 
-  init(temperature: Float) {
+  /// Whether the similarity is the cosine (rows at unit length) or the dot product.
+  let cosine: Bool
+
+  init(temperature: Float, cosine: Bool) {
     self.temperature = temperature
+    self.cosine = cosine
   }
 
   /// Grows `buffer` to hold `count` elements.
@@ -70,13 +75,14 @@ final class SampledSoftmax {
       k < n ? u + k * d : k < 2 * n ? p + (k - n) * d : neg + (k - 2 * n) * d
     }
 
-    // Unit rows of the users, positives and shared negatives.
+    // Unit rows (with cosine) of the users, positives and shared negatives.
+    let cosine = cosine
     Parallel.forEachChunk(of: 2 * n + m) { _, range in
       for k in range {
         let row = final + Int(slot[nodes(k)]) * d
         var sum: Float = 0
         for x in 0..<d { sum += row[x] * row[x] }
-        let length = max(sum.squareRoot(), 1e-12)
+        let length = cosine ? max(sum.squareRoot(), 1e-12) : 1
         norm[k] = length
         let out = unit(k)
         for x in 0..<d { out[x] = row[x] / length }
@@ -116,16 +122,16 @@ final class SampledSoftmax {
       let pb = p + b * d
       let g = du + b * d
       for x in 0..<d { g[x] += c[b] * pb[x] }
-      Self.addThroughNorm(g, unit: ub, length: norm[b], into: grad + Int(slot[nodes(b)]) * d, dim: d)
+      addThroughNorm(g, unit: ub, length: norm[b], into: grad + Int(slot[nodes(b)]) * d, dim: d)
       // dp̂ = c û: its part along p̂ is c <û, p̂>.
       var along: Float = 0
-      for x in 0..<d { along += ub[x] * pb[x] }
+      if cosine { for x in 0..<d { along += ub[x] * pb[x] } }
       let into = grad + Int(slot[nodes(n + b)]) * d
       let scale = c[b] / norm[n + b]
       for x in 0..<d { into[x] += scale * (ub[x] - along * pb[x]) }
     }
     for j in 0..<m {
-      Self.addThroughNorm(
+      addThroughNorm(
         dn + j * d, unit: neg + j * d, length: norm[2 * n + j], into: grad + Int(slot[nodes(2 * n + j)]) * d, dim: d)
     }
     var squares: Float = 0
@@ -141,13 +147,14 @@ final class SampledSoftmax {
     return loss + Double(0.5 * l2 * squares)
   }
 
-  /// Adds (g - <g, x̂> x̂) / |x|, the gradient at x of a loss with gradient g at x̂ = x / |x|.
-  private static func addThroughNorm(
+  /// Adds (g - <g, x̂> x̂) / |x|, the gradient at x of a loss with gradient g at x̂ = x / |x|
+  /// (with the dot product, g itself).
+  private func addThroughNorm(
     _ g: UnsafePointer<Float>, unit: UnsafePointer<Float>, length: Float, into out: UnsafeMutablePointer<Float>,
     dim d: Int
   ) {
     var along: Float = 0
-    for x in 0..<d { along += g[x] * unit[x] }
+    if cosine { for x in 0..<d { along += g[x] * unit[x] } }
     for x in 0..<d { out[x] += (g[x] - along * unit[x]) / length }
   }
 }
