@@ -366,6 +366,7 @@ public final class LightGCN: Recommender {
   /// l2/2 (|e_u|^2 + |e_i|^2 + |e_j|^2) / B.
   /// backward: G[u] += dx (f_i - f_j), G[i] += dx f_u, G[j] -= dx f_u with dx = -sigma(-x);
   /// dE0 = (sum_k w_k A^k G + l2 * sum of the batch's e rows) / B (Horner from layer L).
+  /// With the sampled softmax, G comes from `SampledSoftmax` instead and the rest is the same.
   func accumulateGradients(users: [Int32], positives: [Int32], negatives: [Int32], l2: Float) -> Double {
     workspace.halfInputCurrent = false
     return embedding.grad.withUnsafeMutablePointer { out in
@@ -402,8 +403,9 @@ public final class LightGCN: Recommender {
     return loss / Double(n)
   }
 
-  /// The BPR loss of the batch (summed over its triples) and its gradient at the batch's rows,
-  /// the quantizer's part when training codes, and the layer-0 term of dE0 in `regularizer`.
+  /// The batch's loss (summed over its triples, or with the sampled softmax over its pairs) and
+  /// its gradient at the batch's rows, the quantizer's part when training codes, and the
+  /// layer-0 term of dE0 in `regularizer`.
   /// The loss kernel runs on one core, `alongside` on the other.
   private func lossAndGradient(
     e0 e: UnsafePointer<Float>, users: [Int32], positives: [Int32], negatives: [Int32], l2: Float,

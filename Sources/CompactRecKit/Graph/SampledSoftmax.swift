@@ -20,8 +20,9 @@ final class SampledSoftmax {
   private var logits = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var userGradient = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var negativeGradient = AlignedBuffer<Float>(repeating: 0, count: 0)
-  /// Per pair: (q_b0 - 1) / t, then the pair's loss.
+  /// Per pair: (q_b0 - 1) / t, the positive's weight in the gradient.
   private var positiveWeight = AlignedBuffer<Float>(repeating: 0, count: 0)
+  /// Per pair: its loss.
   private var pairLoss = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var norms = AlignedBuffer<Float>(repeating: 0, count: 0)
 
