@@ -207,7 +207,7 @@ struct LightGCNEpochBench: ParsableCommand {
   @Option(help: "Timed epochs.")
   var epochs: Int = 1
 
-  @Option(help: "Training loss: bpr or softmax:N:T.")
+  @Option(help: "Training loss: bpr or softmax:N:T[:dot].")
   var loss = GraphLoss.bpr
 
   func validate() throws {

@@ -59,7 +59,7 @@ extension GraphLoss: ExpressibleByArgument {
   public init?(argument: String) { self.init(argument) }
 }
 
-/// `--loss`: a sequential model's loss (`softmax`, `bce`) or LightGCN's (`bpr`, `softmax:N:T`);
+/// `--loss`: a sequential model's loss (`softmax`, `bce`) or LightGCN's (`bpr`, `softmax:N:T[:dot]`);
 /// which one applies is checked against the model.
 struct LossOption: ExpressibleByArgument {
   let text: String
@@ -71,6 +71,7 @@ struct LossOption: ExpressibleByArgument {
     guard sequential != nil || graph != nil else { return nil }
   }
 }
+
 extension PositiveSampling: ExpressibleByArgument {}
 extension SequentialArchitecture: ExpressibleByArgument {}
 

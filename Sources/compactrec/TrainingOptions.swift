@@ -65,7 +65,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "Training loss. Sequential models: softmax (cross-entropy over every item, the default) or bce (SASRec's: the target against one sampled negative per position). LightGCN: bpr (the default) or softmax:N:T (sampled softmax over cosines, N negatives shared by the batch, temperature T)."
+      "Training loss. Sequential models: softmax (cross-entropy over every item, the default) or bce (SASRec's: the target against one sampled negative per position). LightGCN: bpr (the default) or softmax:N:T[:dot] (sampled softmax over cosines, or dot products with :dot, against N negatives shared by the batch, at temperature T; float models only)."
   )
   var loss: LossOption?
 
