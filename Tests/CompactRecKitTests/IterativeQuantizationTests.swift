@@ -14,7 +14,7 @@ struct IterativeQuantizationTests {
   /// What ITQ maximizes: sum over unit rows v of ||v R||_1, the agreement of v R with its own
   /// signs, tr(R^T V^T sign(V R)).
   private func signAgreement(_ rows: Matrix, _ map: Matrix) -> Double {
-    IterativeQuantization.unitRows(rows).projected(by: map).storage.reduce(0) { $0 + Double(abs($1)) }
+    rows.unitRows().projected(by: map).storage.reduce(0) { $0 + Double(abs($1)) }
   }
 
   @Test("the map has orthonormal rows, square or widening, and is seeded; also from a handful of rows")
@@ -55,7 +55,7 @@ struct IterativeQuantizationTests {
   @Test("the fit weighs directions: rows are scaled to unit length, zero rows stay zero")
   func unitRows() {
     let m = Matrix(rows: 3, cols: 2, storage: [3, 4, 0, 0, -0.5, 0])
-    #expect(IterativeQuantization.unitRows(m).storage == [0.6, 0.8, 0, 0, -1, 0])
+    #expect(m.unitRows().storage == [0.6, 0.8, 0, 0, -1, 0])
   }
 
   @Test("the polar factor of S Q (S symmetric positive definite, Q orthonormal rows) is Q")

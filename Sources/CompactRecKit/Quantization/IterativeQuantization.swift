@@ -27,7 +27,9 @@ public enum IterativeQuantization {
     let d = rows.cols
     precondition(width >= d, "the map cannot narrow (\(d) -> \(width))")
     precondition(restarts >= 1, "at least one start")
-    let v = unitRows(rows)
+    // Unit rows, so that every vector weighs the same in the fit whatever its norm: a sign
+    // code keeps a direction, not a length.
+    let v = rows.unitRows()
     var best: (map: Matrix, agreement: Double)?
     for start in 0..<restarts {
       var r = Matrix.orthonormalRows(d, width: width, seed: seed &+ UInt64(start))
@@ -95,20 +97,5 @@ public enum IterativeQuantization {
       }
     }
     return Matrix(rows: d, cols: w, storage: out)
-  }
-
-  /// `m`'s rows scaled to unit length (zero rows stay zero), so that every vector weighs the
-  /// same in the fit whatever its norm: a sign code keeps a direction, not a length.
-  static func unitRows(_ m: Matrix) -> Matrix {
-    var out = m
-    let d = m.cols
-    for r in 0..<m.rows {
-      var s: Float = 0
-      for c in 0..<d { s += m.storage[r * d + c] * m.storage[r * d + c] }
-      guard s > 0 else { continue }
-      let scale = 1 / s.squareRoot()
-      for c in 0..<d { out.storage[r * d + c] *= scale }
-    }
-    return out
   }
 }

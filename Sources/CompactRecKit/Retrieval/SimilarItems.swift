@@ -24,7 +24,7 @@ public struct SimilarItems: @unchecked Sendable {
     case is MostPop:
       return nil
     case let sequential as SequentialModel:
-      let table = Self.unitRows(sequential.input.infer(Array(0..<Int32(sequential.itemCount))))
+      let table = sequential.input.infer(Array(0..<Int32(sequential.itemCount))).unitRows()
       geometry = .cosine(FloatSearchIndex(items: table), table)
     default:
       geometry = .model(model)
@@ -41,17 +41,5 @@ public struct SimilarItems: @unchecked Sendable {
     case .cosine(let index, let table):
       return index.search(table.gathering([item]), k: k, filters: [filter]).rankings[0]
     }
-  }
-
-  /// `m` with every row scaled to length 1 (zero rows stay zero).
-  private static func unitRows(_ m: Matrix) -> Matrix {
-    var out = m
-    for r in 0..<m.rows {
-      var norm: Float = 0
-      for c in 0..<m.cols { norm += m[r, c] * m[r, c] }
-      let scale = norm > 0 ? 1 / norm.squareRoot() : 0
-      for c in 0..<m.cols { out[r, c] = m[r, c] * scale }
-    }
-    return out
   }
 }
