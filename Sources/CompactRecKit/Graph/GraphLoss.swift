@@ -22,8 +22,10 @@ public enum GraphLoss: Sendable, Hashable, CustomStringConvertible {
   /// width `dim` (see `SampledSoftmax`).
   public func scratchBytes(batchSize: Int, dim: Int) -> Double {
     guard case .softmax(let negatives, _, _) = self else { return 0 }
-    let pairs = batchSize * (3 * dim + 3)
-    let shared = negatives * 2 * dim + SampledSoftmax.chunk * (negatives + 1)
+    // Per pair: its user and positive rows and the user's gradient, two norms, the positive's
+    // similarity and weight, the loss. Per shared negative: its row, gradient and norm.
+    let pairs = batchSize * (3 * dim + 5)
+    let shared = negatives * (2 * dim + 1) + SampledSoftmax.chunk * (negatives + 1)
     return 4 * Double(pairs + shared)
   }
 

@@ -24,6 +24,8 @@ final class SampledSoftmax {
   private var positiveWeight = AlignedBuffer<Float>(repeating: 0, count: 0)
   /// Per pair: its loss.
   private var pairLoss = AlignedBuffer<Float>(repeating: 0, count: 0)
+  /// Per pair: <û_b, p̂_b>, read by the logits and again by the backward pass.
+  private var positiveSimilarity = AlignedBuffer<Float>(repeating: 0, count: 0)
   private var norms = AlignedBuffer<Float>(repeating: 0, count: 0)
 
   /// Whether the similarity is the cosine (rows at unit length) or the dot product.
@@ -59,6 +61,7 @@ final class SampledSoftmax {
     Self.ensure(&negativeGradient, m * d)
     Self.ensure(&positiveWeight, n)
     Self.ensure(&pairLoss, n)
+    Self.ensure(&positiveSimilarity, n)
     Self.ensure(&norms, 2 * n + m)
     let u = users.pointer
     let p = positives.pointer
@@ -68,6 +71,7 @@ final class SampledSoftmax {
     let dn = negativeGradient.pointer
     let c = positiveWeight.pointer
     let lossOf = pairLoss.pointer
+    let similarity = positiveSimilarity.pointer
     let norm = norms.pointer
     let nodes = { (k: Int) -> Int in
       k < n ? Int(userIDs[k]) : k < 2 * n ? itemOffset + Int(positiveIDs[k - n]) : itemOffset + Int(shared[k - 2 * n])
@@ -104,6 +108,7 @@ final class SampledSoftmax {
           let pb = p + b * d
           var positive: Float = 0
           for x in 0..<d { positive += ub[x] * pb[x] }
+          similarity[b] = positive
           let row = s + r * width
           row[0] = positive / t
           lossOf[b] = Float(crk_softmax_xent_row(row, Int64(width), 0, 1 / t))
@@ -125,8 +130,7 @@ final class SampledSoftmax {
       for x in 0..<d { g[x] += c[b] * pb[x] }
       addThroughNorm(g, unit: ub, length: norm[b], into: grad + Int(slot[nodes(b)]) * d, dim: d)
       // dp̂ = c û: its part along p̂ is c <û, p̂>.
-      var along: Float = 0
-      if cosine { for x in 0..<d { along += ub[x] * pb[x] } }
+      let along = cosine ? similarity[b] : 0
       let into = grad + Int(slot[nodes(n + b)]) * d
       let scale = c[b] / norm[n + b]
       for x in 0..<d { into[x] += scale * (ub[x] - along * pb[x]) }
