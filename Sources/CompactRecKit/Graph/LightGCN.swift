@@ -19,9 +19,9 @@ public final class LightGCN: Recommender {
   /// decayed on a cosine over 400 epochs, which reach the validation accuracy of 600 epochs at
   /// the published constant 1e-3 and batch 2,048 in a sixth of the time. The paper's model
   /// otherwise: BPR, d = 64, 3 layers of weight 1/4, L2 1e-4, Adam, uniform negatives.
-  /// `fineTune` keeps the earlier recipe for warm starts and quantization-aware training. `Codable`, so
-  /// checkpoints and model files record it whole, all but the warm start's embeddings (a
-  /// record says whether there was one).
+  /// `fineTune` keeps the earlier recipe for warm starts and quantization-aware training.
+  /// `Codable`, so checkpoints and model files record it whole, all but the warm start's
+  /// embeddings (a record says whether there was one).
   public struct Configuration: Sendable, Codable {
     public var dim = 64
     public var layers = 3
@@ -133,7 +133,7 @@ public final class LightGCN: Recommender {
     precision: PropagationPrecision = .float16, quantization: QuantizationSettings? = nil, loss: GraphLoss = .bpr
   ) {
     precondition(weights.count >= 1, "at least layer 0")
-    precondition(quantization == nil || !loss.ranksByCosine, "quantization trains with BPR")
+    precondition(quantization == nil || loss == .bpr, "quantization trains with BPR")
     graph = NormalizedAdjacency(matrix)
     self.weights = weights
     self.loss = loss
