@@ -17,9 +17,15 @@ struct TrainCommand: ParsableCommand {
 
   @Option(
     help:
-      "Every model but mostpop: checkpoint file, rewritten atomically after every epoch (default: OUT.ckpt); removed once the model is written."
+      "Every model but mostpop: checkpoint file, rewritten atomically (see --checkpoint-interval) and after the last epoch (default: OUT.ckpt); removed once the model is written."
   )
   var checkpoint: String?
+
+  @Option(
+    help:
+      "Seconds of training between checkpoints: an epoch rewrites the checkpoint once this many have passed since the last one; 0 after every epoch (default 60)."
+  )
+  var checkpointInterval: Double?
 
   @Flag(name: .customLong("no-checkpoint"), help: "Do not write checkpoints.")
   var noCheckpoint = false
@@ -47,7 +53,8 @@ struct TrainCommand: ParsableCommand {
   func validate() throws {
     try training.check(for: model)
     for (option, given) in [
-      ("--checkpoint", checkpoint != nil), ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
+      ("--checkpoint", checkpoint != nil), ("--checkpoint-interval", checkpointInterval != nil),
+      ("--keep-checkpoint", keepCheckpoint), ("--resume", resume),
     ]
     where given {
       guard model.checkpoints else {
@@ -55,6 +62,9 @@ struct TrainCommand: ParsableCommand {
           "\(option) does not apply to --model \(model.rawValue) (mostpop is not trained in epochs)")
       }
       guard !noCheckpoint else { throw ValidationError("\(option) contradicts --no-checkpoint") }
+    }
+    if let seconds = checkpointInterval, !(seconds >= 0 && seconds.isFinite) {
+      throw ValidationError("--checkpoint-interval must be a number of seconds >= 0, not \(seconds)")
     }
   }
 
@@ -88,7 +98,11 @@ struct TrainCommand: ParsableCommand {
     progress.status("loading \(dataOptions.data)")
     let dataset = try dataOptions.load()
     let start = Date()
-    let options = checkpointPath.map { CheckpointOptions(path: $0, resume: resume) }
+    let options = checkpointPath.map {
+      var options = CheckpointOptions(path: $0, resume: resume)
+      if let checkpointInterval { options.interval = checkpointInterval }
+      return options
+    }
     let recipe = training.recipe(for: model)
     let outcome: TrainingOutcome
     do {

@@ -295,7 +295,7 @@ struct CarelessInputTests {
     let killed = folder.path + "/killed.crm"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Self.binary!)
-    process.arguments = common + ["--out", killed]
+    process.arguments = common + ["--out", killed, "--checkpoint-interval", "0"]
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()

@@ -67,7 +67,9 @@ struct CheckpointTests {
     // Keep a copy of the checkpoint as it stood after epoch 3, as a killed run leaves it.
     let path = folder.path + "/run.ckpt"
     let copy = folder.path + "/epoch3.ckpt"
-    _ = try LightGCN.train(on: data, configuration: c, checkpoint: CheckpointOptions(path: path, resume: false)) {
+    _ = try LightGCN.train(
+      on: data, configuration: c, checkpoint: CheckpointOptions(path: path, resume: false, interval: 0)
+    ) {
       if case .batch(4, _, 1, _, _, _) = $0 { try? FileManager.default.copyItem(atPath: path, toPath: copy) }
     }
     var epochsRun: [Int] = []
@@ -105,6 +107,32 @@ struct CheckpointTests {
     #expect(try run(epochs: 2, resume: true) == 1)  // nothing to resume yet
     #expect(try run(epochs: 3, resume: true) == 0)
     #expect(try run(epochs: 3, resume: false) == 1)
+  }
+
+  @Test("a checkpoint is written once its interval has passed and after the last epoch")
+  func checkpointInterval() throws {
+    let matrix = demo().trainMatrix()
+    let folder = DataTestFolder()
+    // Per epoch from 2 on: the epoch of the checkpoint in place when the epoch begins (0: none).
+    func checkpointedEpochs(interval: Double) throws -> (seen: [Int], last: Int?) {
+      let path = folder.path + "/every-\(interval).ckpt"
+      var seen: [Int] = []
+      let loop = BPRTrainingLoop(
+        epochs: 5, batchSize: 100_000, evaluateEvery: 0, patience: 1, samplerSeed: 1,
+        checkpoint: CheckpointOptions(path: path, resume: false, interval: interval))
+      try loop.run(
+        matrix: matrix,
+        observer: {
+          guard case .batch(let epoch, _, 1, _, _, _) = $0, epoch > 1 else { return }
+          let file = try? ModelFile.read(from: path)
+          seen.append(file?.metadata["epoch"]?.intValue ?? 0)
+        }, step: { _, _, _, _, _ in 0 }, validate: { 0 }, keepBest: {}, restoreBest: {}, parameters: { [] })
+      return (seen, try ModelFile.read(from: path).metadata["epoch"]?.intValue)
+    }
+    let everyEpoch = try checkpointedEpochs(interval: 0)
+    #expect(everyEpoch.seen == [1, 2, 3, 4] && everyEpoch.last == 5)
+    let hourly = try checkpointedEpochs(interval: 3600)
+    #expect(hourly.seen == [0, 0, 0, 0] && hourly.last == 5)
   }
 
   @Test("speed and time left of a resumed run count only the batches it ran itself")

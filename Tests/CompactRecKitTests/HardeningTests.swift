@@ -111,7 +111,7 @@ struct HardeningTests {
     var epoch = 0
     let loop = BPRTrainingLoop(
       epochs: 5, batchSize: 100_000, evaluateEvery: 0, patience: 1, samplerSeed: 1,
-      checkpoint: CheckpointOptions(path: path, resume: false))
+      checkpoint: CheckpointOptions(path: path, resume: false, interval: 0))
     #expect(throws: TrainingError.diverged(epoch: 3, batch: 1, what: "the loss is nan")) {
       try loop.run(
         matrix: matrix, observer: nil,

@@ -172,7 +172,9 @@ public struct ModelRecipe: Sendable {
       return TrainingOutcome(model: model, trainedOn: data, summary: summary)
     }
     let again = c.refit(after: summary)
-    let refitCheckpoint = checkpoint.map { CheckpointOptions(path: $0.path + ".refit", resume: $0.resume) }
+    let refitCheckpoint = checkpoint.map {
+      CheckpointOptions(path: $0.path + ".refit", resume: $0.resume, interval: $0.interval)
+    }
     let everything = dataset.mergingValidation()
     let (refitted, _) = try train(everything, again, refitCheckpoint)
     return TrainingOutcome(model: refitted, trainedOn: everything, summary: summary, refitEpochs: again.stopAfter)

@@ -3,8 +3,9 @@ import Foundation
 /// The epoch loop every trained model shares: train an epoch, check that the parameters are
 /// finite, validate every `evaluateEvery` epochs, keep the best parameters, stop after
 /// `patience` validations without improvement, and with `checkpoint` set save the whole state
-/// after every epoch, so that a run killed at any moment resumes from its last finished epoch
-/// and ends exactly as an uninterrupted run would. Progress goes to the observer; the test
+/// after an epoch once `checkpoint.interval` seconds have passed since the last save, and after
+/// the last epoch, so that a run killed at any moment resumes from its last saved epoch and
+/// ends exactly as an uninterrupted run would. Progress goes to the observer; the test
 /// set is never consulted.
 ///
 /// What an epoch is (BPR triples for MF-BPR and LightGCN, batches of sequences for the
@@ -64,8 +65,14 @@ struct TrainingLoop {
     } else {
       freshStart()
     }
+    let start = Date()
+    let lastEpoch = min(max(1, epochs), stopAfter ?? .max)
+    var lastSave = start
     func save(epoch: Int, finished: Bool) throws {
       guard let checkpoint else { return }
+      guard finished || epoch == lastEpoch || Date().timeIntervalSince(lastSave) >= checkpoint.interval else {
+        return
+      }
       let metadata: [String: JSONValue] = [
         "epoch": .number(Double(epoch)), "best": stopping.best.isFinite ? .number(stopping.best) : .null,
         "best_epoch": .number(Double(stopping.bestEpoch)),
@@ -76,9 +83,8 @@ struct TrainingLoop {
         kind: "checkpoint", hyperParameters: settings, dataFingerprint: dataFingerprint, metadata: metadata,
         tensors: saveState()
       ).write(to: checkpoint.path)
+      lastSave = Date()
     }
-    let start = Date()
-    let lastEpoch = min(max(1, epochs), stopAfter ?? .max)
     var epochsRun = firstEpoch == .max ? resumedEpoch : firstEpoch - 1
     for epoch in firstEpoch..<max(firstEpoch, lastEpoch + 1) {
       epochsRun = epoch
