@@ -157,7 +157,7 @@ struct TrainingOptions: ParsableArguments {
 
   @Option(
     help:
-      "LightGCN: how each triple's negative is drawn, uniform or dns:N[:E] (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch; with E, for the first E epochs only) (default uniform)."
+      "LightGCN: how each triple's negative is drawn, uniform, dns:N[:E] (dynamic negative sampling: the highest-scored of N uniform draws, scored by the model at the start of the epoch; with E, for the first E epochs only) or pop:A (in proportion to (training users + 1)^A, A between -2 and 2, not 0) (default uniform)."
   )
   var negatives: NegativeSampling?
 

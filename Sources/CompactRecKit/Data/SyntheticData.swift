@@ -50,16 +50,16 @@ public struct SyntheticData: Sendable {
       let k = u % groups
       let chain = groupItems[k]
       let length = meanLength / 2 + g.index(below: meanLength + 1)
-      var current = chain[groupSamplers[k].sample(&g)]
+      var current = chain[groupSamplers[k].draw(using: &g)]
       var seq: [Int32] = [Int32(current)]
       while seq.count < length {
         let r = Double(g.unitFloat())
         if r < chainProbability && current % groups == k {
           current = chain[(position[current] + 1) % chain.count]
         } else if r < chainProbability + (1 - chainProbability) * (1 - noise) {
-          current = chain[groupSamplers[k].sample(&g)]
+          current = chain[groupSamplers[k].draw(using: &g)]
         } else {
-          current = allSampler.sample(&g)
+          current = allSampler.draw(using: &g)
         }
         seq.append(Int32(current))
       }
@@ -84,35 +84,5 @@ public struct SyntheticData: Sendable {
     return Dataset(
       name: "demo", users: userMap, items: itemMap, train: train, validation: validation, test: test,
       summary: summary)
-  }
-}
-
-/// Walker's alias method: O(1) draws from a fixed discrete distribution.
-struct AliasTable: Sendable {
-  private var probability: [Double]
-  private var alias: [Int]
-
-  init(weights: [Double]) {
-    let n = weights.count
-    let total = weights.reduce(0, +)
-    var scaled = weights.map { $0 * Double(n) / total }
-    probability = [Double](repeating: 1, count: n)
-    alias = Array(0..<n)
-    var small = scaled.indices.filter { scaled[$0] < 1 }
-    var large = scaled.indices.filter { scaled[$0] >= 1 }
-    while let s = small.popLast(), let l = large.last {
-      probability[s] = scaled[s]
-      alias[s] = l
-      scaled[l] -= 1 - scaled[s]
-      if scaled[l] < 1 {
-        large.removeLast()
-        small.append(l)
-      }
-    }
-  }
-
-  func sample(_ g: inout SeededGenerator) -> Int {
-    let i = g.index(below: probability.count)
-    return Double(g.unitFloat()) < probability[i] ? i : alias[i]
   }
 }

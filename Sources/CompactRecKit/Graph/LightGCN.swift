@@ -89,13 +89,16 @@ public final class LightGCN: Recommender {
     }
 
     /// Why these settings cannot train a model, or nil: quantization-aware training and
-    /// dynamic negatives are built for BPR's triples, not the sampled softmax's shared negatives.
+    /// dynamic or popularity-drawn negatives are built for BPR's triples, not the sampled
+    /// softmax's shared negatives.
     public var problem: String? {
       guard case .softmax = loss else { return nil }
       if quantization != nil {
         return "the softmax loss trains float models; quantized ones train with bpr"
       }
-      if case .dynamic = negatives { return "the softmax loss draws its shared negatives uniformly, not dynamically" }
+      if negatives != .uniform {
+        return "the softmax loss draws its shared negatives uniformly, not as \(negatives)"
+      }
       return nil
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How an epoch picks the (user, positive item) pairs of its BPR triples.
 public enum PositiveSampling: String, Sendable, CaseIterable, Codable {
   /// Every training interaction once, in a random order: active users weigh more.
@@ -12,8 +14,8 @@ public enum PositiveSampling: String, Sendable, CaseIterable, Codable {
 ///
 /// Each epoch draws as many (user, positive) pairs as there are training interactions, as
 /// `PositiveSampling` says, in a seeded random order, and pairs each with a negative drawn
-/// uniformly from the items the user has not interacted with in training (rejection
-/// sampling against the CSR row).
+/// from the items the user has not interacted with in training (rejection sampling against
+/// the CSR row): uniformly, or in proportion to a power of the items' popularity.
 public struct BPRSampler {
   /// The user-item training matrix (deduplicated).
   public let interactions: InteractionMatrix
@@ -23,11 +25,27 @@ public struct BPRSampler {
   private var generator: SeededGenerator
   /// Users with at least one training item (for `.users`).
   private let activeUsers: [Int32]
+  /// The draw of `NegativeSampling.popularity`; nil draws uniformly.
+  private let popularity: AliasTable?
 
-  /// A sampler over the fitted training interactions of `matrix`.
-  public init(matrix: InteractionMatrix, seed: UInt64, sampling: PositiveSampling = .interactions) {
+  /// A sampler over the fitted training interactions of `matrix`, whose negatives are drawn
+  /// as `negatives` says (`.dynamic` draws its candidates uniformly).
+  public init(
+    matrix: InteractionMatrix, seed: UInt64, sampling: PositiveSampling = .interactions,
+    negatives: NegativeSampling = .uniform
+  ) {
     interactions = matrix
     self.sampling = sampling
+    if case .popularity(let exponent) = negatives {
+      var degree = [Double](repeating: 0, count: matrix.columnCount)
+      for u in 0..<matrix.rowCount {
+        for i in matrix.row(u) { degree[Int(i)] += 1 }
+      }
+      // Plus one, so that every item the user lacks can still be drawn.
+      popularity = AliasTable(weights: degree.map { Foundation.pow($0 + 1, exponent) })
+    } else {
+      popularity = nil
+    }
     activeUsers = (0..<matrix.rowCount).filter { matrix.rowLength($0) > 0 }.map { Int32($0) }
     var p: [(Int32, Int32)] = []
     p.reserveCapacity(matrix.nonZeroCount)
@@ -70,7 +88,7 @@ public struct BPRSampler {
   }
 
   /// Fills `users`, `positives` and `negatives` with triples `range` of the current order.
-  /// Each negative is the item `choose` picks for the user among `candidates` uniform draws
+  /// Each negative is the item `choose` picks for the user among `candidates` draws
   /// (with one candidate, that draw; the draws consume the generator the same way either way).
   public mutating func fill(
     _ range: Range<Int>, users: inout [Int32], positives: inout [Int32], negatives: inout [Int32],
@@ -89,7 +107,7 @@ public struct BPRSampler {
       for c in 0..<candidates {
         var j: Int32
         repeat {
-          j = Int32(generator.index(below: items))
+          j = Int32(popularity?.draw(using: &generator) ?? generator.index(below: items))
         } while interactions.contains(row: Int(u), column: j)
           && interactions.rowLength(Int(u)) < items
         pool[c] = j

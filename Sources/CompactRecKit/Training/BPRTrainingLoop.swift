@@ -55,7 +55,7 @@ struct BPRTrainingLoop {
     freshStart: () -> Void = {}, parameters: () -> [Matrix], beginEpoch: () -> Void = {},
     hardest: ((_ user: Int32, _ candidates: UnsafeBufferPointer<Int32>) -> Int32)? = nil
   ) throws -> TrainingSummary {
-    var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling)
+    var sampler = BPRSampler(matrix: matrix, seed: samplerSeed, sampling: sampling, negatives: negatives)
     let loop = TrainingLoop(
       epochs: epochs, evaluateEvery: evaluateEvery, patience: patience, metric: "recall@20", stopAfter: stopAfter,
       checkpoint: checkpoint, settings: settings, dataFingerprint: dataFingerprint)
