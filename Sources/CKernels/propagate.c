@@ -139,87 +139,95 @@ CRK_AVX2 static inline void advance(list_cursor *c, const crk_csr *a, const crk_
   if (c->t < c->n) prefetch_source(p, a->col[c->e++], d);
 }
 
-// The epilogue of one d = 64 row: scale, the optional extra row, and the store, or the
-// product's Adam step on row r (with adam_k, its broadcast constants).
-CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_product *p, int64_t r, void *out,
-                                                                     int stream, __m256 acc[8],
+// The epilogue of one 64-column strip (columns s ..< s + 64) of row r of a d-wide product:
+// scale, the optional extra row, and the store into the output row `out`, or the product's
+// Adam step on those columns of row r (with adam_k, its broadcast constants).
+CRK_AVX2 static inline __attribute__((always_inline)) void finish_64(const crk_product *p, int64_t r, int d, int s,
+                                                                     void *out, int stream, __m256 acc[8],
                                                                      const crk_adam8_consts *adam_k) {
   const __m256 scale = _mm256_set1_ps(p->scale);
-  const float *extra = extra_row(p, r, 64);
+  const float *extra = extra_row(p, r, d);
   const __m256 ew = _mm256_set1_ps(p->extra_weight);
   for (int k = 0; k < 8; k++) {
     __m256 v = _mm256_mul_ps(scale, acc[k]);
-    if (extra) v = _mm256_fmadd_ps(ew, _mm256_loadu_ps(extra + 8 * k), v);
+    if (extra) v = _mm256_fmadd_ps(ew, _mm256_loadu_ps(extra + s + 8 * k), v);
     if (p->adam) {
       const crk_adam_rows *o = p->adam;
-      const int64_t i = r * 64 + 8 * k;
+      const int64_t i = r * d + s + 8 * k;
       const __m256 w = crk_adam8(o->w + i, v, o->m + i, o->v + i, adam_k);
       if (o->w_half)
         _mm_storeu_si128((__m128i *)(o->w_half + i), _mm256_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT));
     } else {
-      store8(out, 8 * k, v, p->y_half, stream);
+      store8(out, s + 8 * k, v, p->y_half, stream);
     }
   }
 }
 
-// d = 64 products, one function per operand layout so that the inner loop holds nothing but
-// the gather: XH (half-float operand), LIST (rows from a list, written compactly, prefetched
-// through a cursor; otherwise rows r0 ..< r1, prefetched PREFETCH_AHEAD non-zeros ahead). The
-// row accumulates in eight registers.
+// Products whose width is a multiple of 64, one function per operand layout so that the inner
+// loop holds nothing but the gather: XH (half-float operand), LIST (rows from a list, written
+// compactly, prefetched through a cursor; otherwise rows r0 ..< r1, prefetched PREFETCH_AHEAD
+// non-zeros ahead), FIXED_D (the width when known at compile time, 64, or 0 for the `width`
+// argument). Each row is computed in strips of 64 columns that accumulate in eight
+// registers; the first strip's pass prefetches the whole neighbour rows, which the later
+// strips then find in cache.
 #define LOAD_ROW8(src, k, XH)                                                                    \
   ((XH) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)(src) + 8 * (k)))) \
         : _mm256_loadu_ps((const float *)(src) + 8 * (k)))
-#define DEFINE_ROWS_64(NAME, XH, LIST)                                                              \
+#define DEFINE_ROWS_64(NAME, XH, LIST, FIXED_D)                                                          \
   CRK_AVX2 static void NAME(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t r0,     \
-                            int64_t r1, int stream) {                                                    \
+                            int64_t r1, int stream, int width) {                                         \
+    const int d = (FIXED_D) ? (FIXED_D) : width;                                                         \
     const int64_t *rp = a->row_ptr;                                                                      \
     const int32_t *col = a->col;                                                                         \
     const float *val = a->val;                                                                           \
     const char *x = (const char *)p->x;                                                                  \
-    const int64_t x_row = (XH) ? 128 : 256;                                                              \
-    const size_t y_row = p->y_half ? 128 : 256;                                                          \
+    const int64_t x_row = (int64_t)d * ((XH) ? 2 : 4);                                                   \
+    const size_t y_row = (size_t)d * (p->y_half ? 2 : 4);                                                \
     const int64_t pf_end = LIST ? 0 : rp[r1];                                                            \
     list_cursor cursor = {rows, r1, r0, LIST && r0 < r1 ? rp[rows[r0]] : 0};                             \
     const crk_adam_rows *o = p->adam;                                                                    \
     const crk_adam8_consts adam_k =                                                                      \
         o ? crk_adam8_setup(o->lr, o->b1, o->b2, o->c1, o->c2, o->eps, o->decay) : (crk_adam8_consts){0};  \
     if (LIST)                                                                                            \
-      for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, 64);                               \
+      for (int k = 0; k < PREFETCH_AHEAD; k++) advance(&cursor, a, p, d);                                \
     for (int64_t t = r0; t < r1; t++) {                                                                  \
       const int64_t r = LIST ? rows[t] : t;                                                              \
-      __m256 acc[8];                                                                                     \
-      for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                          \
       const int64_t end = a->row_ptr[r + 1];                                                             \
-      for (int64_t e = rp[r]; e < end; e++) {                                                            \
-        if (LIST) {                                                                                      \
-          advance(&cursor, a, p, 64);                                                                    \
-        } else if (e + PREFETCH_AHEAD < pf_end) {                                                        \
-          const char *q = x + col[e + PREFETCH_AHEAD] * x_row;                                           \
-          _mm_prefetch(q, _MM_HINT_T0);                                                                  \
-          _mm_prefetch(q + 64, _MM_HINT_T0);                                                             \
-          if (!(XH)) {                                                                                   \
-            _mm_prefetch(q + 128, _MM_HINT_T0);                                                          \
-            _mm_prefetch(q + 192, _MM_HINT_T0);                                                          \
+      void *out = (char *)p->y + (LIST ? t - r0 : t) * y_row;                                            \
+      for (int s = 0; s < d; s += 64) {                                                                  \
+        __m256 acc[8];                                                                                   \
+        for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();                                        \
+        const int64_t strip = (int64_t)s * ((XH) ? 2 : 4);                                               \
+        for (int64_t e = rp[r]; e < end; e++) {                                                          \
+          if (s == 0 && LIST) {                                                                          \
+            advance(&cursor, a, p, d);                                                                   \
+          } else if (s == 0 && e + PREFETCH_AHEAD < pf_end) {                                            \
+            const char *q = x + col[e + PREFETCH_AHEAD] * x_row;                                         \
+            for (int64_t off = 0; off < x_row; off += 64) _mm_prefetch(q + off, _MM_HINT_T0);            \
           }                                                                                              \
+          const char *src = x + col[e] * x_row + strip;                                                  \
+          const __m256 w = _mm256_set1_ps(val[e]);                                                       \
+          acc[0] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 0, XH), acc[0]);                                    \
+          acc[1] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 1, XH), acc[1]);                                    \
+          acc[2] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 2, XH), acc[2]);                                    \
+          acc[3] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 3, XH), acc[3]);                                    \
+          acc[4] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 4, XH), acc[4]);                                    \
+          acc[5] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 5, XH), acc[5]);                                    \
+          acc[6] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 6, XH), acc[6]);                                    \
+          acc[7] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 7, XH), acc[7]);                                    \
         }                                                                                                \
-        const char *src = x + col[e] * x_row;                                                            \
-        const __m256 w = _mm256_set1_ps(val[e]);                                                         \
-        acc[0] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 0, XH), acc[0]);                                      \
-        acc[1] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 1, XH), acc[1]);                                      \
-        acc[2] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 2, XH), acc[2]);                                      \
-        acc[3] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 3, XH), acc[3]);                                      \
-        acc[4] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 4, XH), acc[4]);                                      \
-        acc[5] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 5, XH), acc[5]);                                      \
-        acc[6] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 6, XH), acc[6]);                                      \
-        acc[7] = _mm256_fmadd_ps(w, LOAD_ROW8(src, 7, XH), acc[7]);                                      \
+        finish_64(p, r, d, s, out, stream, acc, &adam_k);                                                \
       }                                                                                                  \
-      finish_64(p, r, (char *)p->y + (LIST ? t - r0 : t) * y_row, stream, acc, &adam_k);                 \
     }                                                                                                    \
   }
-DEFINE_ROWS_64(rows_64_f, 0, 0)
-DEFINE_ROWS_64(rows_64_h, 1, 0)
-DEFINE_ROWS_64(list_64_f, 0, 1)
-DEFINE_ROWS_64(list_64_h, 1, 1)
+DEFINE_ROWS_64(rows_64_f, 0, 0, 64)
+DEFINE_ROWS_64(rows_64_h, 1, 0, 64)
+DEFINE_ROWS_64(list_64_f, 0, 1, 64)
+DEFINE_ROWS_64(list_64_h, 1, 1, 64)
+DEFINE_ROWS_64(rows_strips_f, 0, 0, 0)
+DEFINE_ROWS_64(rows_strips_h, 1, 0, 0)
+DEFINE_ROWS_64(list_strips_f, 0, 1, 0)
+DEFINE_ROWS_64(list_strips_h, 1, 1, 0)
 
 // Any d: the accumulator row stays in L1 while the neighbour rows stream through.
 CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t r, int64_t pf_end,
@@ -246,12 +254,16 @@ CRK_AVX2 static void row_general(const crk_csr *a, const crk_product *p, int64_t
 CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r0, int64_t r1, int d) {
   const int64_t pf_end = a->row_ptr[r1];
   const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
-  if (d == 64) {
+  if (d % 64 == 0) {
     const int stream = ((uintptr_t)p->y & 31) == 0;
-    if (p->x_half)
-      rows_64_h(a, p, NULL, r0, r1, stream);
+    if (d == 64 && p->x_half)
+      rows_64_h(a, p, NULL, r0, r1, stream, d);
+    else if (d == 64)
+      rows_64_f(a, p, NULL, r0, r1, stream, d);
+    else if (p->x_half)
+      rows_strips_h(a, p, NULL, r0, r1, stream, d);
     else
-      rows_64_f(a, p, NULL, r0, r1, stream);
+      rows_strips_f(a, p, NULL, r0, r1, stream, d);
     if (stream) _mm_sfence();
   } else {
     for (int64_t r = r0; r < r1; r++) row_general(a, p, r, pf_end, (char *)p->y + r * row_bytes, d, NULL);
@@ -262,11 +274,15 @@ CRK_AVX2 static void rows_avx2(const crk_csr *a, const crk_product *p, int64_t r
 // ahead of the product, so short rows also get their neighbours prefetched.
 CRK_AVX2 static void row_list_avx2(const crk_csr *a, const crk_product *p, const int32_t *rows, int64_t n,
                                    int d) {
-  if (d == 64) {
-    if (p->x_half)
-      list_64_h(a, p, rows, 0, n, 0);
+  if (d % 64 == 0) {
+    if (d == 64 && p->x_half)
+      list_64_h(a, p, rows, 0, n, 0, d);
+    else if (d == 64)
+      list_64_f(a, p, rows, 0, n, 0, d);
+    else if (p->x_half)
+      list_strips_h(a, p, rows, 0, n, 0, d);
     else
-      list_64_f(a, p, rows, 0, n, 0);
+      list_strips_f(a, p, rows, 0, n, 0, d);
     return;
   }
   const size_t row_bytes = (size_t)d * (p->y_half ? 2 : 4);
