@@ -28,10 +28,14 @@ struct DemoCommand: ParsableCommand {
       )
       print("protocol: leave-one-out (last item = test), full ranking over all items, seen items excluded\n")
     }
+    // Short runs at the paper's width, without LightGCN's refit, so that the demo takes
+    // seconds and its figures stay comparable from release to release.
     var options = try TrainingOptions.parse([])
+    options.dim = 64
     options.epochs = 60
     options.batchSize = 1024
     options.evalEvery = 5
+    options.refit = false
     let progress = ProgressDisplay()
     var rows: [Row] = []
     // Every model with its defaults, then LightGCN quantized to 1 bit (HQ-GNN, Hessian-aware
@@ -41,6 +45,8 @@ struct DemoCommand: ParsableCommand {
     quantized.bits = 1
     // The sequential models: shorter windows, fewer epochs, their own batch size.
     var sequential = options
+    sequential.dim = nil
+    sequential.refit = nil
     sequential.batchSize = nil
     sequential.epochs = 10
     sequential.evalEvery = 2

@@ -69,6 +69,7 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
+    let recipe = training.recipe(for: model)
     // Every path this run writes is checked and claimed before any work starts.
     let checkpointPath = noCheckpoint || !model.checkpoints ? nil : checkpoint ?? out + ".ckpt"
     let checkpointOption = checkpoint == nil ? "--checkpoint (default OUT.ckpt)" : "--checkpoint"
@@ -86,7 +87,7 @@ struct TrainCommand: ParsableCommand {
         throw UsageFailure("--resume: no checkpoint at \(checkpointPath)")
       }
       locks.append(try OutputLock(checkpointPath, option: checkpointOption))
-      if training.refit {
+      if recipe.refits {
         let refitPath = checkpointPath + ".refit"
         try OutputPath(refitPath, option: checkpointOption + " (.refit)", replaceable: resume ? .modelFile : .nothing)
           .check(inputs: inputs)
@@ -103,7 +104,6 @@ struct TrainCommand: ParsableCommand {
       if let checkpointInterval { options.interval = checkpointInterval }
       return options
     }
-    let recipe = training.recipe(for: model)
     let outcome: TrainingOutcome
     do {
       outcome = try train(recipe, on: dataset, checkpoint: options, observer: progress.handle)
@@ -131,7 +131,7 @@ struct TrainCommand: ParsableCommand {
     // The checkpoint is this run's own: created by it, or the one it resumed and verified.
     if let checkpointPath, !keepCheckpoint {
       try? FileManager.default.removeItem(atPath: checkpointPath)
-      if training.refit { try? FileManager.default.removeItem(atPath: checkpointPath + ".refit") }
+      if recipe.refits { try? FileManager.default.removeItem(atPath: checkpointPath + ".refit") }
     }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
     let parameters = trained.parameterCount

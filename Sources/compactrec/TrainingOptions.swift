@@ -5,19 +5,19 @@ import CompactRecKit
 /// model it does not apply to is refused (`check(for:)`) rather than silently ignored; the
 /// defaults are stated in the help and applied where the options are read.
 struct TrainingOptions: ParsableArguments {
-  @Option(help: "Embedding width (default 64).")
+  @Option(help: "Embedding width (default 128 for lightgcn trained from its own start, else 64).")
   var dim: Int?
 
   @Option(
     help:
-      "Maximum training epochs, the length of the learning rate's course (default 400)."
+      "Maximum training epochs, the length of the learning rate's course (default 200 for lightgcn trained from its own start, else 400)."
   )
   var epochs: Int?
 
   @Option(
     name: .customLong("batch-size"),
     help:
-      "Examples per optimizer step: triples (default 16384 for lightgcn trained from its own start, 2048 for mf-bpr and LightGCN fine-tunes) or sequences (default 128, sequential models)."
+      "Examples per optimizer step: triples (default 32768 for lightgcn trained from its own start, 2048 for mf-bpr and LightGCN fine-tunes) or sequences (default 128, sequential models)."
   )
   var batchSize: Int?
 
@@ -162,10 +162,11 @@ struct TrainingOptions: ParsableArguments {
   var negatives: NegativeSampling?
 
   @Flag(
+    inversion: .prefixedNo,
     help:
-      "mf-bpr and lightgcn: after the validation run, train again on all the training data (validation items included) for the epochs validation chose, on the same learning-rate course, and keep that model."
+      "mf-bpr and lightgcn: after the validation run, train again on all the training data (validation items included) for the epochs validation chose, on the same learning-rate course, and keep that model (default: on for lightgcn trained from its own start, off for fine-tunes and mf-bpr)."
   )
-  var refit = false
+  var refit: Bool?
 
   @Option(help: "Random seed for initialization and sampling (default 2020).")
   var seed: UInt64?
@@ -357,7 +358,7 @@ struct TrainingOptions: ParsableArguments {
       ("--seed", seed != nil, trained), ("--eval-every", evalEvery != nil, trained),
       ("--patience", patience != nil, trained),
       ("--sampling", sampling != nil, bpr), ("--lr-schedule", lrSchedule != nil, bpr),
-      ("--refit", refit, bpr),
+      (refit == false ? "--no-refit" : "--refit", refit != nil, bpr),
       ("--init", initialization != nil, [.lightgcn]), ("--negatives", negatives != nil, [.lightgcn]),
       ("--validation", validation != nil, bpr),
       ("--validation-seed", validationSeed != nil, bpr),

@@ -56,6 +56,24 @@ struct ModelRecipeTests {
     #expect(outcome.trainedOn.train == data.train)
   }
 
+  @Test("by default only a float LightGCN trained from its own start refits; a set refit decides")
+  func refitDefault() {
+    #expect(ModelRecipe(.lightGCN(LightGCN.Configuration())).refits)
+    var quantized = LightGCN.Configuration.fineTune
+    quantized.quantization = QuantizationSettings(bits: 4)
+    #expect(!ModelRecipe(.lightGCN(quantized)).refits)
+    var warm = ModelRecipe(.lightGCN(LightGCN.Configuration()))
+    warm.warmStart = ModelRecipe.WarmStart(checkpoint: "base.ckpt")
+    #expect(!warm.refits)
+    #expect(!ModelRecipe(.matrixFactorization(mf(epochs: 3))).refits)
+    var off = ModelRecipe(.lightGCN(LightGCN.Configuration()))
+    off.refit = false
+    #expect(!off.refits)
+    var on = ModelRecipe(.matrixFactorization(mf(epochs: 3)))
+    on.refit = true
+    #expect(on.refits)
+  }
+
   @Test("trainers refuse early stopping without validation items, in the library's words")
   func noValidation() {
     let data = unvalidated()

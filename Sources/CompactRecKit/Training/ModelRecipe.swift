@@ -50,12 +50,22 @@ public struct ModelRecipe: Sendable {
   public var validationShare = 0.1
   /// Seed of the carved split; nil uses the model's seed.
   public var validationSeed: UInt64? = nil
-  /// BPR models: train again on all the training data for the epochs validation chose.
-  public var refit = false
+  /// BPR models: train again on all the training data for the epochs validation chose; nil
+  /// takes the model's default (`refits`).
+  public var refit: Bool? = nil
   /// The checkpoint (LightGCN) or model file (sequential models) to start from.
   public var warmStart: WarmStart? = nil
 
   public init(_ model: Model) { self.model = model }
+
+  /// Whether the run refits: `refit` when set, else only a float LightGCN trained from its own
+  /// start, whose recipe reaches the published Gowalla accuracy that way (RESULTS.md, issue
+  /// 26); fine-tunes and MF-BPR keep their validation model.
+  public var refits: Bool {
+    if let refit { return refit }
+    guard case .lightGCN(let c) = model else { return false }
+    return warmStart == nil && c.quantization == nil
+  }
 
   /// Trains the model on `dataset` under the recipe's policy. With `checkpoint`, every epoch
   /// is saved and a run can be resumed (a refit keeps its own, `checkpoint` + `.refit`).
@@ -138,7 +148,7 @@ public struct ModelRecipe: Sendable {
     out["model"] = .string(model)
     out["validation_share"] = .number(validationShare)
     out["validation_seed"] = validationSeed.map { .string(String($0)) } ?? .null
-    out["refit"] = .bool(refit)
+    out["refit"] = .bool(refits)
     out["warm_start"] = warmStart.map { .string($0.checkpoint) } ?? .null
     return .object(out)
   }
@@ -168,7 +178,7 @@ public struct ModelRecipe: Sendable {
   ) throws -> TrainingOutcome {
     let (model, summary) = try train(data, c, checkpoint)
     // Without a validated stopping point (no validation items) the model has seen everything.
-    guard refit, let summary, summary.bestEpoch != nil else {
+    guard refits, let summary, summary.bestEpoch != nil else {
       return TrainingOutcome(model: model, trainedOn: data, summary: summary)
     }
     let again = c.refit(after: summary)
