@@ -63,9 +63,7 @@ struct TrainCommand: ParsableCommand {
       }
       guard !noCheckpoint else { throw ValidationError("\(option) contradicts --no-checkpoint") }
     }
-    if let seconds = checkpointInterval, !(seconds >= 0 && seconds.isFinite) {
-      throw ValidationError("--checkpoint-interval must be a number of seconds >= 0, not \(seconds)")
-    }
+    try require(checkpointInterval, "--checkpoint-interval", from: 0)
   }
 
   func run() throws {

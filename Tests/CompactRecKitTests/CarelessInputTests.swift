@@ -222,6 +222,13 @@ struct CarelessInputTests {
       ),
       (["--model", "lightgcn", "--loss", "softmax:0:0.1"], "--loss"),
       (["--model", "mf-bpr", "--no-checkpoint", "--resume"], "--resume contradicts --no-checkpoint"),
+      (["--model", "lightgcn", "--checkpoint-interval=-1"], "--checkpoint-interval must be a finite number"),
+      (["--model", "lightgcn", "--checkpoint-interval", "inf"], "--checkpoint-interval must be a finite number"),
+      (
+        ["--model", "mf-bpr", "--no-checkpoint", "--checkpoint-interval", "5"],
+        "--checkpoint-interval contradicts --no-checkpoint"
+      ),
+      (["--model", "sasrec", "--no-refit"], "--no-refit does not apply to --model sasrec"),
     ])
   func inapplicable(arguments: [String], message: String) throws {
     let (folder, log) = folderWithLog()

@@ -37,12 +37,8 @@ public struct BPRSampler {
     interactions = matrix
     self.sampling = sampling
     if case .popularity(let exponent) = negatives {
-      var degree = [Double](repeating: 0, count: matrix.columnCount)
-      for u in 0..<matrix.rowCount {
-        for i in matrix.row(u) { degree[Int(i)] += 1 }
-      }
       // Plus one, so that every item the user lacks can still be drawn.
-      popularity = AliasTable(weights: degree.map { Foundation.pow($0 + 1, exponent) })
+      popularity = AliasTable(weights: matrix.columnCounts().map { Foundation.pow(Double($0 + 1), exponent) })
     } else {
       popularity = nil
     }
