@@ -12,8 +12,10 @@ import Foundation
 /// Every request gets exactly the ranking it would get alone: the search of a batch is the
 /// search of each of its queries, and each request's `k` best are a prefix of a larger `k`.
 /// A request whose deadline has passed when its pass starts is not searched (it gets nil).
+/// Once `drain()` is called (at shutdown) nothing waits for company any more.
 final class DynamicBatcher: @unchecked Sendable {
-  // @unchecked: `pending`, `pendingRows`, `running` and `timerSet` are only touched under `lock`.
+  // @unchecked: `pending`, `pendingRows`, `running`, `timerSet` and `draining` are only touched
+  // under `lock`.
 
   /// Searches a batch of queries for their `k` best items.
   typealias Search = @Sendable ([ScoringQuery], Int) -> [Ranking]
@@ -38,6 +40,7 @@ final class DynamicBatcher: @unchecked Sendable {
   private var pendingRows = 0
   private var running = 0
   private var timerSet = false
+  private var draining = false
 
   /// A batcher over `search`; `onPass` hears the number of queries of every pass (for metrics).
   init(
@@ -60,7 +63,7 @@ final class DynamicBatcher: @unchecked Sendable {
         pending.append(Entry(queries: queries, k: k, deadline: deadline, continuation: continuation))
         pendingRows += queries.count
         guard running < workers else { return [] }  // a finishing pass takes it
-        if pendingRows >= maxRows { return takeBatches() }
+        if pendingRows >= maxRows || draining { return takeBatches() }
         if !timerSet {
           timerSet = true
           timers.asyncAfter(deadline: .now() + wait) { self.timerFired() }
@@ -69,6 +72,17 @@ final class DynamicBatcher: @unchecked Sendable {
       }
       start(batches)
     }
+  }
+
+  /// Sends what is pending to the free workers now, and every later request without waiting
+  /// for others: a server that is shutting down finishes its requests instead of holding them
+  /// for the batch window.
+  func drain() {
+    start(
+      lock.withLock {
+        draining = true
+        return takeBatches()
+      })
   }
 
   private func timerFired() {

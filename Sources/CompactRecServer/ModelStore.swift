@@ -9,7 +9,8 @@ import Logging
 /// A file that fails to load is refused and the old snapshot keeps serving (Triton's rule).
 /// Reloads run one at a time, on a thread of their own.
 public final class ModelStore: @unchecked Sendable {
-  // @unchecked: `current` is only touched under `lock`; reloads are serialized on `reloads`.
+  // @unchecked: `current` and `draining` are only touched under `lock`; reloads are serialized
+  // on `reloads`.
 
   /// What one reload of one model did.
   public struct ReloadOutcome: Sendable, Equatable {
@@ -35,6 +36,7 @@ public final class ModelStore: @unchecked Sendable {
   private let logger: Logger
   private let lock = NSLock()
   private var current: [String: ServedModel]
+  private var draining = false
   private let reloads = DispatchQueue(label: "compactrec.reload")
   /// Per model, the stamp of the last file refused, so that the watcher does not retry a bad
   /// file every second. Only touched on `reloads`.
@@ -78,6 +80,16 @@ public final class ModelStore: @unchecked Sendable {
   /// Whether a model of that name is served.
   public func serves(_ name: String) -> Bool { sources.contains { $0.name == name } }
 
+  /// Stops every sequential model's batcher from waiting for company, now and after any later
+  /// reload (see `DynamicBatcher.drain()`): called when graceful shutdown begins.
+  public func drainBatchers() {
+    let models = lock.withLock {
+      draining = true
+      return Array(current.values)
+    }
+    for model in models { model.batcher?.drain() }
+  }
+
   /// Reloads the named models (all when nil). With `onlyChanged`, a model whose file still has
   /// the stamp it was loaded with is left alone (the file watcher's check).
   public func reload(_ names: [String]? = nil, onlyChanged: Bool = false) async -> [ReloadOutcome] {
@@ -96,7 +108,11 @@ public final class ModelStore: @unchecked Sendable {
       do {
         let metrics = self.metrics
         let fresh = try ServedModel.load(source, batchWait: batchWait, onBatch: { metrics.batch(queries: $0) })
-        lock.withLock { current[source.name] = fresh }
+        let drain = lock.withLock {
+          current[source.name] = fresh
+          return draining
+        }
+        if drain { fresh.batcher?.drain() }
         refused[source.name] = nil
         metrics.reload(model: source.name, ok: true)
         logger.info(

@@ -3,12 +3,14 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The HTTP recommendation server of `compactrec serve`: Hummingbird 2 under
 /// swift-service-lifecycle, serving one or more model files.
 ///
 /// Models are loaded and verified before the server listens. SIGTERM and SIGINT shut it down
-/// gracefully (it stops accepting, finishes the requests in flight and returns); SIGHUP, the
+/// gracefully (sequential requests waiting for a batch go at once, the server stops accepting,
+/// finishes the requests in flight and returns); SIGHUP, the
 /// admin route and replaced files reload models without dropping requests.
 public struct RecommendationServer: Sendable {
   public let configuration: ServerConfiguration
@@ -60,6 +62,11 @@ public struct RecommendationServer: Sendable {
   public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
     BLAS.useOneThreadPerCall()
     signal(SIGHUP, SIG_IGN)  // until the reload trigger listens, a SIGHUP must not end the process
-    try await application(onListening: onListening).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    // Graceful shutdown runs through the services in reverse: the batchers drain first, then
+    // the application stops accepting and finishes its requests.
+    let services: [any Service] = [application(onListening: onListening), BatchDrain(store: store)]
+    try await ServiceGroup(
+      configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    ).run()
   }
 }

@@ -105,6 +105,27 @@ struct RecommendRouteTests {
     }
   }
 
+  @Test("draining the batchers answers a request waiting for its batch at once, and later ones too")
+  func drainAtShutdown() async throws {
+    nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.sasrec)
+    var limits = ServerLimits()
+    limits.queueTimeout = .seconds(3600)
+    // A one-hour batch window: only the drain can answer these requests while the test runs.
+    try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .seconds(1800)) { client, server in
+      let history = data.train[3].suffix(8).map { data.items[$0] }
+      let started = ContinuousClock.now
+      async let waiting = client.post("/v1/models/seq/recommend", ["history": history, "k": 4])
+      try await waitUntil("the request waits in the batcher") { server.admission.inFlightCount == 1 }
+      server.store.drainBatchers()
+      let answer = try await waiting
+      #expect(answer.status == .ok)
+      #expect(answer.items == (try expected.recommend(history: history, k: 4)).map(\.item))
+      let later = try await client.post("/v1/models/seq/recommend", ["history": history, "k": 2])
+      #expect(later.items == Array(answer.items.prefix(2)))
+      #expect(ContinuousClock.now - started < .seconds(900), "the requests waited for the batch window")
+    }
+  }
+
   @Test("a known user of a sequential model reads the stored history; allow and deny apply")
   func sequentialKnownUser() async throws {
     // Read only, from the server test closures (inference is safe on many threads).
