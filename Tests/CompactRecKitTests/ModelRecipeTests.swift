@@ -56,6 +56,24 @@ struct ModelRecipeTests {
     #expect(outcome.trainedOn.train == data.train)
   }
 
+  @Test("a run stopped early on a longer course (a refit) counts its progress to its own last epoch")
+  func progressOfAStoppedCourse() throws {
+    var c = mf(epochs: 6)
+    c.evaluateEvery = 0
+    c.stopAfter = 3
+    var epochs: [(epoch: Int, of: Int)] = []
+    var batchTotals = Set<Int>()
+    _ = try MatrixFactorization.train(on: unvalidated(), configuration: c) { event in
+      switch event {
+      case .epoch(let epoch, let of, _, _): epochs.append((epoch, of))
+      case .batch(_, let of, _, _, _, _): batchTotals.insert(of)
+      default: break
+      }
+    }
+    #expect(epochs.map(\.epoch) == [1, 2, 3])
+    #expect(epochs.allSatisfy { $0.of == 3 } && batchTotals == [3])
+  }
+
   @Test("by default only a float LightGCN trained from its own start refits; a set refit decides")
   func refitDefault() {
     #expect(ModelRecipe(.lightGCN(LightGCN.Configuration())).refits)

@@ -1,5 +1,7 @@
 /// What a training loop reports while it runs, for progress display and logs.
 /// The library never prints; the caller decides (the CLI draws a progress line on a terminal).
+/// `epochs` is the last epoch the run will train: a refit, which stops where validation chose
+/// on a longer learning-rate course, reports its own stopping epoch, not the course's length.
 public enum TrainingEvent: Sendable {
   /// A batch finished: position in the epoch and the running mean loss of this epoch.
   case batch(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, elapsed: Double)

@@ -92,10 +92,10 @@ struct TrainingLoop {
       let loss = try trainEpoch(epoch) { batch, batches, meanLoss in
         observer?(
           .batch(
-            epoch: epoch, epochs: epochs, batch: batch, batches: batches, loss: meanLoss,
+            epoch: epoch, epochs: lastEpoch, batch: batch, batches: batches, loss: meanLoss,
             elapsed: Date().timeIntervalSince(start)))
       }
-      observer?(.epoch(epoch: epoch, epochs: epochs, loss: loss, seconds: Date().timeIntervalSince(epochStart)))
+      observer?(.epoch(epoch: epoch, epochs: lastEpoch, loss: loss, seconds: Date().timeIntervalSince(epochStart)))
       try TrainingError.check(parameters: parameters(), epoch: epoch)
       guard evaluateEvery > 0 && epoch % evaluateEvery == 0 else {
         try save(epoch: epoch, finished: false)
