@@ -10,8 +10,8 @@ import ServiceLifecycle
 ///
 /// Models are loaded and verified before the server listens. SIGTERM and SIGINT shut it down
 /// gracefully (sequential requests waiting for a batch go at once, the server stops accepting,
-/// finishes the requests in flight and returns); SIGHUP, the
-/// admin route and replaced files reload models without dropping requests.
+/// finishes the requests in flight and returns); SIGHUP, the admin route and replaced files
+/// reload models without dropping requests.
 public struct RecommendationServer: Sendable {
   public let configuration: ServerConfiguration
   /// The models in service.
@@ -41,7 +41,9 @@ public struct RecommendationServer: Sendable {
   }
 
   /// The application: the router, the HTTP/1.1 server on the configured address, and the
-  /// reload triggers. `onListening` hears the bound port (useful with port 0).
+  /// reload triggers. `onListening` hears the bound port (useful with port 0). A caller that
+  /// runs it in a service group of its own, instead of `run`, should call
+  /// `store.drainBatchers()` when graceful shutdown begins, as `run` does.
   public func application(
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
   ) -> some ApplicationProtocol {
