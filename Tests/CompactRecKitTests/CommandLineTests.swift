@@ -69,6 +69,10 @@ struct CommandLineTests {
     let hq = try run(["inspect", codes, "--json"])
     let hqInfo = try #require(JSONSerialization.jsonObject(with: Data(hq.out.utf8)) as? [String: Any])
     #expect(hqInfo["kind"] as? String == "hqgnn")
+    // The text form says how the code was trained and which float model it was tuned from.
+    let hqText = try run(["inspect", codes]).out
+    #expect(hqText.contains("trained: 2 epochs on \(folder.path) in "), "\(hqText)")
+    #expect(hqText.contains("; warm start \(full).ckpt\n"), "\(hqText)")
     #expect(try run(["evaluate", codes, "--data", folder.path, "--json"]).status == 0)
     #expect(try run(["recommend", codes, "--user", "user3", "-k", "4"]).status == 0)
     let bench = try run(["bench", "retrieval", "--model", codes, "--repeat", "1"])
