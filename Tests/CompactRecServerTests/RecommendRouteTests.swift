@@ -110,7 +110,8 @@ struct RecommendRouteTests {
     nonisolated(unsafe) let expected = try TrainedModel.load(from: ServedModels.sasrec)
     var limits = ServerLimits()
     limits.queueTimeout = .seconds(3600)
-    // A one-hour batch window: only the drain can answer these requests while the test runs.
+    // A 30-minute batch window (and an hour's queue timeout): only the drain can answer these
+    // requests while the test runs.
     try await withServer([("seq", ServedModels.sasrec)], limits: limits, batchWait: .seconds(1800)) { client, server in
       let history = data.train[3].suffix(8).map { data.items[$0] }
       let started = ContinuousClock.now
