@@ -113,19 +113,11 @@ struct InspectCommand: ParsableCommand {
   /// How the model was trained, from the file's metadata: the data, the epochs, the best
   /// validation figure, a refit and a warm start (the float model a code was tuned from).
   private func trainingLine(_ metadata: [String: JSONValue]) -> String? {
-    guard let training = metadata["training"]?.objectValue, let epochs = training["epochs_run"]?.intValue else {
-      return nil
-    }
-    var line = "trained: \(epochs) epochs"
+    guard let training = metadata["training"], let summary = TrainingSummary(json: training) else { return nil }
+    var line = "trained: \(summary.epochsRun) epochs"
     if let data = metadata["data"]?.stringValue { line += " on \(terminalSafe(data))" }
     if let seconds = metadata["train_seconds"]?.doubleValue { line += String(format: " in %.0f s", seconds) }
-    if let best = training["best_validation"]?.doubleValue, let epoch = training["best_epoch"]?.intValue {
-      let metric = training["metric"]?.stringValue ?? "validation"
-      line += String(format: "; best validation %@ %.4f at epoch %d", terminalSafe(metric), best, epoch)
-    }
-    if let refit = training["refit_epochs"]?.intValue {
-      line += "; then refit on all training data for \(refit) epochs"
-    }
+    line += validationText(summary, refitEpochs: training.objectValue?["refit_epochs"]?.intValue)
     if let start = metadata["recipe"]?.objectValue?["warm_start"]?.stringValue {
       line += "; warm start \(terminalSafe(start))"
     }

@@ -147,16 +147,23 @@ struct TrainCommand: ParsableCommand {
         "trained \(model.rawValue) on \(dataset.userCount) users x \(dataset.itemCount) items in \(String(format: "%.1f", seconds)) s"
       )
       if let summary = outcome.summary {
-        var line = "ran \(summary.epochsRun) epochs"
-        if let best = summary.bestEpoch, let value = summary.bestValue {
-          line += String(format: "; best validation %@ %.4f at epoch %d", summary.metric, value, best)
-        }
-        if let refit = outcome.refitEpochs { line += "; refit on all training data for \(refit) epochs" }
-        print(line)
+        print("ran \(summary.epochsRun) epochs" + validationText(summary, refitEpochs: outcome.refitEpochs))
       }
       print("wrote \(terminalSafe(out)): \(parameters) parameters, \(bytes) bytes")
     }
   }
+}
+
+/// What validation chose in a training run, and the refit after it, as `train` and `inspect`
+/// print it after the epoch count: "; best validation recall@20 0.2034 at epoch 180; refit on
+/// all training data for 180 epochs" (empty for a run that did neither).
+func validationText(_ summary: TrainingSummary, refitEpochs: Int?) -> String {
+  var text = ""
+  if let best = summary.bestEpoch, let value = summary.bestValue {
+    text += String(format: "; best validation %@ %.4f at epoch %d", terminalSafe(summary.metric), value, best)
+  }
+  if let refit = refitEpochs { text += "; refit on all training data for \(refit) epochs" }
+  return text
 }
 
 /// What `train --history` stores.

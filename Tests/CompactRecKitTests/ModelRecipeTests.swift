@@ -34,6 +34,9 @@ struct ModelRecipeTests {
     #expect(outcome.trainedOn.hasValidationItems && !data.hasValidationItems)
     #expect(outcome.summary?.epochsRun == 6 && outcome.summary?.bestEpoch != nil)
     #expect(outcome.summary?.metric == "recall@20" && outcome.refitEpochs == nil)
+    // The model file's record of the summary reads back as the same summary.
+    #expect(outcome.summary.flatMap { TrainingSummary(json: $0.json) } == outcome.summary)
+    #expect(TrainingSummary(json: .object([:])) == nil)
     // The carved items left training: fewer training interactions than the data has.
     #expect(outcome.trainedOn.train.joined().count < data.train.joined().count)
 

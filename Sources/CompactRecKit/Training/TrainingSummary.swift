@@ -24,6 +24,16 @@ public struct TrainingSummary: Sendable, Equatable {
       "best_validation": bestValue.map { .number($0) } ?? .null, "metric": .string(metric),
     ])
   }
+
+  /// The summary `json` wrote (in a model file's `training` metadata, for instance); nil when
+  /// `json` holds no epoch count.
+  public init?(json: JSONValue) {
+    guard let object = json.objectValue, let epochsRun = object["epochs_run"]?.intValue else { return nil }
+    self.init(
+      epochsRun: epochsRun, bestEpoch: object["best_epoch"]?.intValue,
+      bestValue: object["best_validation"]?.doubleValue,
+      metric: object["metric"]?.stringValue ?? "recall@20")
+  }
 }
 
 extension BPRRecipe {
